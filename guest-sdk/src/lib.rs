@@ -1,0 +1,53 @@
+//! Write `host` test packages in Rust.
+//!
+//! A test package is a WebAssembly component of the `tester` world in `wit/`. This
+//! crate gives it:
+//!
+//! - [`test_package!`]: declares the package's named cases and exports the world;
+//! - [`fail!`], [`ensure!`], [`ensure_eq!`], [`ensure_ne!`]: end a case with a failure
+//!   that carries the caller's file, line, column and a message;
+//! - a panic hook, so a plain `assert!`, `unwrap()` or `panic!` becomes a failure with
+//!   the panic's message and location instead of a bare trap or a timeout;
+//! - [`Context`]: the test's nodes (names, addresses, ports, homes) and the time budget;
+//! - [`log`] and the [`info!`]-style macros: leveled logs in the host's report.
+//!
+//! ```ignore
+//! use guest_sdk::{Context, TestResult, ensure_eq, test_package};
+//!
+//! test_package!(answers_ping);
+//!
+//! fn answers_ping(ctx: &Context) -> TestResult {
+//!     let node = ctx.node("first.dev")?;
+//!     ensure_eq!(node.port > 0, true, "node has a port");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Build with `cargo build --release --target wasm32-wasip2` (crate type `cdylib`), or
+//! let `host run` build the package directory for you.
+
+mod context;
+mod failure;
+mod macros;
+mod runtime;
+
+/// Bindings generated from `wit/tester.wit`, the single source of truth of the contract.
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "tester",
+        pub_export_macro: true,
+        default_bindings_module: "guest_sdk::bindings",
+    });
+}
+
+pub use bindings::host::test::log::Level;
+pub use bindings::host::test::nodes::NodeInfo;
+pub use context::Context;
+pub use failure::{Failure, TestResult};
+pub use runtime::{Case, handle, list_cases};
+
+/// Log `message` at `level` into the host's report for the running case.
+pub fn log(level: Level, message: &str) {
+    bindings::host::test::log::log(level, message);
+}

@@ -1,0 +1,135 @@
+//! `build`: turning tests.toml's sources into artifacts — test packages into `.wasm`
+//! components (`cargo build --target wasm32-wasip2`) and `RepoPath` runtimes into node
+//! executables. Cargo's own incremental build is the cache of sources: an unchanged
+//! package costs one no-op cargo call.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use serde::Deserialize;
+use tokio::process::Command;
+
+use crate::config::{PackageKind, PackageRef, Program};
+
+/// The target test packages are built for.
+pub const GUEST_TARGET: &str = "wasm32-wasip2";
+
+/// The component file of `package`, building it first when it is a cargo package.
+pub async fn package(package: &PackageRef) -> Result<PathBuf> {
+    match package.kind {
+        PackageKind::Component => Ok(package.path.clone()),
+        PackageKind::Cargo => {
+            let artifacts = cargo_build(&package.path, &["--release", "--target", GUEST_TARGET]).await?;
+            let manifest = package.path.join("Cargo.toml").canonicalize()?;
+            artifacts
+                .into_iter()
+                .filter(|a| a.manifest_path == manifest && a.target.kind.iter().any(|k| k == "cdylib"))
+                .flat_map(|a| a.filenames)
+                .find(|file| file.extension().is_some_and(|ext| ext == "wasm"))
+                .with_context(|| {
+                    format!(
+                        "{}: cargo built no .wasm component; a test package needs `[lib] crate-type = [\"cdylib\"]`",
+                        package.path.display()
+                    )
+                })
+        }
+    }
+}
+
+/// The executable that runs nodes of `program`, building it first for `Program::Cargo`.
+pub async fn runtime(program: &Program) -> Result<PathBuf> {
+    match program {
+        Program::Path(path) => Ok(path.clone()),
+        Program::Command(name) => which(name).with_context(|| format!("runtime.Command: {name:?} is not on PATH")),
+        Program::Cargo { dir, bin, release } => {
+            let mut args: Vec<&str> = Vec::new();
+            if *release {
+                args.push("--release");
+            }
+            if let Some(bin) = bin {
+                args.extend(["--bin", bin]);
+            }
+            let executables: Vec<_> = cargo_build(dir, &args)
+                .await?
+                .into_iter()
+                .filter(|a| bin.as_ref().is_none_or(|bin| &a.target.name == bin))
+                .filter_map(|a| a.executable.map(|exe| (a.target.name, exe)))
+                .collect();
+            match executables.as_slice() {
+                [(_, exe)] => Ok(exe.clone()),
+                [] => bail!("runtime.RepoPath {}: cargo built no executable", dir.display()),
+                many => bail!(
+                    "runtime.RepoPath {}: cargo built several executables ({}); choose one with `bin = \"…\"`",
+                    dir.display(),
+                    many.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            }
+        }
+    }
+}
+
+/// One `compiler-artifact` message of `cargo build --message-format=json`.
+#[derive(Debug, Deserialize)]
+struct Artifact {
+    reason: String,
+    #[serde(default)]
+    manifest_path: PathBuf,
+    #[serde(default)]
+    target: ArtifactTarget,
+    #[serde(default)]
+    filenames: Vec<PathBuf>,
+    executable: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ArtifactTarget {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: Vec<String>,
+}
+
+async fn cargo_build(dir: &Path, extra: &[&str]) -> Result<Vec<Artifact>> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let manifest = dir.join("Cargo.toml");
+    let output = Command::new(&cargo)
+        .arg("build")
+        .arg("--message-format=json-render-diagnostics")
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .args(extra)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .with_context(|| format!("cannot run {} to build {}", cargo.to_string_lossy(), dir.display()))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        let hint = if stderr.contains(GUEST_TARGET) && stderr.contains("target may not be installed") {
+            format!("\nhint: run `rustup target add {GUEST_TARGET}`")
+        } else {
+            String::new()
+        };
+        bail!("building {} failed ({}):\n{}{hint}", dir.display(), output.status, tail.join("\n"));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Artifact>(line).ok())
+        .filter(|artifact| artifact.reason == "compiler-artifact")
+        .collect())
+}
+
+/// `name` itself when it has a slash, else the first executable called `name` on `PATH`.
+pub fn which(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        return Some(PathBuf::from(name));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            use std::os::unix::fs::PermissionsExt;
+            candidate.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}

@@ -1,0 +1,128 @@
+//! The validated plan: what `host run` will do, with every path resolved.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::template::Template;
+
+/// A whole tests.toml, checked.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The configuration file.
+    pub file: PathBuf,
+    /// Its directory: relative paths resolve against it.
+    pub base_dir: PathBuf,
+    /// Keep node homes (and the run directory) after the run.
+    pub persist_home: bool,
+    pub tests: Vec<TestPlan>,
+}
+
+/// One `[[tests]]` entry.
+#[derive(Debug, Clone)]
+pub struct TestPlan {
+    /// `name`, or `test-N` (1-based position in the file).
+    pub name: String,
+    /// Built before anything else of the test; never run.
+    pub dependency_packages: Vec<PackageRef>,
+    /// Run before the test packages (when `run`); their failure fails the test.
+    pub setup_packages: Vec<SetupPackage>,
+    /// Started once the nodes are ready; run alongside the test, stopped at teardown.
+    pub setup_scripts: Vec<Script>,
+    /// Run in order; the first failing package skips the rest.
+    pub test_packages: Vec<PackageRef>,
+    /// Run after the packages pass; each must exit 0.
+    pub test_scripts: Vec<Script>,
+    /// Budget for the whole series of packages (`timeout_secs`).
+    pub timeout: Duration,
+    pub nodes: Vec<NodePlan>,
+}
+
+/// A test package: a component file or a cargo package that builds one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PackageRef {
+    /// Name in reports: the file stem or directory name.
+    pub name: String,
+    pub path: PathBuf,
+    pub kind: PackageKind,
+}
+
+/// How a package is obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PackageKind {
+    /// A `.wasm` component, loaded as is.
+    Component,
+    /// A cargo package directory, built for `wasm32-wasip2` by the host.
+    Cargo,
+}
+
+/// `{ path, run }`.
+#[derive(Debug, Clone)]
+pub struct SetupPackage {
+    pub package: PackageRef,
+    /// `false`: build and load only, as kit loads without starting.
+    pub run: bool,
+}
+
+/// An executable and its argument templates.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub path: PathBuf,
+    pub args: Vec<Template>,
+}
+
+/// What nodes run and how they are watched (top-level `runtime`, or a test's own).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimePlan {
+    pub program: Program,
+    pub args: Vec<Template>,
+    pub env: BTreeMap<String, String>,
+    pub ready: Option<Readiness>,
+    pub boot_timeout: Duration,
+    pub stop_timeout: Duration,
+}
+
+/// Where the node executable comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Program {
+    /// Built with `cargo build [--release]` from this directory.
+    Cargo { dir: PathBuf, bin: Option<String>, release: bool },
+    /// This executable file.
+    Path(PathBuf),
+    /// Looked up on `PATH` at start.
+    Command(String),
+}
+
+/// When a node counts as ready.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Readiness {
+    /// An event with this name arrives on the event pipe.
+    Event(String),
+    /// A stdout line matches this regular expression.
+    Stdout(String),
+    /// The node's port accepts a TCP connection.
+    Port,
+    /// This command exits 0 (retried until the boot timeout).
+    Command(Vec<String>),
+}
+
+/// One `[[tests.nodes]]` entry.
+#[derive(Debug, Clone)]
+pub struct NodePlan {
+    /// `fake_node_name`, or `node-N`.
+    pub name: String,
+    /// `None`: a free port picked at boot.
+    pub port: Option<u16>,
+    /// `None`: a fresh directory in the run's scratch space.
+    pub home: Option<PathBuf>,
+    pub verbosity: u32,
+    pub password: String,
+    pub runtime: Arc<RuntimePlan>,
+    /// The node's argument templates (its own `args`, or the runtime's).
+    pub args: Vec<Template>,
+    /// The runtime's environment with the node's `env` on top.
+    pub env: BTreeMap<String, String>,
+    pub ready: Readiness,
+    pub boot_timeout: Duration,
+}

@@ -1,0 +1,131 @@
+//! tests.toml as written: serde structures with spans, before any validation.
+//!
+//! Unknown keys are errors (`deny_unknown_fields`), so a typo never goes unnoticed.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub runtime: Option<Spanned<RawRuntime>>,
+    #[serde(default)]
+    pub runtime_build_release: bool,
+    #[serde(default)]
+    pub persist_home: bool,
+    #[serde(default)]
+    pub tests: Vec<Spanned<RawTest>>,
+}
+
+/// `runtime = { RepoPath = "…" }` and friends: what the nodes run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRuntime {
+    /// A cargo package (or workspace) to build; kit's form.
+    #[serde(rename = "RepoPath")]
+    pub repo_path: Option<Spanned<String>>,
+    /// An executable file, relative to tests.toml or absolute.
+    #[serde(rename = "Path")]
+    pub path: Option<Spanned<String>>,
+    /// A program looked up on `PATH`, e.g. `redis-server`.
+    #[serde(rename = "Command")]
+    pub command: Option<Spanned<String>>,
+    /// kit downloads a released runtime; host does not.
+    #[serde(rename = "FetchVersion")]
+    pub fetch_version: Option<Spanned<String>>,
+    /// Which binary of the cargo package (with `RepoPath`).
+    pub bin: Option<String>,
+    /// Argument template for every node (placeholders like `{port}`).
+    pub args: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub ready: Option<Spanned<RawReady>>,
+    pub boot_timeout_secs: Option<Spanned<f64>>,
+    pub stop_timeout_secs: Option<Spanned<f64>>,
+}
+
+/// How to know a node is ready: exactly one key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReady {
+    /// Name of an event on the node's event pipe.
+    pub event: Option<String>,
+    /// Regular expression matched against each stdout line.
+    pub stdout: Option<String>,
+    /// `true`: the node's port accepts TCP connections.
+    pub port: Option<bool>,
+    /// A command (program and arguments) that exits 0 once the node is ready.
+    pub command: Option<Vec<String>>,
+}
+
+/// One `[[tests]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTest {
+    pub name: Option<Spanned<String>>,
+    pub runtime: Option<Spanned<RawRuntime>>,
+    #[serde(default)]
+    pub dependency_package_paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub setup_packages: Vec<Spanned<RawSetupPackage>>,
+    #[serde(default)]
+    pub setup_scripts: Vec<Spanned<RawScript>>,
+    #[serde(default)]
+    pub test_package_paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub test_scripts: Vec<Spanned<RawScript>>,
+    pub timeout_secs: Option<Spanned<f64>>,
+    pub fakechain_router: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub nodes: Vec<Spanned<RawNode>>,
+}
+
+/// `{ path = "…", run = true }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSetupPackage {
+    pub path: Spanned<String>,
+    #[serde(default = "yes")]
+    pub run: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A script: a path, or `{ path = "…", args = […] }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged, expecting = "a script path, or a table { path = \"…\", args = [\"…\"] }")]
+pub enum RawScript {
+    Path(String),
+    Table(RawScriptTable),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScriptTable {
+    pub path: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+/// One `[[tests.nodes]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNode {
+    #[serde(alias = "name")]
+    pub fake_node_name: Option<Spanned<String>>,
+    pub port: Option<Spanned<i64>>,
+    pub home: Option<Spanned<String>>,
+    pub password: Option<String>,
+    pub rpc: Option<Spanned<String>>,
+    pub runtime_verbosity: Option<Spanned<i64>>,
+    pub args: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub ready: Option<Spanned<RawReady>>,
+    pub boot_timeout_secs: Option<Spanned<f64>>,
+}

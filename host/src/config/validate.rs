@@ -1,0 +1,347 @@
+//! Raw tests.toml values → [`Plan`], with errors that point at the value at fault.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::raw::{RawConfig, RawNode, RawReady, RawRuntime, RawScript, RawTest};
+use super::template::{Key, Template};
+use super::{
+    ConfigError, NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, Script,
+    SetupPackage, TestPlan,
+};
+
+/// Node arguments when neither the runtime nor the node sets `args`: the
+/// convention of the example node (and close to kit's runtime flags).
+const DEFAULT_ARGS: &[&str] = &[
+    "--name", "{name}", "--host", "{host}", "--port", "{port}", "--home", "{home}",
+    "--events", "{event_pipe}", "--peers", "{peers}", "--verbosity", "{verbosity}",
+];
+const DEFAULT_TIMEOUT_SECS: f64 = 60.0;
+const DEFAULT_BOOT_TIMEOUT_SECS: f64 = 30.0;
+const DEFAULT_STOP_TIMEOUT_SECS: f64 = 5.0;
+
+/// Validates one file's raw configuration.
+pub struct Validator<'a> {
+    file: &'a Path,
+    text: &'a str,
+    base_dir: PathBuf,
+}
+
+type Result<T> = std::result::Result<T, ConfigError>;
+
+impl<'a> Validator<'a> {
+    pub fn new(file: &'a Path, text: &'a str) -> Validator<'a> {
+        let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let base_dir = if base_dir.as_os_str().is_empty() { PathBuf::from(".") } else { base_dir };
+        Validator { file, text, base_dir }
+    }
+
+    fn error(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        ConfigError::at(self.file, self.text, span, message)
+    }
+
+    pub fn plan(&self, raw: RawConfig) -> Result<Plan> {
+        let runtime = raw
+            .runtime
+            .as_ref()
+            .map(|runtime| self.runtime(runtime, raw.runtime_build_release))
+            .transpose()?
+            .map(Arc::new);
+        if raw.tests.is_empty() {
+            return Err(ConfigError::whole_file(self.file, "no [[tests]] entries: nothing to run"));
+        }
+        let mut tests = Vec::new();
+        let mut names = HashSet::new();
+        for (index, test) in raw.tests.iter().enumerate() {
+            let plan = self.test(index, test, runtime.as_ref(), raw.runtime_build_release)?;
+            if !names.insert(plan.name.clone()) {
+                let span = test.get_ref().name.as_ref().map_or(test.span(), Spanned::span);
+                return Err(self.error(span, format!("tests: two tests are named {:?}", plan.name)));
+            }
+            tests.push(plan);
+        }
+        Ok(Plan { file: self.file.to_path_buf(), base_dir: self.base_dir.clone(), persist_home: raw.persist_home, tests })
+    }
+
+    fn runtime(&self, spanned: &Spanned<RawRuntime>, release: bool) -> Result<RuntimePlan> {
+        let raw = spanned.get_ref();
+        if let Some(version) = &raw.fetch_version {
+            return Err(self.error(
+                version.span(),
+                format!(
+                    "runtime: FetchVersion = {:?} cannot be honoured: host does not download runtimes; \
+                     use RepoPath (a cargo package to build), Path (an executable) or Command (a program on PATH)",
+                    version.get_ref()
+                ),
+            ));
+        }
+        let sources = [&raw.repo_path, &raw.path, &raw.command];
+        let program = match sources {
+            [Some(dir), None, None] => {
+                let path = self.existing_path(dir, "runtime.RepoPath")?;
+                if !path.join("Cargo.toml").is_file() {
+                    return Err(self.error(dir.span(), format!("runtime.RepoPath: no Cargo.toml in {}", path.display())));
+                }
+                Program::Cargo { dir: path, bin: raw.bin.clone(), release }
+            }
+            [None, Some(file), None] => Program::Path(self.existing_path(file, "runtime.Path")?),
+            [None, None, Some(command)] => {
+                if command.get_ref().trim().is_empty() {
+                    return Err(self.error(command.span(), "runtime.Command: empty program name"));
+                }
+                Program::Command(command.get_ref().clone())
+            }
+            _ => {
+                return Err(self.error(
+                    spanned.span(),
+                    "runtime: give exactly one of RepoPath, Path or Command",
+                ));
+            }
+        };
+        let args = match &raw.args {
+            Some(args) => self.templates(args, "runtime.args")?,
+            None => DEFAULT_ARGS.iter().map(|arg| Template::parse(arg).expect("default template")).collect(),
+        };
+        Ok(RuntimePlan {
+            program,
+            args,
+            env: raw.env.clone(),
+            ready: raw.ready.as_ref().map(|ready| self.ready(ready, "runtime.ready")).transpose()?,
+            boot_timeout: self.seconds(raw.boot_timeout_secs.as_ref(), "runtime.boot_timeout_secs", DEFAULT_BOOT_TIMEOUT_SECS)?,
+            stop_timeout: self.seconds(raw.stop_timeout_secs.as_ref(), "runtime.stop_timeout_secs", DEFAULT_STOP_TIMEOUT_SECS)?,
+        })
+    }
+
+    fn test(
+        &self,
+        index: usize,
+        spanned: &Spanned<RawTest>,
+        runtime: Option<&Arc<RuntimePlan>>,
+        release: bool,
+    ) -> Result<TestPlan> {
+        let raw = spanned.get_ref();
+        let name = match &raw.name {
+            Some(name) if name.get_ref().trim().is_empty() => {
+                return Err(self.error(name.span(), "tests.name: must not be empty"));
+            }
+            Some(name) => name.get_ref().clone(),
+            None => format!("test-{}", index + 1),
+        };
+        if let Some(router) = &raw.fakechain_router {
+            return Err(self.error(
+                router.span(),
+                "tests.fakechain_router cannot be honoured: host has no fake chain (anvil) support; \
+                 remove the key, or run the chain as a node of the test",
+            ));
+        }
+        let own_runtime = raw.runtime.as_ref().map(|r| self.runtime(r, release).map(Arc::new)).transpose()?;
+        let runtime = own_runtime.as_ref().or(runtime);
+        let packages = |paths: &[Spanned<String>], key: &str| -> Result<Vec<PackageRef>> {
+            paths.iter().map(|path| self.package(path, key)).collect()
+        };
+        let setup_packages = raw
+            .setup_packages
+            .iter()
+            .map(|setup| {
+                let setup = setup.get_ref();
+                Ok(SetupPackage { package: self.package(&setup.path, "tests.setup_packages.path")?, run: setup.run })
+            })
+            .collect::<Result<_>>()?;
+        let timeout = self.seconds(raw.timeout_secs.as_ref(), "tests.timeout_secs", DEFAULT_TIMEOUT_SECS)?;
+        let nodes = self.nodes(&raw.nodes, runtime, spanned.span())?;
+        Ok(TestPlan {
+            name,
+            dependency_packages: packages(&raw.dependency_package_paths, "tests.dependency_package_paths")?,
+            setup_packages,
+            setup_scripts: self.scripts(&raw.setup_scripts, "tests.setup_scripts")?,
+            test_packages: packages(&raw.test_package_paths, "tests.test_package_paths")?,
+            test_scripts: self.scripts(&raw.test_scripts, "tests.test_scripts")?,
+            timeout,
+            nodes,
+        })
+    }
+
+    fn nodes(
+        &self,
+        raw_nodes: &[Spanned<RawNode>],
+        runtime: Option<&Arc<RuntimePlan>>,
+        test_span: Range<usize>,
+    ) -> Result<Vec<NodePlan>> {
+        let mut nodes: Vec<NodePlan> = Vec::new();
+        let names: Vec<String> = raw_nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| n.get_ref().fake_node_name.as_ref().map_or(format!("node-{}", i + 1), |s| s.get_ref().clone()))
+            .collect();
+        for (spanned, name) in raw_nodes.iter().zip(&names) {
+            let raw = spanned.get_ref();
+            let Some(runtime) = runtime else {
+                return Err(self.error(
+                    test_span,
+                    "tests.nodes: nodes need a runtime: add `runtime = { RepoPath = \"…\" }` (or Path / Command) \
+                     at the top of the file or in this test",
+                ));
+            };
+            if let Some(name_value) = &raw.fake_node_name {
+                if name.is_empty() || name.contains(['/', ',', ' ']) {
+                    return Err(self.error(name_value.span(), format!("tests.nodes.fake_node_name {name:?}: must be non-empty, without '/', ',' or spaces")));
+                }
+                if nodes.iter().any(|node| &node.name == name) {
+                    return Err(self.error(name_value.span(), format!("tests.nodes: two nodes are named {name:?}")));
+                }
+            }
+            if let Some(rpc) = &raw.rpc {
+                return Err(self.error(rpc.span(), "tests.nodes.rpc cannot be honoured: host does not connect nodes to an Ethereum RPC; remove the key"));
+            }
+            let port = match &raw.port {
+                None => None,
+                Some(port) => match *port.get_ref() {
+                    0 => None,
+                    p @ 1..=65535 => Some(p as u16),
+                    p => return Err(self.error(port.span(), format!("tests.nodes.port: {p} is not a TCP port (1-65535, or 0 for a free one)"))),
+                },
+            };
+            if let (Some(port), Some(other)) = (port, nodes.iter().find(|n| n.port == port)) {
+                let span = raw.port.as_ref().map_or(spanned.span(), Spanned::span);
+                return Err(self.error(span, format!("tests.nodes.port: {port} is also the port of node {:?}", other.name)));
+            }
+            let verbosity = match &raw.runtime_verbosity {
+                None => 0,
+                Some(v) if (0..=u32::MAX as i64).contains(v.get_ref()) => *v.get_ref() as u32,
+                Some(v) => return Err(self.error(v.span(), "tests.nodes.runtime_verbosity: must be 0 or more")),
+            };
+            let args = match &raw.args {
+                Some(args) => self.templates(args, "tests.nodes.args")?,
+                None => runtime.args.clone(),
+            };
+            for template in &args {
+                if let Some(missing) = template.referenced_nodes().find(|r| !names.iter().any(|n| n == r)) {
+                    let span = raw.args.as_ref().map_or(spanned.span(), |_| spanned.span());
+                    return Err(self.error(span, format!("tests.nodes.args: {template} names node {missing:?}, which this test does not have (nodes: {})", names.join(", "))));
+                }
+            }
+            let ready = match (&raw.ready, &runtime.ready) {
+                (Some(ready), _) => self.ready(ready, "tests.nodes.ready")?,
+                (None, Some(ready)) => ready.clone(),
+                (None, None) if args.iter().any(|a| a.uses(Key::EventPipe)) => Readiness::Event("ready".into()),
+                (None, None) => Readiness::Port,
+            };
+            let mut env = runtime.env.clone();
+            env.extend(raw.env.clone());
+            nodes.push(NodePlan {
+                name: name.clone(),
+                port,
+                home: raw.home.as_ref().map(|home| self.resolve(home.get_ref())),
+                verbosity,
+                password: raw.password.clone().unwrap_or_else(|| "secret".into()),
+                runtime: Arc::clone(runtime),
+                args,
+                env,
+                ready,
+                boot_timeout: match &raw.boot_timeout_secs {
+                    Some(_) => self.seconds(raw.boot_timeout_secs.as_ref(), "tests.nodes.boot_timeout_secs", 0.0)?,
+                    None => runtime.boot_timeout,
+                },
+            });
+        }
+        Ok(nodes)
+    }
+
+    fn ready(&self, spanned: &Spanned<RawReady>, key: &str) -> Result<Readiness> {
+        let raw = spanned.get_ref();
+        let choice = match (&raw.event, &raw.stdout, raw.port, &raw.command) {
+            (Some(event), None, None, None) => Readiness::Event(event.clone()),
+            (None, Some(pattern), None, None) => {
+                regex::Regex::new(pattern)
+                    .map_err(|e| self.error(spanned.span(), format!("{key}.stdout: bad regular expression: {e}")))?;
+                Readiness::Stdout(pattern.clone())
+            }
+            (None, None, Some(true), None) => Readiness::Port,
+            (None, None, None, Some(command)) if !command.is_empty() => Readiness::Command(command.clone()),
+            _ => {
+                return Err(self.error(
+                    spanned.span(),
+                    format!("{key}: give exactly one of event = \"NAME\", stdout = \"REGEX\", port = true, command = [\"PROGRAM\", …]"),
+                ));
+            }
+        };
+        Ok(choice)
+    }
+
+    fn scripts(&self, scripts: &[Spanned<RawScript>], key: &str) -> Result<Vec<Script>> {
+        scripts
+            .iter()
+            .map(|spanned| {
+                let (path, args) = match spanned.get_ref() {
+                    RawScript::Path(path) => (path.clone(), Vec::new()),
+                    RawScript::Table(table) => (table.path.clone(), table.args.clone()),
+                };
+                let resolved = self.resolve(&path);
+                if !resolved.is_file() {
+                    return Err(self.error(spanned.span(), format!("{key}: no such script: {}", resolved.display())));
+                }
+                let args = args
+                    .iter()
+                    .map(|arg| Template::parse(arg).map_err(|e| self.error(spanned.span(), format!("{key}.args: {e}"))))
+                    .collect::<Result<_>>()?;
+                Ok(Script { path: resolved, args })
+            })
+            .collect()
+    }
+
+    fn package(&self, path: &Spanned<String>, key: &str) -> Result<PackageRef> {
+        let resolved = self.existing_path(path, key)?;
+        let name = resolved
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.get_ref().clone());
+        let kind = if resolved.is_dir() {
+            if !resolved.join("Cargo.toml").is_file() {
+                return Err(self.error(path.span(), format!("{key}: {} is a directory without Cargo.toml; give a cargo package or a .wasm component", resolved.display())));
+            }
+            PackageKind::Cargo
+        } else if resolved.extension().is_some_and(|ext| ext == "wasm") {
+            PackageKind::Component
+        } else {
+            return Err(self.error(path.span(), format!("{key}: {} is neither a .wasm component nor a cargo package directory", resolved.display())));
+        };
+        Ok(PackageRef { name, path: resolved, kind })
+    }
+
+    fn templates(&self, args: &[Spanned<String>], key: &str) -> Result<Vec<Template>> {
+        args.iter()
+            .map(|arg| Template::parse(arg.get_ref()).map_err(|e| self.error(arg.span(), format!("{key}: {e}"))))
+            .collect()
+    }
+
+    fn seconds(&self, value: Option<&Spanned<f64>>, key: &str, default: f64) -> Result<Duration> {
+        let Some(value) = value else { return Ok(Duration::from_secs_f64(default)) };
+        let secs = *value.get_ref();
+        if !(secs.is_finite() && secs > 0.0 && secs < 1e9) {
+            return Err(self.error(value.span(), format!("{key}: {secs} is not a number of seconds greater than 0")));
+        }
+        Ok(Duration::from_secs_f64(secs))
+    }
+
+    fn resolve(&self, path: &str) -> PathBuf {
+        let expanded = match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+            (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+            _ => PathBuf::from(path),
+        };
+        if expanded.is_absolute() { expanded } else { self.base_dir.join(expanded) }
+    }
+
+    fn existing_path(&self, path: &Spanned<String>, key: &str) -> Result<PathBuf> {
+        let resolved = self.resolve(path.get_ref());
+        if !resolved.exists() {
+            return Err(self.error(path.span(), format!("{key}: no such file or directory: {}", resolved.display())));
+        }
+        Ok(resolved)
+    }
+}
+

@@ -1,0 +1,163 @@
+//! `events`: what happens during a run, as typed values on a bus.
+//!
+//! The runner only emits [`Event`]s; reporters (terminal, and later JSON, JUnit,
+//! HTML) subscribe to the [`EventBus`] and never see the runner's internals. This is
+//! Common Test's event manager: start/done events that any number of handlers receive.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Where a case ended, and why it did not pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailureDetail {
+    /// What kind of failure: `fail`, `panic`, `trap`, `timeout`, `error`.
+    pub kind: FailureKind,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+/// The kinds of failure a case can end with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The package returned a `fail-response` (`fail!`, `ensure!`, `?`).
+    Fail,
+    /// The package panicked (reported through `outcome.report-failure`).
+    Panic,
+    /// The package trapped without reporting anything.
+    Trap,
+    /// The case ran out of time.
+    Timeout,
+    /// The host could not run the case (instantiation, a script that would not start…).
+    Error,
+}
+
+/// How a case, package, script or test ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    Failed { failure: FailureDetail },
+    Skipped { reason: String },
+}
+
+impl Outcome {
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Outcome::Failed { .. })
+    }
+}
+
+/// Last lines of a node's output, shown when a test fails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeLogTail {
+    pub node: String,
+    pub lines: Vec<String>,
+}
+
+/// Counts at the end of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl Totals {
+    /// Count one finished case.
+    pub fn count(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Passed => self.passed += 1,
+            Outcome::Failed { .. } => self.failed += 1,
+            Outcome::Skipped { .. } => self.skipped += 1,
+        }
+    }
+}
+
+/// Everything a reporter can learn about a run.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted { tests: usize, packages: usize },
+    /// A package is being built from source.
+    PackageBuilding { package: String, path: String },
+    TestStarted { test: String, nodes: usize },
+    NodeStarted { test: String, node: String, pid: u32, address: String },
+    NodeReady { test: String, node: String, #[serde(with = "secs")] after: Duration },
+    NodeExited { test: String, node: String, status: String },
+    PackageStarted { test: String, package: String, cases: usize },
+    CaseFinished {
+        test: String,
+        package: String,
+        case: String,
+        outcome: Outcome,
+        #[serde(with = "secs")]
+        duration: Duration,
+        /// Logs and stdout/stderr the package wrote during the case.
+        output: String,
+    },
+    PackageFinished { test: String, package: String, outcome: Outcome },
+    ScriptFinished { test: String, script: String, outcome: Outcome, output: String },
+    /// The test could not get going (a node did not boot, a setup script would not start);
+    /// it counts as one failure and its cases are skipped.
+    SetupFailed { test: String, failure: FailureDetail },
+    TestFinished {
+        test: String,
+        outcome: Outcome,
+        #[serde(with = "secs")]
+        duration: Duration,
+        /// Output tails of the test's nodes, filled when the test failed.
+        node_logs: Vec<NodeLogTail>,
+    },
+    /// Something the user should know that is not a failure.
+    Warning { message: String },
+    RunFinished {
+        totals: Totals,
+        #[serde(with = "secs")]
+        duration: Duration,
+    },
+}
+
+mod secs {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+}
+
+/// Receives every event of a run, in order.
+pub trait Subscriber: Send {
+    fn handle(&mut self, event: &Event);
+}
+
+/// Delivers events to subscribers, one at a time and in emission order.
+#[derive(Clone, Default)]
+pub struct EventBus {
+    subscribers: Arc<Mutex<Vec<Box<dyn Subscriber>>>>,
+}
+
+impl EventBus {
+    pub fn new() -> EventBus {
+        EventBus::default()
+    }
+
+    /// Add a subscriber; it sees events emitted from now on.
+    pub fn subscribe(&self, subscriber: impl Subscriber + 'static) {
+        self.lock().push(Box::new(subscriber));
+    }
+
+    /// Hand `event` to every subscriber.
+    pub fn emit(&self, event: Event) {
+        for subscriber in self.lock().iter_mut() {
+            subscriber.handle(&event);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Box<dyn Subscriber>>> {
+        self.subscribers.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

@@ -1,0 +1,336 @@
+//! `nodes`: native daemon supervision, one generic daemon for every kind of node.
+//!
+//! A [`Node`] owns a daemon's configuration and its journals (structured events from
+//! the event pipe, stdout/stderr lines) for its whole life, across restarts. Each start
+//! spawns the program in its own process group with a parent-death signal; stopping
+//! sends SIGTERM to the group, then SIGKILL after the grace period.
+
+mod event_format;
+mod journal;
+mod process;
+mod ports;
+mod readiness;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use nix::sys::signal::Signal;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::net::unix::pipe;
+use tokio::sync::watch;
+
+pub use event_format::{NodeEvent, parse_line};
+pub use journal::{Entry, Journal, WaitEnd};
+pub use ports::free_port;
+pub use process::ExitInfo;
+
+use crate::config::Readiness;
+
+/// Output lines kept in memory per node (all lines also go to the node's log file).
+const OUTPUT_LINES_KEPT: usize = 10_000;
+
+/// Everything needed to start one node, with placeholders already filled in.
+#[derive(Debug, Clone)]
+pub struct NodeSpec {
+    pub name: String,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub cwd: PathBuf,
+    pub host: String,
+    pub port: u16,
+    pub home: PathBuf,
+    /// FIFO the host creates and reads; the daemon writes JSON events to it.
+    pub event_pipe: PathBuf,
+    /// Every output line of every start is appended here.
+    pub log_file: PathBuf,
+    pub ready: Readiness,
+    pub boot_timeout: Duration,
+    pub stop_timeout: Duration,
+}
+
+impl NodeSpec {
+    /// `host:port`.
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// Which stream an output line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+    /// A line on the event pipe that is not an event.
+    EventPipe,
+}
+
+/// One line a node wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputLine {
+    pub stream: Stream,
+    pub text: String,
+}
+
+/// The running process of a node.
+struct Running {
+    pid: u32,
+    exit: watch::Receiver<Option<ExitInfo>>,
+    started: Instant,
+    events_from: u64,
+    output_from: u64,
+}
+
+/// A supervised native node.
+pub struct Node {
+    pub spec: NodeSpec,
+    pub events: Arc<Journal<NodeEvent>>,
+    pub output: Arc<Journal<OutputLine>>,
+    running: Mutex<Option<Running>>,
+}
+
+/// What a node is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Running { pid: u32 },
+    Exited(ExitInfo),
+    NotStarted,
+}
+
+impl Node {
+    /// A node that has not started; creates its event pipe.
+    pub fn new(spec: NodeSpec) -> Result<Node> {
+        if !spec.event_pipe.exists() {
+            nix::unistd::mkfifo(&spec.event_pipe, nix::sys::stat::Mode::from_bits_truncate(0o600))
+                .with_context(|| format!("cannot create event pipe {}", spec.event_pipe.display()))?;
+        }
+        Ok(Node {
+            spec,
+            events: Arc::new(Journal::new(None)),
+            output: Arc::new(Journal::new(Some(OUTPUT_LINES_KEPT))),
+            running: Mutex::new(None),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
+        self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Start the daemon (not waiting for readiness). Returns its pid.
+    pub fn start(&self) -> Result<u32> {
+        let mut running = self.lock();
+        if let Some(process) = running.as_ref() {
+            if process.exit.borrow().is_none() {
+                bail!("node {} is already running (pid {})", self.spec.name, process.pid);
+            }
+        }
+        std::fs::create_dir_all(&self.spec.home)
+            .with_context(|| format!("cannot create home {} of node {}", self.spec.home.display(), self.spec.name))?;
+        // Open the event pipe before the spawn: reading end non-blocking, plus a write end
+        // of our own so the reader sees EOF only after we let go, once the daemon is gone.
+        let reader = pipe::OpenOptions::new()
+            .open_receiver(&self.spec.event_pipe)
+            .with_context(|| format!("cannot open event pipe {}", self.spec.event_pipe.display()))?;
+        let keepalive = pipe::OpenOptions::new()
+            .open_sender(&self.spec.event_pipe)
+            .with_context(|| format!("cannot open event pipe {}", self.spec.event_pipe.display()))?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.spec.log_file)
+            .with_context(|| format!("cannot open log {}", self.spec.log_file.display()))?;
+        let log = Arc::new(Mutex::new(log));
+        self.events.reopen();
+        self.output.reopen();
+        let events_from = self.events.next_seq();
+        let output_from = self.output.next_seq();
+        let mut child = process::spawn(&self.spec).with_context(|| {
+            format!("cannot start node {}: {} {}", self.spec.name, self.spec.program.display(), self.spec.args.join(" "))
+        })?;
+        let pid = child.id().context("spawned node has no pid")?;
+        let (exit_tx, exit_rx) = watch::channel(None);
+        let stdout = child.stdout.take().map(|s| tokio::spawn(read_output(s, Stream::Stdout, self.output.clone(), log.clone())));
+        let stderr = child.stderr.take().map(|s| tokio::spawn(read_output(s, Stream::Stderr, self.output.clone(), log.clone())));
+        let pipe_reader = tokio::spawn(read_events(reader, self.events.clone(), self.output.clone(), log));
+        let (events, output) = (self.events.clone(), self.output.clone());
+        tokio::spawn(async move {
+            let status = child.wait().await;
+            drop(keepalive);
+            let readers = [Some(pipe_reader), stdout, stderr].into_iter().flatten().collect::<Vec<_>>();
+            let aborts: Vec<_> = readers.iter().map(|r| r.abort_handle()).collect();
+            // Let the readers drain what the daemon wrote, but do not wait on a
+            // grandchild that still holds the pipes.
+            if tokio::time::timeout(Duration::from_secs(1), async {
+                for reader in readers {
+                    let _ = reader.await;
+                }
+            })
+            .await
+            .is_err()
+            {
+                aborts.iter().for_each(|a| a.abort());
+            }
+            let info = match status {
+                Ok(status) => ExitInfo::from(status),
+                Err(_) => ExitInfo { code: None, signal: None },
+            };
+            events.close(info.to_string());
+            output.close(info.to_string());
+            let _ = exit_tx.send(Some(info));
+        });
+        *running = Some(Running { pid, exit: exit_rx, started: Instant::now(), events_from, output_from });
+        Ok(pid)
+    }
+
+    /// What the node is doing now.
+    pub fn status(&self) -> Status {
+        match self.lock().as_ref() {
+            None => Status::NotStarted,
+            Some(process) => match *process.exit.borrow() {
+                Some(info) => Status::Exited(info),
+                None => Status::Running { pid: process.pid },
+            },
+        }
+    }
+
+    /// Wait until the node is ready by its configured criterion; the error explains what
+    /// was awaited and shows the node's exit status and last output lines.
+    pub async fn wait_ready(&self) -> Result<Duration> {
+        let (started, events_from, output_from, exit) = {
+            let running = self.lock();
+            let process = running.as_ref().context("node was never started")?;
+            (process.started, process.events_from, process.output_from, process.exit.clone())
+        };
+        let outcome = tokio::time::timeout(
+            self.spec.boot_timeout,
+            readiness::wait(self, events_from, output_from, exit),
+        )
+        .await;
+        let problem = match outcome {
+            Ok(Ok(())) => return Ok(started.elapsed()),
+            Ok(Err(problem)) => problem,
+            Err(_) => format!(
+                "did not become ready within {:.1}s ({}); {}",
+                self.spec.boot_timeout.as_secs_f64(),
+                readiness::describe(&self.spec.ready),
+                match self.status() {
+                    Status::Exited(info) => info.to_string(),
+                    _ => "still running".to_string(),
+                }
+            ),
+        };
+        let tail = self.tail(20).join("\n    ");
+        bail!("node {}: {problem}\n  last output lines:\n    {tail}", self.spec.name)
+    }
+
+    /// Send `signal` to the node's process group (SIGSTOP, SIGCONT…).
+    pub fn signal(&self, signal: Signal) -> Result<()> {
+        let pid = match self.lock().as_ref() {
+            Some(process) if process.exit.borrow().is_none() => process.pid,
+            _ => bail!("node {} is not running", self.spec.name),
+        };
+        process::signal_group(pid, signal).with_context(|| format!("cannot signal node {}", self.spec.name))
+    }
+
+    /// Stop the node: SIGTERM to its group, SIGKILL after `grace`, then SIGKILL to any
+    /// process left in the group. Returns how the daemon ended (`None` if never started).
+    pub async fn terminate(&self, grace: Duration) -> Option<ExitInfo> {
+        let (pid, mut exit) = {
+            let running = self.lock();
+            let process = running.as_ref()?;
+            (process.pid, process.exit.clone())
+        };
+        if exit.borrow().is_none() {
+            let _ = process::signal_group(pid, Signal::SIGTERM);
+            // A stopped daemon cannot act on SIGTERM until it is continued.
+            let _ = process::signal_group(pid, Signal::SIGCONT);
+            if tokio::time::timeout(grace, exit.wait_for(Option::is_some)).await.is_err() {
+                let _ = process::signal_group(pid, Signal::SIGKILL);
+            }
+        }
+        let info = exit.wait_for(Option::is_some).await.ok().and_then(|info| *info);
+        let _ = process::signal_group(pid, Signal::SIGKILL);
+        info
+    }
+
+    /// SIGKILL the node's process group now and wait for the daemon to be reaped.
+    pub async fn kill(&self) -> Option<ExitInfo> {
+        self.terminate(Duration::ZERO).await
+    }
+
+    /// The last `n` output lines, oldest first.
+    pub fn tail(&self, n: usize) -> Vec<String> {
+        self.output
+            .last(n)
+            .iter()
+            .map(|entry| match entry.item.stream {
+                Stream::Stdout => entry.item.text.clone(),
+                Stream::Stderr => format!("[stderr] {}", entry.item.text),
+                Stream::EventPipe => format!("[event pipe] {}", entry.item.text),
+            })
+            .collect()
+    }
+
+    /// The node's log file.
+    pub fn log_file(&self) -> &Path {
+        &self.spec.log_file
+    }
+}
+
+impl Drop for Node {
+    /// The last line of defence: never leave a daemon behind, whatever path led here.
+    fn drop(&mut self) {
+        if let Some(process) = self.lock().as_ref() {
+            if process.exit.borrow().is_none() {
+                let _ = process::signal_group(process.pid, Signal::SIGKILL);
+            }
+        }
+    }
+}
+
+async fn read_output(
+    stream: impl AsyncRead + Unpin,
+    kind: Stream,
+    output: Arc<Journal<OutputLine>>,
+    log: Arc<Mutex<std::fs::File>>,
+) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(text)) = lines.next_line().await {
+        append_log(&log, kind, &text);
+        output.push(OutputLine { stream: kind, text });
+    }
+}
+
+async fn read_events(
+    reader: pipe::Receiver,
+    events: Arc<Journal<NodeEvent>>,
+    output: Arc<Journal<OutputLine>>,
+    log: Arc<Mutex<std::fs::File>>,
+) {
+    let mut lines = BufReader::new(reader).lines();
+    while let Ok(Some(text)) = lines.next_line().await {
+        match parse_line(&text) {
+            Ok(event) => {
+                events.push(event);
+            }
+            Err(_) => {
+                append_log(&log, Stream::EventPipe, &text);
+                output.push(OutputLine { stream: Stream::EventPipe, text });
+            }
+        }
+    }
+}
+
+fn append_log(log: &Mutex<std::fs::File>, kind: Stream, text: &str) {
+    let prefix = match kind {
+        Stream::Stdout => "",
+        Stream::Stderr => "[stderr] ",
+        Stream::EventPipe => "[event pipe] ",
+    };
+    let mut file = log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _ = writeln!(file, "{prefix}{text}");
+}

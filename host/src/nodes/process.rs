@@ -1,0 +1,78 @@
+//! Spawning one daemon process in its own process group, and signalling that group.
+
+use std::fmt;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{ExitStatus, Stdio};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::process::{Child, Command};
+
+use super::NodeSpec;
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitInfo {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+}
+
+impl From<ExitStatus> for ExitInfo {
+    fn from(status: ExitStatus) -> ExitInfo {
+        ExitInfo { code: status.code(), signal: status.signal() }
+    }
+}
+
+impl fmt::Display for ExitInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.code, self.signal) {
+            (Some(code), _) => write!(f, "exited with code {code}"),
+            (None, Some(signal)) => match Signal::try_from(signal) {
+                Ok(name) => write!(f, "killed by signal {signal} ({name})"),
+                Err(_) => write!(f, "killed by signal {signal}"),
+            },
+            (None, None) => write!(f, "ended with an unknown status"),
+        }
+    }
+}
+
+/// Start `spec`'s program: own process group, piped output, and (on Linux) a parent-death
+/// signal so the daemon dies with the host even if the host is SIGKILLed.
+pub fn spawn(spec: &NodeSpec) -> std::io::Result<Child> {
+    let mut command = Command::new(&spec.program);
+    command
+        .args(&spec.args)
+        .envs(&spec.env)
+        .current_dir(&spec.cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(false);
+    // SAFETY: the closure only makes async-signal-safe system calls (prctl, getppid, kill).
+    unsafe {
+        command.pre_exec(|| {
+            #[cfg(target_os = "linux")]
+            {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The host may have died between fork and prctl: then we are orphaned already.
+                if libc::getppid() == 1 {
+                    libc::kill(libc::getpid(), libc::SIGKILL);
+                }
+            }
+            Ok(())
+        });
+    }
+    command.spawn()
+}
+
+/// Send `signal` to the whole process group led by `pid`. A group that is already gone
+/// is not an error.
+pub fn signal_group(pid: u32, signal: Signal) -> nix::Result<()> {
+    match killpg(Pid::from_raw(pid as i32), signal) {
+        Err(nix::errno::Errno::ESRCH) => Ok(()),
+        other => other,
+    }
+}

@@ -1,0 +1,80 @@
+//! Waiting for a node to be ready: by event, by a stdout line, by its port, or by a command.
+
+use std::time::Duration;
+
+use regex::Regex;
+use tokio::sync::watch;
+
+use super::{ExitInfo, Node, Stream, WaitEnd};
+use crate::config::Readiness;
+
+/// How often the port and command criteria are retried (the event and stdout criteria
+/// wake up on the line itself, without polling).
+const RETRY: Duration = Duration::from_millis(20);
+
+/// A readable account of what readiness means for a node.
+pub fn describe(ready: &Readiness) -> String {
+    match ready {
+        Readiness::Event(name) => format!("waiting for event `{name}` on the event pipe"),
+        Readiness::Stdout(pattern) => format!("waiting for a stdout line matching /{pattern}/"),
+        Readiness::Port => "waiting for its port to accept connections".to_string(),
+        Readiness::Command(command) => format!("waiting for `{}` to exit 0", command.join(" ")),
+    }
+}
+
+/// Resolve when the node is ready; `Err` explains why it never will be.
+pub async fn wait(
+    node: &Node,
+    events_from: u64,
+    output_from: u64,
+    mut exit: watch::Receiver<Option<ExitInfo>>,
+) -> Result<(), String> {
+    let ended = |end: WaitEnd| match end {
+        WaitEnd::Closed(status) => format!("{status} before it was ready ({})", describe(&node.spec.ready)),
+    };
+    match &node.spec.ready {
+        Readiness::Event(name) => {
+            node.events.wait_for(events_from, |event| &event.name == name).await.map_err(ended)?;
+        }
+        Readiness::Stdout(pattern) => {
+            let regex = Regex::new(pattern).map_err(|e| e.to_string())?;
+            node.output
+                .wait_for(output_from, |line| line.stream == Stream::Stdout && regex.is_match(&line.text))
+                .await
+                .map_err(ended)?;
+        }
+        Readiness::Port => loop {
+            if tokio::net::TcpStream::connect(node.spec.address()).await.is_ok() {
+                break;
+            }
+            retry_or_exit(&mut exit, node).await?;
+        },
+        Readiness::Command(command) => loop {
+            let status = tokio::process::Command::new(&command[0])
+                .args(&command[1..])
+                .current_dir(&node.spec.cwd)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .status()
+                .await;
+            match status {
+                Ok(status) if status.success() => break,
+                Ok(_) => {}
+                Err(e) => return Err(format!("cannot run readiness command `{}`: {e}", command.join(" "))),
+            }
+            retry_or_exit(&mut exit, node).await?;
+        },
+    }
+    Ok(())
+}
+
+async fn retry_or_exit(exit: &mut watch::Receiver<Option<ExitInfo>>, node: &Node) -> Result<(), String> {
+    tokio::select! {
+        _ = tokio::time::sleep(RETRY) => Ok(()),
+        Ok(info) = exit.wait_for(Option::is_some) => {
+            Err(format!("{} before it was ready ({})", info.map(|i| i.to_string()).unwrap_or_default(), describe(&node.spec.ready)))
+        }
+    }
+}

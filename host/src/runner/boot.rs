@@ -1,0 +1,135 @@
+//! Turning a test's node plans into running, ready nodes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+
+use super::prepare::Prepared;
+use crate::config::{Key, NodePlan, Plan, TestPlan};
+use crate::events::{Event, EventBus};
+use crate::nodes::{Node, NodeSpec, free_port};
+use crate::sandbox::NodeInfo;
+
+/// The address every node listens on.
+pub const NODE_HOST: &str = "127.0.0.1";
+
+/// Concrete values of one node, before its arguments are rendered.
+struct Placed<'a> {
+    plan: &'a NodePlan,
+    port: u16,
+    home: PathBuf,
+    event_pipe: PathBuf,
+}
+
+/// Specs for every node of `test`: ports picked, homes chosen, placeholders filled.
+pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) -> Result<Vec<NodeSpec>> {
+    let mut placed = Vec::new();
+    for node in &test.nodes {
+        let dir = scratch.join(&node.name);
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let port = match node.port {
+            Some(port) => port,
+            None => free_port(NODE_HOST).context("cannot find a free port")?,
+        };
+        let home = match &node.home {
+            Some(home) => {
+                if !plan.persist_home && home.exists() {
+                    // A fresh home for every run, as kit does unless persist_home is set.
+                    std::fs::remove_dir_all(home).with_context(|| format!("cannot clear home {}", home.display()))?;
+                }
+                home.clone()
+            }
+            None => dir.join("home"),
+        };
+        placed.push(Placed { plan: node, port, home, event_pipe: dir.join("events.fifo") });
+    }
+    let by_name: HashMap<&str, &Placed> = placed.iter().map(|p| (p.plan.name.as_str(), p)).collect();
+    Ok(placed
+        .iter()
+        .map(|node| {
+            let value = |key: Key, other: Option<&str>| -> String {
+                let target = other.and_then(|name| by_name.get(name).copied()).unwrap_or(node);
+                match key {
+                    Key::Name => target.plan.name.clone(),
+                    Key::Host => NODE_HOST.to_string(),
+                    Key::Port => target.port.to_string(),
+                    Key::Address => format!("{NODE_HOST}:{}", target.port),
+                    Key::Home => target.home.display().to_string(),
+                    Key::EventPipe => node.event_pipe.display().to_string(),
+                    Key::Peers => placed
+                        .iter()
+                        .filter(|p| p.plan.name != node.plan.name)
+                        .map(|p| format!("{NODE_HOST}:{}", p.port))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    Key::Verbosity => node.plan.verbosity.to_string(),
+                    Key::Password => node.plan.password.clone(),
+                }
+            };
+            NodeSpec {
+                name: node.plan.name.clone(),
+                program: prepared.runtime(&node.plan.runtime.program).clone(),
+                args: node.plan.args.iter().map(|arg| arg.render(value)).collect(),
+                env: node.plan.env.clone(),
+                cwd: plan.base_dir.clone(),
+                host: NODE_HOST.to_string(),
+                port: node.port,
+                home: node.home.clone(),
+                event_pipe: node.event_pipe.clone(),
+                log_file: node.event_pipe.with_file_name("output.log"),
+                ready: node.plan.ready.clone(),
+                boot_timeout: node.plan.boot_timeout,
+                stop_timeout: node.plan.runtime.stop_timeout,
+            }
+        })
+        .collect())
+}
+
+/// Start every node at once, then wait for each to be ready (so boot time is the
+/// slowest node's, not the sum). On error the nodes started so far are returned too,
+/// for teardown.
+pub async fn start_all(test: &str, specs: Vec<NodeSpec>, bus: &EventBus) -> (Vec<Arc<Node>>, Result<()>) {
+    let mut nodes = Vec::new();
+    for spec in specs {
+        let node = match Node::new(spec) {
+            Ok(node) => Arc::new(node),
+            Err(e) => return (nodes, Err(e)),
+        };
+        match node.start() {
+            Ok(pid) => bus.emit(Event::NodeStarted {
+                test: test.to_string(),
+                node: node.spec.name.clone(),
+                pid,
+                address: node.spec.address(),
+            }),
+            Err(e) => {
+                nodes.push(node);
+                return (nodes, Err(e));
+            }
+        }
+        nodes.push(node);
+    }
+    for node in &nodes {
+        match node.wait_ready().await {
+            Ok(after) => bus.emit(Event::NodeReady { test: test.to_string(), node: node.spec.name.clone(), after }),
+            Err(e) => return (nodes, Err(e)),
+        }
+    }
+    (nodes, Ok(()))
+}
+
+/// What the sandbox may tell a package about the nodes.
+pub fn node_infos(nodes: &[Arc<Node>]) -> Vec<NodeInfo> {
+    nodes
+        .iter()
+        .map(|node| NodeInfo {
+            name: node.spec.name.clone(),
+            host: node.spec.host.clone(),
+            port: node.spec.port,
+            address: node.spec.address(),
+            home: node.spec.home.display().to_string(),
+        })
+        .collect()
+}

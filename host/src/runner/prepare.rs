@@ -1,0 +1,72 @@
+//! Before any node boots: build every package and runtime the plan needs, compile and
+//! load every package. Problems here are reported before anything starts.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+
+use crate::build;
+use crate::config::{PackageRef, Plan, Program};
+use crate::events::{Event, EventBus};
+use crate::sandbox::{Package, Sandbox};
+
+/// Everything built and loaded for a plan.
+pub struct Prepared {
+    packages: HashMap<PackageRef, Package>,
+    runtimes: HashMap<Program, PathBuf>,
+}
+
+impl Prepared {
+    /// The loaded form of `package` (prepared for the same plan).
+    pub fn package(&self, package: &PackageRef) -> &Package {
+        &self.packages[package]
+    }
+
+    /// The executable of `program` (prepared for the same plan).
+    pub fn runtime(&self, program: &Program) -> &PathBuf {
+        &self.runtimes[program]
+    }
+}
+
+/// Build and load what `plan` needs. With `with_runtimes` false (for `host list`) node
+/// runtimes are not built.
+pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtimes: bool) -> Result<Prepared> {
+    let mut prepared = Prepared { packages: HashMap::new(), runtimes: HashMap::new() };
+    for test in &plan.tests {
+        // Dependencies first, as kit does: they must build, but are never run.
+        for dependency in &test.dependency_packages {
+            announce(bus, dependency);
+            build::package(dependency).await.with_context(|| format!("test {}: dependency package {}", test.name, dependency.name))?;
+        }
+        let runnable = test.setup_packages.iter().map(|setup| &setup.package).chain(&test.test_packages);
+        for package in runnable {
+            if prepared.packages.contains_key(package) {
+                continue;
+            }
+            announce(bus, package);
+            let wasm = build::package(package).await.with_context(|| format!("test {}: package {}", test.name, package.name))?;
+            let loaded = sandbox.load(&package.name, &wasm).await.with_context(|| format!("test {}: package {}", test.name, package.name))?;
+            if let Some(message) = loaded.warning {
+                bus.emit(Event::Warning { message });
+            }
+            prepared.packages.insert(package.clone(), loaded.package);
+        }
+        if with_runtimes {
+            for node in &test.nodes {
+                let program = &node.runtime.program;
+                if !prepared.runtimes.contains_key(program) {
+                    let exe = build::runtime(program).await.with_context(|| format!("test {}: runtime of node {}", test.name, node.name))?;
+                    prepared.runtimes.insert(program.clone(), exe);
+                }
+            }
+        }
+    }
+    Ok(prepared)
+}
+
+fn announce(bus: &EventBus, package: &PackageRef) {
+    if package.kind == crate::config::PackageKind::Cargo {
+        bus.emit(Event::PackageBuilding { package: package.name.clone(), path: package.path.display().to_string() });
+    }
+}

@@ -1,0 +1,162 @@
+//! `sandbox`: the wasmtime engine, the WASI policy and the host interfaces.
+//!
+//! One [`Sandbox`] (engine + linker) serves a whole run. Each package is compiled once
+//! (or taken from the [`CompileCache`]) and pre-instantiated; each case then runs in a
+//! fresh store, so cases cannot leak state into each other. Time is enforced twice:
+//! epoch interruption stops a guest spinning in a loop, and an async timeout stops a
+//! guest blocked in a host call.
+
+mod bindings;
+mod cache;
+mod interfaces;
+mod state;
+mod verdict;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, Store, WasmBacktraceDetails};
+
+pub use bindings::NodeInfo;
+pub use cache::CompileCache;
+pub use state::CaseScope;
+pub use verdict::CaseVerdict;
+
+use bindings::{Request, RunRequest, TesterPre};
+use state::CaseState;
+
+/// How often the epoch advances: the granularity of interrupting a running guest.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The engine and linker of a run.
+pub struct Sandbox {
+    engine: Engine,
+    linker: Linker<CaseState>,
+    cache: Option<CompileCache>,
+}
+
+/// A compiled, pre-linked test package.
+#[derive(Clone)]
+pub struct Package {
+    pub name: String,
+    /// The component file it came from.
+    pub path: PathBuf,
+    /// Its cases, from the package's own `list-cases`.
+    pub cases: Vec<String>,
+    /// Whether compilation was skipped thanks to the cache.
+    pub from_cache: bool,
+    pre: Arc<TesterPre<CaseState>>,
+}
+
+/// What a package was loaded with, plus anything worth a warning.
+pub struct Loaded {
+    pub package: Package,
+    pub warning: Option<String>,
+}
+
+impl Sandbox {
+    /// A sandbox whose compiled components are cached in `cache` (none: always compile).
+    pub fn new(cache: Option<CompileCache>) -> Result<Sandbox> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.wasm_backtrace_details(WasmBacktraceDetails::Enable);
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        bindings::Tester::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        start_epoch_ticker(&engine);
+        Ok(Sandbox { engine, linker, cache })
+    }
+
+    /// Compile (or fetch from the cache) the component at `path`, check it targets the
+    /// `tester` world, and ask it for its cases.
+    pub async fn load(&self, name: &str, path: &Path) -> Result<Loaded> {
+        let wasm = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let (component, from_cache, warning) = match &self.cache {
+            Some(cache) => {
+                let cached = cache.load(&self.engine, &wasm, path)?;
+                (cached.component, cached.hit, cached.warning)
+            }
+            None => (
+                wasmtime::component::Component::new(&self.engine, &wasm)
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("{} is not a valid component", path.display()))?,
+                false,
+                None,
+            ),
+        };
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
+            format!("{} does not fit the `tester` world (wit/tester.wit)", path.display())
+        })?;
+        let pre = TesterPre::new(instance_pre).map_err(anyhow::Error::from).with_context(|| {
+            format!("{} does not export the `tester` world's `suite` interface", path.display())
+        })?;
+        let mut package =
+            Package { name: name.to_string(), path: path.to_path_buf(), cases: Vec::new(), from_cache, pre: Arc::new(pre) };
+        package.cases = self.list_cases(&package).await?;
+        Ok(Loaded { package, warning })
+    }
+
+    fn new_store(&self, scope: CaseScope) -> Store<CaseState> {
+        let mut store = Store::new(&self.engine, CaseState::new(scope));
+        store.limiter(|state| &mut state.limits);
+        // Yield to the async executor on every epoch tick, so timeouts can cancel a
+        // guest that never calls the host.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        store
+    }
+
+    async fn list_cases(&self, package: &Package) -> Result<Vec<String>> {
+        let mut store = self.new_store(CaseScope::default());
+        let call = async {
+            let tester = package.pre.instantiate_async(&mut store).await?;
+            tester.host_test_suite().call_list_cases(&mut store).await
+        };
+        tokio::time::timeout(Duration::from_secs(30), call)
+            .await
+            .with_context(|| format!("{}: list-cases did not return within 30s", package.path.display()))?
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("{}: list-cases failed", package.path.display()))
+    }
+
+    /// Run one case in a fresh store, with `timeout` for all of it.
+    pub async fn run_case(
+        &self,
+        package: &Package,
+        case: &str,
+        scope: CaseScope,
+        timeout: Duration,
+    ) -> CaseVerdict {
+        let request = Request::Run(RunRequest {
+            input_node_names: scope.nodes.iter().map(|node| node.name.clone()).collect(),
+            test_names: vec![case.to_string()],
+            test_timeout: timeout.as_secs_f64().ceil() as u64,
+        });
+        let mut store = self.new_store(scope);
+        let call = async {
+            let tester = package.pre.instantiate_async(&mut store).await?;
+            tester.host_test_suite().call_handle(&mut store, &request).await
+        };
+        let result = tokio::time::timeout(timeout, call).await;
+        verdict::judge(case, timeout, result, store.data())
+    }
+}
+
+/// Advance `engine`'s epoch every tick for as long as the engine lives.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("epoch-ticker".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("cannot start the epoch ticker thread");
+}
