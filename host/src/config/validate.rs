@@ -36,8 +36,10 @@ type Result<T> = std::result::Result<T, ConfigError>;
 
 impl<'a> Validator<'a> {
     pub fn new(file: &'a Path, text: &'a str) -> Validator<'a> {
-        let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let base_dir = if base_dir.as_os_str().is_empty() { PathBuf::from(".") } else { base_dir };
+        // Relative paths resolve against the file's directory, made absolute so that
+        // every path in the plan (and in messages) means one thing wherever it is used.
+        let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let base_dir = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
         Validator { file, text, base_dir }
     }
 

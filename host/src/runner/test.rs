@@ -46,16 +46,18 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
         let deadline = Instant::now() + test.timeout;
         let setup = test.setup_packages.iter().filter(|s| s.run).map(|s| &s.package);
         let mut failed: Option<Outcome> = None;
+        let mut failed_package = String::new();
         for package in setup.chain(&test.test_packages) {
             let loaded = cx.prepared.package(package);
-            if let Some(Outcome::Failed { failure }) = &failed {
-                let reason = format!("an earlier package failed: {}", failure.message.lines().next().unwrap_or(""));
-                skip_package(cx.bus, &name, package, loaded, &reason, &mut totals);
+            if failed.is_some() {
+                let reason = format!("package {failed_package} failed before it");
+                skip_package(cx.bus, &name, loaded, &reason, &mut totals);
                 continue;
             }
-            let outcome = run_package(cx, &name, loaded, &scope, deadline, &mut totals).await;
+            let outcome = run_package(cx, &name, package, loaded, &scope, deadline, &mut totals).await;
             if outcome.is_failed() {
                 failed = Some(outcome);
+                failed_package = loaded.name.clone();
             }
         }
         if let Some(outcome) = failed {
@@ -87,7 +89,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
             cx.bus.emit(Event::SetupFailed { test: name.clone(), failure: failure.clone() });
         }
         for package in test.setup_packages.iter().map(|s| &s.package).chain(&test.test_packages) {
-            skip_package(cx.bus, &name, package, cx.prepared.package(package), "the test's setup failed", &mut totals);
+            skip_package(cx.bus, &name, cx.prepared.package(package), "the test's setup failed", &mut totals);
         }
         setup_failure
     });
@@ -111,6 +113,20 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
     totals
 }
 
+/// Source paths in failures are as the guest's compiler saw them (for cargo, relative
+/// to the workspace root). Find the file next to the package and show it relative to
+/// the working directory, so `file:line` can be opened as printed.
+fn locate_source(package: &PackageRef, file: &str) -> Option<String> {
+    let relative = Path::new(file);
+    if file.is_empty() || relative.is_absolute() {
+        return None;
+    }
+    let found = package.path.ancestors().map(|dir| dir.join(relative)).find(|candidate| candidate.is_file())?;
+    let found = found.canonicalize().ok()?;
+    let shown = std::env::current_dir().ok().and_then(|cwd| found.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    Some(shown.unwrap_or(found).display().to_string())
+}
+
 fn setup_error(error: anyhow::Error) -> Outcome {
     Outcome::Failed {
         failure: FailureDetail {
@@ -127,6 +143,7 @@ fn setup_error(error: anyhow::Error) -> Outcome {
 async fn run_package(
     cx: &TestContext<'_>,
     test: &str,
+    source: &PackageRef,
     package: &Package,
     scope: &CaseScope,
     deadline: Instant,
@@ -137,7 +154,12 @@ async fn run_package(
     for case in &package.cases {
         let started = Instant::now();
         let remaining = deadline.saturating_duration_since(started);
-        let verdict = cx.sandbox.run_case(package, case, scope.clone(), remaining).await;
+        let mut verdict = cx.sandbox.run_case(package, case, scope.clone(), remaining).await;
+        if let Outcome::Failed { failure } = &mut verdict.outcome {
+            if let Some(path) = locate_source(source, &failure.file) {
+                failure.file = path;
+            }
+        }
         totals.count(&verdict.outcome);
         if verdict.outcome.is_failed() && !package_outcome.is_failed() {
             package_outcome = verdict.outcome.clone();
@@ -155,7 +177,7 @@ async fn run_package(
     package_outcome
 }
 
-fn skip_package(bus: &EventBus, test: &str, _reference: &PackageRef, package: &Package, reason: &str, totals: &mut Totals) {
+fn skip_package(bus: &EventBus, test: &str, package: &Package, reason: &str, totals: &mut Totals) {
     let outcome = Outcome::Skipped { reason: reason.to_string() };
     bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: package.cases.len() });
     for case in &package.cases {

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
@@ -35,8 +35,8 @@ pub struct CaseState {
     pub(super) reported: Option<FailResponse>,
     /// Guest stdout and stderr, interleaved as written.
     pub(super) stdio: MemoryOutputPipe,
-    /// Lines logged through the `log` interface.
-    pub(super) logs: Vec<String>,
+    /// Lines logged through the `log` interface, and sandbox refusals.
+    pub(super) logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl CaseState {
@@ -46,6 +46,8 @@ impl CaseState {
         let stdio = MemoryOutputPipe::new(OUTPUT_CAPACITY);
         let allowed: HashSet<SocketAddr> =
             scope.nodes.iter().filter_map(|node| node.address.parse().ok()).collect();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let refusals = Arc::clone(&logs);
         let wasi = WasiCtxBuilder::new()
             .stdout(stdio.clone())
             .stderr(stdio.clone())
@@ -59,6 +61,12 @@ impl CaseState {
                     SocketAddrUse::TcpBind => addr.ip().is_unspecified() && addr.port() == 0,
                     _ => false,
                 };
+                if !allowed {
+                    let what = format!("{usage:?}");
+                    refusals.lock().unwrap_or_else(|p| p.into_inner()).push(format!(
+                        "[SANDBOX] refused {what} {addr}: only the test's nodes may be reached"
+                    ));
+                }
                 Box::pin(async move { allowed })
             })
             .build();
@@ -69,13 +77,13 @@ impl CaseState {
             scope,
             reported: None,
             stdio,
-            logs: Vec::new(),
+            logs,
         }
     }
 
     /// Everything the package wrote: log lines, then stdout/stderr.
     pub fn output(&self) -> String {
-        let mut output = self.logs.join("\n");
+        let mut output = self.logs.lock().unwrap_or_else(|p| p.into_inner()).join("\n");
         let stdio = self.stdio.contents();
         if !stdio.is_empty() {
             if !output.is_empty() {

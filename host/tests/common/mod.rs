@@ -1,0 +1,81 @@
+//! Helpers for driving the real `host` binary against real nodes and packages.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (the workspace of `host`).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A test package directory under `test-packages/`.
+pub fn package(name: &str) -> String {
+    repo().join("test-packages").join(name).display().to_string()
+}
+
+/// `host` with a compile cache shared by the test suite (kept under `target/`).
+pub fn host() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_host"));
+    command.env("HOST_CACHE_DIR", repo().join("target").join("host-test-cache"));
+    command.env_remove("NO_COLOR");
+    command
+}
+
+/// What a run printed, with both streams as text.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    pub fn both(&self) -> String {
+        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Run `host ARGS…` in `cwd`.
+pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
+    host().current_dir(cwd).args(args).output().expect("cannot run host").into()
+}
+
+/// A tests.toml in a fresh temporary directory, with `{repo}` replaced by the repository root.
+pub fn suite(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text = text.replace("{repo}", &repo().display().to_string());
+    std::fs::write(dir.path().join("tests.toml"), text).unwrap();
+    dir
+}
+
+/// The line of `file` (relative to the repo) holding `// MARK: name`.
+pub fn marked_line(file: &str, name: &str) -> usize {
+    let text = std::fs::read_to_string(repo().join(file)).unwrap();
+    let marker = format!("// MARK: {name}");
+    text.lines().position(|line| line.trim_end().ends_with(&marker)).unwrap_or_else(|| panic!("no {marker} in {file}")) + 1
+}
+
+/// The case names a Rust package declares in its `test_package!(…)` invocation.
+pub fn declared_cases(package: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join("test-packages").join(package).join("src/lib.rs")).unwrap();
+    let start = text.find("test_package!(").expect("no test_package! invocation") + "test_package!(".len();
+    let end = start + text[start..].find(')').unwrap();
+    text[start..end].split(',').map(|name| name.trim().to_string()).filter(|name| !name.is_empty()).collect()
+}
+
+/// `N passed, N failed, N skipped` from a run's output.
+pub fn totals(output: &str) -> (usize, usize, usize) {
+    let line = output.lines().rev().find(|line| line.contains(" passed, ")).expect("no summary line");
+    let numbers: Vec<usize> = line.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+    (numbers[0], numbers[1], numbers[2])
+}
