@@ -34,6 +34,11 @@ impl Context {
         })
     }
 
+    /// A handle to drive and observe the node called `name` (see [`Node`](crate::Node)).
+    pub fn control(&self, name: &str) -> crate::Node {
+        crate::Node::named(name)
+    }
+
     /// The time budget of this request (the host has already applied its timeout scale).
     pub fn timeout(&self) -> Duration {
         self.timeout

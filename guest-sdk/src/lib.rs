@@ -9,6 +9,8 @@
 //! - a panic hook, so a plain `assert!`, `unwrap()` or `panic!` becomes a failure with
 //!   the panic's message and location instead of a bare trap or a timeout;
 //! - [`Context`]: the test's nodes (names, addresses, ports, homes) and the time budget;
+//! - [`Node`]: wait for a node's events, stop/resume/terminate/kill/start/restart it, read
+//!   its status, memory and output;
 //! - [`log`] and the [`info!`]-style macros: leveled logs in the host's report.
 //!
 //! ```ignore
@@ -29,6 +31,7 @@
 mod context;
 mod failure;
 mod macros;
+pub mod node;
 mod runtime;
 
 /// Bindings generated from `wit/tester.wit`, the single source of truth of the contract.
@@ -45,6 +48,7 @@ pub use bindings::host::test::log::Level;
 pub use bindings::host::test::nodes::NodeInfo;
 pub use context::Context;
 pub use failure::{Failure, TestResult};
+pub use node::{Node, NodeError};
 pub use runtime::{Case, handle, list_cases};
 
 /// Log `message` at `level` into the host's report for the running case.

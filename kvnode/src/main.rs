@@ -8,6 +8,7 @@
 //! | `GET <key>`         | `VALUE <value>` / `NOTFOUND` | read the local copy                            |
 //! | `REPL <key> <value>`| `OK`                         | store a write replicated from a peer           |
 //! | `PING`              | `PONG`                       | liveness                                       |
+//! | `CRASH <ms>`        | `OK`                         | SIGKILL itself after `ms` milliseconds (tests) |
 //!
 //! Writes are replicated synchronously: `SET` answers `OK` only after every reachable
 //! peer acknowledged, so a read through another node right after sees the value.
@@ -23,6 +24,7 @@ mod store;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use args::Args;
@@ -35,6 +37,8 @@ struct Node {
     args: Args,
     store: Store,
     events: EventSink,
+    /// Writes accepted by this node since it started (SET and REPL).
+    writes: AtomicU64,
 }
 
 fn main() {
@@ -59,7 +63,7 @@ fn run(args: Args) -> Result<(), String> {
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let node = Arc::new(Node { args, store, events });
+    let node = Arc::new(Node { args, store, events, writes: AtomicU64::new(0) });
     println!(
         "kvnode {} listening on {}:{port} with {} keys, peers [{}]",
         node.args.name,
@@ -100,13 +104,21 @@ fn answer(node: &Node, line: &str) -> String {
     let mut parts = line.splitn(3, ' ');
     match (parts.next(), parts.next(), parts.next()) {
         (Some("PING"), None, None) => "PONG".into(),
+        (Some("CRASH"), Some(ms), None) => match ms.parse::<u64>() {
+            Ok(ms) => {
+                crash_after(Duration::from_millis(ms));
+                "OK".into()
+            }
+            Err(e) => format!("ERROR bad delay {ms}: {e}"),
+        },
         (Some("GET"), Some(key), None) => match node.store.get(key) {
             Some(value) => format!("VALUE {value}"),
             None => "NOTFOUND".into(),
         },
         (Some("SET"), Some(key), Some(value)) => match node.store.set(key, value) {
             Ok(()) => {
-                node.events.emit("set", json!({ "key": key, "value": value }));
+                let writes = node.writes.fetch_add(1, Ordering::SeqCst) + 1;
+                node.events.emit("set", json!({ "key": key, "value": value, "writes": writes }));
                 replicate(node, key, value);
                 "OK".into()
             }
@@ -114,13 +126,24 @@ fn answer(node: &Node, line: &str) -> String {
         },
         (Some("REPL"), Some(key), Some(value)) => match node.store.set(key, value) {
             Ok(()) => {
-                node.events.emit("replicated", json!({ "key": key, "value": value }));
+                let writes = node.writes.fetch_add(1, Ordering::SeqCst) + 1;
+                node.events.emit("replicated", json!({ "key": key, "value": value, "writes": writes }));
                 "OK".into()
             }
             Err(e) => format!("ERROR {e}"),
         },
         _ => format!("ERROR unknown request: {line}"),
     }
+}
+
+/// Die by SIGKILL after `delay`, like a node the OOM killer took (for supervision tests).
+fn crash_after(delay: Duration) {
+    std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        let pid = std::process::id().to_string();
+        let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+        std::process::abort();
+    });
 }
 
 /// Send a write to every peer and wait for each acknowledgement.

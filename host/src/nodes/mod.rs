@@ -6,6 +6,7 @@
 //! sends SIGTERM to the group, then SIGKILL after the grace period.
 
 mod event_format;
+mod filter;
 mod journal;
 mod process;
 mod ports;
@@ -24,6 +25,7 @@ use tokio::net::unix::pipe;
 use tokio::sync::watch;
 
 pub use event_format::{NodeEvent, parse_line};
+pub use filter::{Comparison, Condition};
 pub use journal::{Entry, Journal, WaitEnd};
 pub use ports::free_port;
 pub use process::ExitInfo;
@@ -83,6 +85,8 @@ struct Running {
     started: Instant,
     events_from: u64,
     output_from: u64,
+    /// Stopped with SIGSTOP and not continued since.
+    stopped: bool,
 }
 
 /// A supervised native node.
@@ -93,10 +97,33 @@ pub struct Node {
     running: Mutex<Option<Running>>,
 }
 
+/// The node has no running process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotRunning(pub String);
+
+impl std::fmt::Display for NotRunning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "node {} is not running", self.0)
+    }
+}
+
+impl std::error::Error for NotRunning {}
+
+/// Resident memory of a node process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    /// Peak resident set size (VmHWM), bytes.
+    pub peak_rss: u64,
+    /// Current resident set size (VmRSS), bytes.
+    pub rss: u64,
+}
+
 /// What a node is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Running { pid: u32 },
+    /// Frozen by SIGSTOP.
+    Stopped { pid: u32 },
     Exited(ExitInfo),
     NotStarted,
 }
@@ -182,7 +209,7 @@ impl Node {
             output.close(info.to_string());
             let _ = exit_tx.send(Some(info));
         });
-        *running = Some(Running { pid, exit: exit_rx, started: Instant::now(), events_from, output_from });
+        *running = Some(Running { pid, exit: exit_rx, started: Instant::now(), events_from, output_from, stopped: false });
         Ok(pid)
     }
 
@@ -192,6 +219,7 @@ impl Node {
             None => Status::NotStarted,
             Some(process) => match *process.exit.borrow() {
                 Some(info) => Status::Exited(info),
+                None if process.stopped => Status::Stopped { pid: process.pid },
                 None => Status::Running { pid: process.pid },
             },
         }
@@ -227,16 +255,58 @@ impl Node {
         bail!("node {}: {problem}\n  last output lines:\n    {tail}", self.spec.name)
     }
 
-    /// Send `signal` to the node's process group (SIGSTOP, SIGCONT…).
-    pub fn signal(&self, signal: Signal) -> Result<()> {
-        let pid = match self.lock().as_ref() {
-            Some(process) if process.exit.borrow().is_none() => process.pid,
-            _ => bail!("node {} is not running", self.spec.name),
-        };
-        process::signal_group(pid, signal).with_context(|| format!("cannot signal node {}", self.spec.name))
+    /// The pid of the running daemon, or an error naming the node.
+    pub fn pid(&self) -> Result<u32, NotRunning> {
+        match self.lock().as_ref() {
+            Some(process) if process.exit.borrow().is_none() => Ok(process.pid),
+            _ => Err(NotRunning(self.spec.name.clone())),
+        }
     }
 
-    /// Stop the node: SIGTERM to its group, SIGKILL after `grace`, then SIGKILL to any
+    /// Freeze the node's process group (SIGSTOP); its sockets stay open.
+    pub fn stop(&self) -> Result<()> {
+        self.send_stop_signal(Signal::SIGSTOP, true)
+    }
+
+    /// Let a stopped node go on (SIGCONT).
+    pub fn resume(&self) -> Result<()> {
+        self.send_stop_signal(Signal::SIGCONT, false)
+    }
+
+    fn send_stop_signal(&self, signal: Signal, stopped: bool) -> Result<()> {
+        let mut running = self.lock();
+        let process = match running.as_mut() {
+            Some(process) if process.exit.borrow().is_none() => process,
+            _ => return Err(NotRunning(self.spec.name.clone()).into()),
+        };
+        process::signal_group(process.pid, signal).with_context(|| format!("cannot send {signal} to node {}", self.spec.name))?;
+        process.stopped = stopped;
+        Ok(())
+    }
+
+    /// Terminate (with the configured grace), start again with the same home, wait until ready.
+    pub async fn restart(&self) -> Result<Duration> {
+        self.terminate(self.spec.stop_timeout).await;
+        self.start()?;
+        self.wait_ready().await
+    }
+
+    /// Peak and current resident memory of the daemon process, in bytes, from /proc.
+    pub fn memory(&self) -> Result<Memory> {
+        let pid = self.pid()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .with_context(|| format!("cannot read memory of node {} (pid {pid})", self.spec.name))?;
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .map_or(0, |kib| kib * 1024)
+        };
+        Ok(Memory { peak_rss: field("VmHWM:"), rss: field("VmRSS:") })
+    }
+
+    /// Stop the node for good: SIGTERM to its group, SIGKILL after `grace`, then SIGKILL to any
     /// process left in the group. Returns how the daemon ended (`None` if never started).
     pub async fn terminate(&self, grace: Duration) -> Option<ExitInfo> {
         let (pid, mut exit) = {
@@ -254,6 +324,9 @@ impl Node {
         }
         let info = exit.wait_for(Option::is_some).await.ok().and_then(|info| *info);
         let _ = process::signal_group(pid, Signal::SIGKILL);
+        if let Some(process) = self.lock().as_mut() {
+            process.stopped = false;
+        }
         info
     }
 

@@ -42,7 +42,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
             let log = cx.scratch.join(format!("setup-script-{}.log", index + 1));
             background.push(scripts::start_setup(script, &name, &nodes, &cx.plan.base_dir, &log).map_err(setup_error)?);
         }
-        let scope = CaseScope { nodes: Arc::new(boot::node_infos(&nodes)) };
+        let scope = CaseScope { nodes: Arc::new(boot::node_infos(&nodes)), live: Arc::new(nodes.clone()) };
         let deadline = Instant::now() + test.timeout;
         let setup = test.setup_packages.iter().filter(|s| s.run).map(|s| &s.package);
         let mut failed: Option<Outcome> = None;

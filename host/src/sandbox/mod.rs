@@ -9,6 +9,7 @@
 mod bindings;
 mod cache;
 mod interfaces;
+mod node_calls;
 mod state;
 mod verdict;
 
@@ -30,6 +31,8 @@ use state::CaseState;
 
 /// How often the epoch advances: the granularity of interrupting a running guest.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// How long a package may take to name its cases.
+const LIST_CASES_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The engine and linker of a run.
 pub struct Sandbox {
@@ -100,8 +103,9 @@ impl Sandbox {
         Ok(Loaded { package, warning })
     }
 
-    fn new_store(&self, scope: CaseScope) -> Store<CaseState> {
-        let mut store = Store::new(&self.engine, CaseState::new(scope));
+    fn new_store(&self, scope: CaseScope, timeout: Duration) -> Store<CaseState> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut store = Store::new(&self.engine, CaseState::new(scope, deadline));
         store.limiter(|state| &mut state.limits);
         // Yield to the async executor on every epoch tick, so timeouts can cancel a
         // guest that never calls the host.
@@ -111,14 +115,16 @@ impl Sandbox {
     }
 
     async fn list_cases(&self, package: &Package) -> Result<Vec<String>> {
-        let mut store = self.new_store(CaseScope::default());
+        let mut store = self.new_store(CaseScope::default(), LIST_CASES_TIMEOUT);
         let call = async {
             let tester = package.pre.instantiate_async(&mut store).await?;
             tester.host_test_suite().call_list_cases(&mut store).await
         };
-        tokio::time::timeout(Duration::from_secs(30), call)
+        tokio::time::timeout(LIST_CASES_TIMEOUT, call)
             .await
-            .with_context(|| format!("{}: list-cases did not return within 30s", package.path.display()))?
+            .with_context(|| {
+                format!("{}: list-cases did not return within {}s", package.path.display(), LIST_CASES_TIMEOUT.as_secs())
+            })?
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{}: list-cases failed", package.path.display()))
     }
@@ -136,7 +142,7 @@ impl Sandbox {
             test_names: vec![case.to_string()],
             test_timeout: timeout.as_secs_f64().ceil() as u64,
         });
-        let mut store = self.new_store(scope);
+        let mut store = self.new_store(scope, timeout);
         let call = async {
             let tester = package.pre.instantiate_async(&mut store).await?;
             tester.host_test_suite().call_handle(&mut store, &request).await

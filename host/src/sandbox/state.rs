@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
@@ -12,17 +13,20 @@ use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::{FailResponse, NodeInfo};
+use crate::nodes::Node;
 
 /// Bytes of stdout+stderr kept per case.
 pub const OUTPUT_CAPACITY: usize = 1 << 20;
 /// Linear memory a package may grow to.
 pub const MEMORY_LIMIT: usize = 512 << 20;
 
-/// What a case may see: its test's nodes and nothing else.
-#[derive(Debug, Clone, Default)]
+/// What a case may see and drive: its test's nodes and nothing else.
+#[derive(Clone, Default)]
 pub struct CaseScope {
-    /// The test's nodes, in tests.toml order.
+    /// What the package may know of the test's nodes, in tests.toml order.
     pub nodes: Arc<Vec<NodeInfo>>,
+    /// The supervised nodes themselves, for the `events` and `control` interfaces.
+    pub live: Arc<Vec<Arc<Node>>>,
 }
 
 /// Per-store state.
@@ -35,6 +39,10 @@ pub struct CaseState {
     pub(super) reported: Option<FailResponse>,
     /// Guest stdout and stderr, interleaved as written.
     pub(super) stdio: MemoryOutputPipe,
+    /// When the case's time is up: host calls wait no longer than this.
+    pub(super) deadline: Instant,
+    /// What the package is waiting for in a host call right now, if anything.
+    pub(super) doing: Arc<Mutex<Option<String>>>,
     /// Lines logged through the `log` interface, and sandbox refusals.
     pub(super) logs: Arc<Mutex<Vec<String>>>,
 }
@@ -42,7 +50,7 @@ pub struct CaseState {
 impl CaseState {
     /// State for a case: no environment, no arguments, no files, no stdin; stdout and
     /// stderr captured; TCP only to the addresses of `scope`'s nodes.
-    pub fn new(scope: CaseScope) -> CaseState {
+    pub fn new(scope: CaseScope, deadline: Instant) -> CaseState {
         let stdio = MemoryOutputPipe::new(OUTPUT_CAPACITY);
         let allowed: HashSet<SocketAddr> =
             scope.nodes.iter().filter_map(|node| node.address.parse().ok()).collect();
@@ -75,6 +83,8 @@ impl CaseState {
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).build(),
             scope,
+            deadline,
+            doing: Arc::new(Mutex::new(None)),
             reported: None,
             stdio,
             logs,
@@ -92,6 +102,13 @@ impl CaseState {
             output.push_str(&String::from_utf8_lossy(&stdio));
         }
         output.trim_end().to_string()
+    }
+}
+
+impl CaseState {
+    /// The host call the case was in, if any (for timeout messages).
+    pub fn current_call(&self) -> Option<String> {
+        self.doing.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 

@@ -35,7 +35,10 @@ pub fn judge(
                 file: String::new(),
                 line: 0,
                 column: 0,
-                message: format!("case {case} timed out after {:.1}s", timeout.as_secs_f64()),
+                message: match state.current_call() {
+                    Some(call) => format!("case {case} timed out after {:.1}s while {call}", timeout.as_secs_f64()),
+                    None => format!("case {case} timed out after {:.1}s", timeout.as_secs_f64()),
+                },
             },
         },
     };

@@ -1,0 +1,33 @@
+//! Packages drive and observe real nodes through the `events` and `control` interfaces.
+
+mod common;
+
+use common::{declared_cases, run_in, suite, totals};
+
+#[test]
+fn every_control_call_and_event_wait_works_from_inside_the_sandbox() {
+    let dir = suite(
+        r#"
+runtime = { RepoPath = "{repo}/kvnode" }
+
+[[tests]]
+name = "control"
+test_package_paths = ["{repo}/test-packages/node-control"]
+timeout_secs = 60
+
+[[tests.nodes]]
+fake_node_name = "first.dev"
+runtime_verbosity = 1
+
+[[tests.nodes]]
+fake_node_name = "second.dev"
+"#,
+    );
+    let run = run_in(dir.path(), &["run"]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    let cases = declared_cases("node-control");
+    assert_eq!(totals(&run.stdout), (cases.len(), 0, 0), "{}", run.both());
+    for case in cases {
+        assert!(run.stdout.contains(&format!("PASS [")) && run.stdout.contains(&format!("control/node-control/{case}")), "{case}:\n{}", run.both());
+    }
+}
