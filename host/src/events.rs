@@ -116,6 +116,8 @@ pub enum Event {
     Warning { message: String },
     RunFinished {
         totals: Totals,
+        /// Ctrl-C or SIGTERM stopped the run early.
+        interrupted: bool,
         #[serde(with = "secs")]
         duration: Duration,
     },

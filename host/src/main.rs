@@ -43,6 +43,9 @@ enum Command {
     List(Common),
     /// Validate tests.toml (keys, values, paths) without building or running anything.
     Check(CheckArgs),
+    /// Internal: kill the process groups a dead host leaves behind.
+    #[command(name = "__watchdog", hide = true)]
+    Watchdog,
 }
 
 #[derive(Debug, Args)]
@@ -73,8 +76,39 @@ impl Common {
     }
 }
 
+/// The first Ctrl-C or SIGTERM asks the run to stop: the running test ends, its nodes
+/// get SIGTERM and their grace period. The second kills every node's process group at
+/// once and exits.
+fn watch_signals() -> std::io::Result<tokio::sync::watch::Receiver<bool>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (cancel, cancelled) = tokio::sync::watch::channel(false);
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::spawn(async move {
+        for count in 1.. {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            if count == 1 {
+                eprintln!("\ninterrupted: stopping the nodes (signal again to kill them now)");
+                let _ = cancel.send(true);
+            } else {
+                let killed = host::nodes::groups::kill_all();
+                eprintln!("interrupted again: killed {killed} process group(s)");
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+        }
+    });
+    Ok(cancelled)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Watchdog = cli.command {
+        host::nodes::groups::watchdog_main(std::io::stdin().lock());
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -87,6 +121,7 @@ fn main() -> ExitCode {
             Command::Check(args) => check(&args.path),
             Command::List(args) => list(&args).await,
             Command::Run(args) => run(&args).await,
+            Command::Watchdog => unreachable!("handled before the runtime starts"),
         }
     });
     ExitCode::from(code)
@@ -155,33 +190,28 @@ async fn run(args: &Common) -> u8 {
             return exit::USAGE;
         }
     };
+    // Without a watchdog, a SIGKILLed host still takes its nodes down (parent-death
+    // signal), but not what they started: worth a warning, not a refusal to run.
     let bus = EventBus::new();
     bus.subscribe(TerminalReporter::new(std::io::stdout()));
-    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(signal) => signal,
+    let watchdog = std::env::current_exe().and_then(|exe| host::nodes::groups::start_watchdog(&exe, &["__watchdog"]));
+    if let Err(error) = watchdog {
+        bus.emit(host::events::Event::Warning { message: format!("cannot start the watchdog process: {error}") });
+    }
+    let cancel = match watch_signals() {
+        Ok(cancel) => cancel,
         Err(error) => {
-            eprintln!("error: cannot watch for SIGTERM: {error}");
+            eprintln!("error: cannot watch for signals: {error}");
             return exit::USAGE;
         }
     };
-    // On Ctrl-C or SIGTERM the run is dropped: every node is killed with its process
-    // group as it goes out of scope, and the scratch directory is removed.
-    tokio::select! {
-        result = runner::run(&plan, &sandbox, &bus) => match result {
-            Ok(totals) if totals.failed == 0 => exit::PASSED,
-            Ok(_) => exit::FAILED,
-            Err(error) => {
-                eprintln!("error: {error:#}");
-                exit::USAGE
-            }
-        },
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("interrupted: nodes stopped");
-            exit::INTERRUPTED
-        }
-        _ = terminate.recv() => {
-            eprintln!("terminated: nodes stopped");
-            exit::INTERRUPTED
+    match runner::run(&plan, &sandbox, &bus, cancel).await {
+        Ok(result) if result.interrupted => exit::INTERRUPTED,
+        Ok(result) if result.totals.failed == 0 => exit::PASSED,
+        Ok(_) => exit::FAILED,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            exit::USAGE
         }
     }
 }

@@ -98,3 +98,131 @@ test_scripts = [{{ path = "fail.sh", args = ["3"] }}]
     assert!(survivors.is_empty(), "processes outlived host: {survivors:?}");
     assert!(processes_with(&token).is_empty(), "processes outlived host: {:?}", processes_with(&token));
 }
+
+/// A suite whose test script announces itself in `started` and then blocks, so the host
+/// is mid-run with its nodes up. Nodes are named after `token`.
+fn blocking_suite(token: &str) -> tempfile::TempDir {
+    let dir = suite(&format!(
+        r#"
+runtime = {{ RepoPath = "{{repo}}/kvnode" }}
+
+[[tests]]
+name = "blocked"
+test_scripts = ["block.sh"]
+timeout_secs = 300
+
+[[tests.nodes]]
+fake_node_name = "{token}-a"
+
+[[tests.nodes]]
+fake_node_name = "{token}-b"
+"#
+    ));
+    // `sh` runs `sleep` as a child that the kernel's parent-death signal does not cover:
+    // only the watchdog can take it down when the host is SIGKILLed.
+    write_script(dir.path(), "block.sh", &format!("touch started\nsh -c 'sleep 300; :' {token}-script"));
+    dir
+}
+
+/// Start `host run` in `dir` and wait until its test script runs; returns the child and
+/// the pids of the run's nodes.
+fn start_blocked_run(dir: &Path, token: &str) -> (std::process::Child, Vec<u32>) {
+    let child = common::host()
+        .current_dir(dir)
+        .arg("run")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !dir.join("started").exists() {
+        assert!(Instant::now() < deadline, "the run never reached its test script");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Both nodes, the script's `sh -c`, and that shell's `sleep`.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut started = processes_with(token);
+        started.extend(children_of(&started));
+        if started.len() >= 4 {
+            return (child, started);
+        }
+        assert!(Instant::now() < deadline, "expected 2 nodes, a shell and its sleep: {started:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Live children of any of `parents`.
+fn children_of(parents: &[u32]) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+            ppid.is_some_and(|ppid| parents.contains(&ppid)) && alive(*pid)
+        })
+        .collect()
+}
+
+fn all_gone_within(pids: &[u32], limit: Duration) -> Vec<u32> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline && pids.iter().any(|pid| alive(*pid)) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    pids.iter().copied().filter(|pid| alive(*pid)).collect()
+}
+
+#[test]
+fn sigkill_of_the_host_takes_its_nodes_down_within_a_second() {
+    let token = format!("sigkill{}", std::process::id());
+    let dir = blocking_suite(&token);
+    let (mut child, nodes) = start_blocked_run(dir.path(), &token);
+    child.kill().unwrap(); // SIGKILL: the host gets no chance to clean up
+    child.wait().unwrap();
+    let survivors = all_gone_within(&nodes, Duration::from_secs(1));
+    assert!(survivors.is_empty(), "processes outlived a SIGKILLed host: {survivors:?}");
+}
+
+#[test]
+fn ctrl_c_stops_the_run_terminates_nodes_and_exits_130() {
+    let token = format!("sigint{}", std::process::id());
+    let dir = blocking_suite(&token);
+    let (child, nodes) = start_blocked_run(dir.path(), &token);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let run = common::Run::from(output);
+    assert_eq!(run.code, Some(130), "{}", run.both());
+    assert!(run.stderr.contains("interrupted: stopping the nodes"), "{}", run.both());
+    assert!(run.stdout.contains("interrupted: the test was stopped and its nodes terminated"), "{}", run.both());
+    let survivors = all_gone_within(&nodes, Duration::from_secs(1));
+    assert!(survivors.is_empty(), "nodes outlived the interrupted run: {survivors:?}");
+    assert!(processes_with(&token).is_empty());
+}
+
+#[test]
+fn two_runs_of_one_suite_at_once_both_pass() {
+    let dir = suite(
+        r#"
+runtime = { RepoPath = "{repo}/kvnode" }
+
+[[tests]]
+test_package_paths = ["{repo}/test-packages/kv-replication", "{repo}/test-packages/kv-cases"]
+
+[[tests.nodes]]
+fake_node_name = "first.dev"
+
+[[tests.nodes]]
+fake_node_name = "second.dev"
+"#,
+    );
+    let runs: Vec<_> = (0..2)
+        .map(|_| common::host().current_dir(dir.path()).arg("run").stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap())
+        .collect();
+    for child in runs {
+        let run = common::Run::from(child.wait_with_output().unwrap());
+        assert_eq!(run.code, Some(0), "{}", run.both());
+        let (passed, failed, skipped) = totals(&run.stdout);
+        assert!(passed > 0 && failed == 0 && skipped == 0, "{}", run.both());
+    }
+}

@@ -7,8 +7,9 @@
 
 mod event_format;
 mod filter;
+pub mod groups;
 mod journal;
-mod process;
+pub mod process;
 mod ports;
 mod readiness;
 
@@ -28,7 +29,7 @@ pub use event_format::{NodeEvent, parse_line};
 pub use filter::{Comparison, Condition};
 pub use journal::{Entry, Journal, WaitEnd};
 pub use ports::free_port;
-pub use process::ExitInfo;
+pub use process::{ExitInfo, signal_group};
 
 use crate::config::Readiness;
 
@@ -179,6 +180,7 @@ impl Node {
             format!("cannot start node {}: {} {}", self.spec.name, self.spec.program.display(), self.spec.args.join(" "))
         })?;
         let pid = child.id().context("spawned node has no pid")?;
+        groups::register(pid);
         let (exit_tx, exit_rx) = watch::channel(None);
         let stdout = child.stdout.take().map(|s| tokio::spawn(read_output(s, Stream::Stdout, self.output.clone(), log.clone())));
         let stderr = child.stderr.take().map(|s| tokio::spawn(read_output(s, Stream::Stderr, self.output.clone(), log.clone())));
@@ -324,6 +326,7 @@ impl Node {
         }
         let info = exit.wait_for(Option::is_some).await.ok().and_then(|info| *info);
         let _ = process::signal_group(pid, Signal::SIGKILL);
+        groups::unregister(pid);
         if let Some(process) = self.lock().as_mut() {
             process.stopped = false;
         }
@@ -361,6 +364,7 @@ impl Drop for Node {
             if process.exit.borrow().is_none() {
                 let _ = process::signal_group(process.pid, Signal::SIGKILL);
             }
+            groups::unregister(process.pid);
         }
     }
 }

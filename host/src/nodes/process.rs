@@ -49,23 +49,30 @@ pub fn spawn(spec: &NodeSpec) -> std::io::Result<Child> {
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(false);
-    // SAFETY: the closure only makes async-signal-safe system calls (prctl, getppid, kill).
+    let host = std::process::id();
+    // SAFETY: `die_with_parent` only makes async-signal-safe system calls.
     unsafe {
-        command.pre_exec(|| {
-            #[cfg(target_os = "linux")]
-            {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // The host may have died between fork and prctl: then we are orphaned already.
-                if libc::getppid() == 1 {
-                    libc::kill(libc::getpid(), libc::SIGKILL);
-                }
-            }
-            Ok(())
-        });
+        command.pre_exec(move || die_with_parent(host));
     }
     command.spawn()
+}
+
+/// Run between fork and exec: ask the kernel to SIGKILL the child when the host dies,
+/// even by SIGKILL. Only async-signal-safe calls (prctl, getppid, kill).
+/// `host` is the host's pid, read before the fork.
+pub fn die_with_parent(host: u32) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the current process.
+    unsafe {
+        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // The host may have died between fork and prctl: then we are orphaned already.
+        if libc::getppid() as u32 != host {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+    Ok(())
 }
 
 /// Send `signal` to the whole process group led by `pid`. A group that is already gone

@@ -111,8 +111,11 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
                 }
             }
             Event::Warning { message } => self.line(&format!("    warning: {message}")),
-            Event::RunFinished { totals, duration } => {
+            Event::RunFinished { totals, duration, interrupted } => {
                 self.summary();
+                if *interrupted {
+                    self.line("\ninterrupted: tests after the running one were not started");
+                }
                 self.line(&format!("\nfinished in {:.2}s", duration.as_secs_f64()));
                 self.line(&format!("{} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.skipped));
             }

@@ -11,6 +11,7 @@ use tokio::process::{Child, Command};
 use crate::config::{Key, Script};
 use crate::events::{FailureDetail, FailureKind, Outcome};
 use crate::nodes::Node;
+use crate::nodes::groups::GroupGuard;
 
 /// Build the command for `script`: its arguments rendered against the test's nodes
 /// (`{port}` means the first node's, `{port:NAME}` another's), node details in
@@ -42,6 +43,11 @@ fn command(script: &Script, test: &str, nodes: &[Arc<Node>], cwd: &Path) -> Comm
         .stdin(Stdio::null())
         .process_group(0)
         .kill_on_drop(true);
+    let host = std::process::id();
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || crate::nodes::process::die_with_parent(host));
+    }
     for node in nodes {
         let prefix = format!("HOST_NODE_{}", env_name(&node.spec.name));
         command
@@ -57,21 +63,28 @@ pub fn env_name(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
 }
 
+/// A script running in the background; dropping it kills its process group.
+pub struct Background {
+    child: Child,
+    _group: Option<GroupGuard>,
+}
+
 /// Start a setup script in the background; its output goes to `log`.
-pub fn start_setup(script: &Script, test: &str, nodes: &[Arc<Node>], cwd: &Path, log: &Path) -> Result<Child> {
+pub fn start_setup(script: &Script, test: &str, nodes: &[Arc<Node>], cwd: &Path, log: &Path) -> Result<Background> {
     let file = std::fs::File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
-    command(script, test, nodes, cwd)
+    let child = command(script, test, nodes, cwd)
         .stdout(file.try_clone()?)
         .stderr(file)
         .spawn()
-        .with_context(|| format!("cannot start setup script {}", script.path.display()))
+        .with_context(|| format!("cannot start setup script {}", script.path.display()))?;
+    let group = child.id().map(GroupGuard::new);
+    Ok(Background { child, _group: group })
 }
 
-/// Stop a background script and everything it started.
-pub async fn stop(mut child: Child) {
-    if let Some(pid) = child.id() {
-        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
-    }
+/// Stop a background script and everything it started, and reap it.
+pub async fn stop(background: Background) {
+    let Background { mut child, _group } = background;
+    drop(_group);
     let _ = child.wait().await;
 }
 
@@ -92,7 +105,8 @@ pub async fn run_test_script(
         Ok(child) => child,
         Err(e) => return (failure(format!("cannot start: {e}")), String::new()),
     };
-    let pid = child.id();
+    // Killed with its whole group however this ends, also when the run is cancelled.
+    let _group = child.id().map(GroupGuard::new);
     match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Ok(Ok(output)) => {
             let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -106,9 +120,6 @@ pub async fn run_test_script(
         }
         Ok(Err(e)) => (failure(format!("cannot wait for the script: {e}")), String::new()),
         Err(_) => {
-            if let Some(pid) = pid {
-                let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
-            }
             let mut outcome = failure(format!("timed out after {:.1}s", timeout.as_secs_f64()));
             if let Outcome::Failed { failure } = &mut outcome {
                 failure.kind = FailureKind::Timeout;

@@ -23,6 +23,8 @@ pub struct TestContext<'a> {
     pub bus: &'a EventBus,
     /// The test's own scratch directory (event pipes, logs, default homes).
     pub scratch: &'a Path,
+    /// Becomes true when the run is interrupted: the test stops and tears down.
+    pub cancel: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Run `test` and return its totals. Nodes are always torn down, whatever happened.
@@ -33,7 +35,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
     let mut totals = Totals::default();
     let mut nodes: Vec<Arc<Node>> = Vec::new();
     let mut background = Vec::new();
-    let outcome = async {
+    let body = async {
         let specs = boot::specs(cx.plan, test, cx.prepared, cx.scratch).map_err(setup_error)?;
         let (started_nodes, booted) = boot::start_all(&name, specs, cx.bus).await;
         nodes = started_nodes;
@@ -80,9 +82,21 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
             });
         }
         Ok::<Outcome, Outcome>(outcome)
-    }
-    .await
-    .unwrap_or_else(|setup_failure| {
+    };
+    let mut cancel = cx.cancel.clone();
+    let outcome = tokio::select! {
+        outcome = body => outcome,
+        _ = cancel.wait_for(|cancelled| *cancelled) => Err(Outcome::Failed {
+            failure: FailureDetail {
+                kind: FailureKind::Error,
+                file: String::new(),
+                line: 0,
+                column: 0,
+                message: "interrupted: the test was stopped and its nodes terminated".into(),
+            },
+        }),
+    };
+    let outcome = outcome.unwrap_or_else(|setup_failure| {
         // The test could not start: it counts as one failure, its cases as skipped.
         totals.failed += 1;
         if let Outcome::Failed { failure } = &setup_failure {

@@ -1,0 +1,108 @@
+//! Every process group the host started and has not finished off yet, so a second
+//! Ctrl-C can kill them all at once — and a watchdog process that kills them if the host
+//! dies without cleaning up (SIGKILL). The kernel's parent-death signal covers each
+//! group's leader; the watchdog covers what the leaders started.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::Mutex;
+
+use nix::sys::signal::Signal;
+
+static LIVE: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+static WATCHDOG: Mutex<Option<ChildStdin>> = Mutex::new(None);
+
+fn live() -> std::sync::MutexGuard<'static, BTreeSet<u32>> {
+    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn tell_watchdog(line: String) {
+    let mut watchdog = WATCHDOG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(stdin) = watchdog.as_mut() {
+        if stdin.write_all(line.as_bytes()).and_then(|()| stdin.flush()).is_err() {
+            *watchdog = None;
+        }
+    }
+}
+
+/// Start the watchdog: `program args…` (the host binary's hidden `__watchdog` command),
+/// in its own process group so terminal signals meant for the host do not reach it.
+pub fn start_watchdog(program: &std::path::Path, args: &[&str]) -> std::io::Result<()> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .process_group(0)
+        .spawn()?;
+    *WATCHDOG.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = child.stdin.take();
+    // The watchdog exits by itself when our end of its stdin closes; reap it then.
+    std::thread::spawn(move || child.wait());
+    Ok(())
+}
+
+/// The watchdog's body: read `+PID` / `-PID` lines until the host's end closes (the
+/// host exited, however it exited), then SIGKILL every group still registered.
+pub fn watchdog_main(input: impl BufRead) {
+    let mut groups = BTreeSet::new();
+    for line in input.lines() {
+        let Ok(line) = line else { break };
+        match (line.get(..1), line.get(1..).and_then(|pid| pid.parse::<u32>().ok())) {
+            (Some("+"), Some(pid)) => {
+                groups.insert(pid);
+            }
+            (Some("-"), Some(pid)) => {
+                groups.remove(&pid);
+            }
+            _ => {}
+        }
+    }
+    for pid in groups {
+        let _ = super::process::signal_group(pid, Signal::SIGKILL);
+    }
+}
+
+/// Remember the group led by `pid`.
+pub fn register(pid: u32) {
+    live().insert(pid);
+    tell_watchdog(format!("+{pid}\n"));
+}
+
+/// Forget the group led by `pid` (it has been killed).
+pub fn unregister(pid: u32) {
+    live().remove(&pid);
+    tell_watchdog(format!("-{pid}\n"));
+}
+
+/// SIGKILL every remembered group now. Returns how many there were.
+pub fn kill_all() -> usize {
+    let groups = std::mem::take(&mut *live());
+    for pid in &groups {
+        let _ = super::process::signal_group(*pid, Signal::SIGKILL);
+    }
+    groups.len()
+}
+
+/// Owns a process group: registered while alive, SIGKILLed when dropped (on every path,
+/// including a cancelled run).
+#[derive(Debug)]
+pub struct GroupGuard {
+    pid: u32,
+}
+
+impl GroupGuard {
+    /// Take charge of the group led by `pid`.
+    pub fn new(pid: u32) -> GroupGuard {
+        register(pid);
+        GroupGuard { pid }
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        let _ = super::process::signal_group(self.pid, Signal::SIGKILL);
+        unregister(self.pid);
+    }
+}
