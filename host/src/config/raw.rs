@@ -124,6 +124,9 @@ pub struct RawNode {
     pub rpc: Option<Spanned<String>>,
     pub runtime_verbosity: Option<Spanned<i64>>,
     pub args: Option<Vec<Spanned<String>>>,
+    /// Appended to the node's arguments (its own `args` or the runtime's).
+    #[serde(default)]
+    pub extra_args: Vec<Spanned<String>>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     pub ready: Option<Spanned<RawReady>>,

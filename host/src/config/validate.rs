@@ -217,14 +217,14 @@ impl<'a> Validator<'a> {
                 Some(v) if (0..=u32::MAX as i64).contains(v.get_ref()) => *v.get_ref() as u32,
                 Some(v) => return Err(self.error(v.span(), "tests.nodes.runtime_verbosity: must be 0 or more")),
             };
-            let args = match &raw.args {
+            let mut args = match &raw.args {
                 Some(args) => self.templates(args, "tests.nodes.args")?,
                 None => runtime.args.clone(),
             };
+            args.extend(self.templates(&raw.extra_args, "tests.nodes.extra_args")?);
             for template in &args {
                 if let Some(missing) = template.referenced_nodes().find(|r| !names.iter().any(|n| n == r)) {
-                    let span = raw.args.as_ref().map_or(spanned.span(), |_| spanned.span());
-                    return Err(self.error(span, format!("tests.nodes.args: {template} names node {missing:?}, which this test does not have (nodes: {})", names.join(", "))));
+                    return Err(self.error(spanned.span(), format!("tests.nodes: argument {template} names node {missing:?}, which this test does not have (nodes: {})", names.join(", "))));
                 }
             }
             let ready = match (&raw.ready, &runtime.ready) {
@@ -335,7 +335,8 @@ impl<'a> Validator<'a> {
             (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
             _ => PathBuf::from(path),
         };
-        if expanded.is_absolute() { expanded } else { self.base_dir.join(expanded) }
+        let joined = if expanded.is_absolute() { expanded } else { self.base_dir.join(expanded) };
+        normalize(&joined)
     }
 
     fn existing_path(&self, path: &Spanned<String>, key: &str) -> Result<PathBuf> {
@@ -347,3 +348,21 @@ impl<'a> Validator<'a> {
     }
 }
 
+
+/// `a/b/../c` → `a/c`, without touching the file system (paths may not exist yet).
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !normal.pop() {
+                    normal.push("..");
+                }
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+}

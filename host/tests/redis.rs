@@ -1,0 +1,17 @@
+//! The Redis example suite: a real third-party daemon, supervised and driven from a package.
+
+mod common;
+
+use common::{declared_cases, repo, run_in, totals};
+
+#[test]
+fn redis_replicas_keep_a_write_after_the_primary_is_killed() {
+    assert!(
+        host::build::which("redis-server").is_some(),
+        "redis-server is not installed: `apt-get install redis-server` (.ci/run does this)"
+    );
+    let run = run_in(&repo(), &["run", "examples/redis"]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    assert_eq!(totals(&run.stdout), (declared_cases("redis-replication").len(), 0, 0), "{}", run.both());
+    assert!(run.stdout.contains("Node replica-2 ready"), "{}", run.both());
+}
