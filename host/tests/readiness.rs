@@ -25,7 +25,7 @@ fn nodes_are_ready_by_port_by_stdout_line_or_by_command() {
     for ready in [
         "{ port = true }",
         r#"{ stdout = "^kvnode first\\.dev listening on" }"#,
-        r#"{ command = ["sh", "-c", "exit 0"] }"#,
+        r#"{ command = ["python3", "-c", "import socket; socket.create_connection(('{host}', {port}))"] }"#,
         r#"{ event = "ready" }"#,
     ] {
         let dir = kv_suite(ready);

@@ -103,7 +103,8 @@ pub enum Readiness {
     Stdout(String),
     /// The node's port accepts a TCP connection.
     Port,
-    /// This command exits 0 (retried until the boot timeout).
+    /// This command exits 0 (retried until the boot timeout). Its arguments are templates,
+    /// with the node's placeholders (`{port}`, `{home}`…).
     Command(Vec<String>),
 }
 

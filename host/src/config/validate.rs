@@ -264,7 +264,12 @@ impl<'a> Validator<'a> {
                 Readiness::Stdout(pattern.clone())
             }
             (None, None, Some(true), None) => Readiness::Port,
-            (None, None, None, Some(command)) if !command.is_empty() => Readiness::Command(command.clone()),
+            (None, None, None, Some(command)) if !command.is_empty() => {
+                for arg in command {
+                    Template::parse(arg).map_err(|e| self.error(spanned.span(), format!("{key}.command: {e}")))?;
+                }
+                Readiness::Command(command.clone())
+            }
             _ => {
                 return Err(self.error(
                     spanned.span(),

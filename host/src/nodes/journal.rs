@@ -21,6 +21,8 @@ struct State<T> {
     items: VecDeque<Arc<Entry<T>>>,
     /// Why no more items will come for now (the process exited), if so.
     closed: Option<String>,
+    /// Bumped by every `reopen`, so a stale producer cannot close its successor's journal.
+    generation: u64,
 }
 
 /// A journal of items of one kind (events or output lines) for a node's whole life.
@@ -43,7 +45,7 @@ impl<T> Journal<T> {
     /// An empty journal; `capacity` bounds memory for chatty sources.
     pub fn new(capacity: Option<usize>) -> Journal<T> {
         Journal {
-            state: Mutex::new(State { first_seq: 0, items: VecDeque::new(), closed: None }),
+            state: Mutex::new(State { first_seq: 0, items: VecDeque::new(), closed: None, generation: 0 }),
             version: watch::channel(0).0,
             capacity,
         }
@@ -77,16 +79,30 @@ impl<T> Journal<T> {
         state.first_seq + state.items.len() as u64
     }
 
-    /// Mark the journal closed (the producer stopped) with a reason; waits end.
-    pub fn close(&self, reason: impl Into<String>) {
-        self.lock().closed = Some(reason.into());
+    /// Mark the journal closed (the producer of `generation` stopped) with a reason, and
+    /// end the waits. Does nothing if the journal was reopened since for a new producer.
+    pub fn close(&self, generation: u64, reason: impl Into<String>) {
+        {
+            let mut state = self.lock();
+            if state.generation != generation {
+                return;
+            }
+            state.closed = Some(reason.into());
+        }
         self.version.send_modify(|v| *v += 1);
     }
 
-    /// Open it again for a new producer (a restarted process).
-    pub fn reopen(&self) {
-        self.lock().closed = None;
+    /// Open it again for a new producer (a restarted process); returns the producer's
+    /// generation, for `close`.
+    pub fn reopen(&self) -> u64 {
+        let generation = {
+            let mut state = self.lock();
+            state.closed = None;
+            state.generation += 1;
+            state.generation
+        };
         self.version.send_modify(|v| *v += 1);
+        generation
     }
 
     /// Items with a sequence number of `from` or more that are still held.
@@ -167,7 +183,7 @@ mod tests {
             tokio::spawn(async move { journal.wait_for(0, |_| true).await.map(|e| e.seq) })
         };
         tokio::time::sleep(Duration::from_millis(20)).await;
-        journal.close("exit code 3");
+        journal.close(0, "exit code 3");
         assert_eq!(waiter.await.unwrap(), Err(WaitEnd::Closed("exit code 3".into())));
     }
 
@@ -180,5 +196,22 @@ mod tests {
         let kept: Vec<_> = journal.since(0).iter().map(|e| (e.seq, e.item)).collect();
         assert_eq!(kept, [(1, "b"), (2, "c")]);
         assert_eq!(journal.next_seq(), 3);
+    }
+}
+
+#[cfg(test)]
+mod generation_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stale_close_does_not_end_the_next_generation() {
+        let journal = Journal::<&str>::new(None);
+        let first = journal.reopen();
+        let second = journal.reopen();
+        journal.close(first, "old process exited");
+        journal.push("ready");
+        assert!(journal.wait_for(0, |item| *item == "ready").await.is_ok());
+        journal.close(second, "exited");
+        assert_eq!(journal.wait_for(1, |_| true).await.unwrap_err(), WaitEnd::Closed("exited".into()));
     }
 }

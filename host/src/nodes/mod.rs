@@ -172,8 +172,7 @@ impl Node {
             .open(&self.spec.log_file)
             .with_context(|| format!("cannot open log {}", self.spec.log_file.display()))?;
         let log = Arc::new(Mutex::new(log));
-        self.events.reopen();
-        self.output.reopen();
+        let generation = (self.events.reopen(), self.output.reopen());
         let events_from = self.events.next_seq();
         let output_from = self.output.next_seq();
         let mut child = process::spawn(&self.spec).with_context(|| {
@@ -207,9 +206,10 @@ impl Node {
                 Ok(status) => ExitInfo::from(status),
                 Err(_) => ExitInfo { code: None, signal: None },
             };
-            events.close(info.to_string());
-            output.close(info.to_string());
+            // The status first: whoever sees a journal close must also see the exit.
             let _ = exit_tx.send(Some(info));
+            events.close(generation.0, info.to_string());
+            output.close(generation.1, info.to_string());
         });
         *running = Some(Running { pid, exit: exit_rx, started: Instant::now(), events_from, output_from, stopped: false });
         Ok(pid)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 
 use super::prepare::Prepared;
-use crate::config::{Key, NodePlan, Plan, TestPlan};
+use crate::config::{Key, NodePlan, Plan, Readiness, Template, TestPlan};
 use crate::events::{Event, EventBus};
 use crate::nodes::{Node, NodeSpec, free_port};
 use crate::sandbox::NodeInfo;
@@ -79,7 +79,12 @@ pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) 
                 home: node.home.clone(),
                 event_pipe: node.event_pipe.clone(),
                 log_file: node.event_pipe.with_file_name("output.log"),
-                ready: node.plan.ready.clone(),
+                ready: match &node.plan.ready {
+                    Readiness::Command(args) => Readiness::Command(
+                        args.iter().map(|arg| Template::parse(arg).map_or_else(|_| arg.clone(), |t| t.render(value))).collect(),
+                    ),
+                    other => other.clone(),
+                },
                 boot_timeout: node.plan.boot_timeout,
                 stop_timeout: node.plan.runtime.stop_timeout,
             }
