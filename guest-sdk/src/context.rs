@@ -39,6 +39,21 @@ impl Context {
         crate::Node::named(name)
     }
 
+    /// The factor the host multiplied every timeout by (`--timeout-scale`, 1.0 by default).
+    pub fn timeout_scale(&self) -> f64 {
+        crate::bindings::host::test::timing::timeout_scale()
+    }
+
+    /// `duration` multiplied by the run's timeout scale: use it for the package's own waits.
+    pub fn scaled(&self, duration: Duration) -> Duration {
+        duration.mul_f64(self.timeout_scale())
+    }
+
+    /// Sleep for `duration` times the run's timeout scale.
+    pub fn sleep(&self, duration: Duration) {
+        std::thread::sleep(self.scaled(duration));
+    }
+
     /// The time budget of this request (the host has already applied its timeout scale).
     pub fn timeout(&self) -> Duration {
         self.timeout

@@ -67,6 +67,17 @@ struct Common {
     /// Compile every component afresh and do not write the cache.
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
+    /// Multiply every timeout (timeout_secs, case_timeout_secs, boot timeouts) by FACTOR,
+    /// for slow machines; packages read it through the `timing` interface.
+    #[arg(long, env = "HOST_TIMEOUT_SCALE", value_name = "FACTOR", value_parser = parse_scale)]
+    timeout_scale: Option<f64>,
+}
+
+fn parse_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(factor) if factor.is_finite() && factor > 0.0 => Ok(factor),
+        _ => Err(format!("{text:?} is not a number greater than 0")),
+    }
 }
 
 impl Common {
@@ -179,10 +190,13 @@ async fn list(args: &Common) -> u8 {
 }
 
 async fn run(args: &Common) -> u8 {
-    let plan = match load(&args.path) {
+    let mut plan = match load(&args.path) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
+    if let Some(factor) = args.timeout_scale {
+        plan.scale_timeouts(factor);
+    }
     let sandbox = match args.sandbox() {
         Ok(sandbox) => sandbox,
         Err(error) => {

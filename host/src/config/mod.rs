@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 pub use error::ConfigError;
 pub use plan::{
-    NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, Script, SetupPackage,
-    TestPlan,
+    NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, SandboxPolicy, Script,
+    SetupPackage, TestPlan,
 };
 pub use template::{Key, Template};
 

@@ -16,6 +16,8 @@ pub struct Plan {
     pub base_dir: PathBuf,
     /// Keep node homes (and the run directory) after the run.
     pub persist_home: bool,
+    /// The factor timeouts were multiplied by (1 unless `scale_timeouts` was applied).
+    pub timeout_scale: f64,
     pub tests: Vec<TestPlan>,
 }
 
@@ -36,7 +38,60 @@ pub struct TestPlan {
     pub test_scripts: Vec<Script>,
     /// Budget for the whole series of packages (`timeout_secs`).
     pub timeout: Duration,
+    /// Limits and capabilities of the test's packages.
+    pub sandbox: SandboxPolicy,
     pub nodes: Vec<NodePlan>,
+}
+
+/// What a test package may use. Every key has a default; see the README's "Sandbox".
+#[derive(Debug, Clone, PartialEq)]
+pub struct SandboxPolicy {
+    /// Linear memory per instance, bytes (`memory_mib`, default 512).
+    pub memory: usize,
+    /// Captured stdout+stderr per case, bytes (`output_kib`, default 1024).
+    pub output: usize,
+    /// Core instances per store (`instances`, default 100).
+    pub instances: usize,
+    /// Tables per store (`tables`, default 100).
+    pub tables: usize,
+    /// Elements per table (`table_elements`, default 1 000 000).
+    pub table_elements: usize,
+    /// Time per case (`case_timeout_secs`), within the test's budget; none by default.
+    pub case_timeout: Option<Duration>,
+    /// Mounted read-only at `/data` (`data_dir`).
+    pub data_dir: Option<PathBuf>,
+    /// Environment variables the package sees (`env`, plus `pass_env` copied from the host).
+    pub env: Vec<(String, String)>,
+}
+
+impl Plan {
+    /// Multiply every timetrap (test and case budgets, boot timeouts) by `factor`, as
+    /// test_server's `multiply_timetraps` does; stop grace periods are left alone.
+    pub fn scale_timeouts(&mut self, factor: f64) {
+        for test in &mut self.tests {
+            test.timeout = test.timeout.mul_f64(factor);
+            test.sandbox.case_timeout = test.sandbox.case_timeout.map(|t| t.mul_f64(factor));
+            for node in &mut test.nodes {
+                node.boot_timeout = node.boot_timeout.mul_f64(factor);
+            }
+        }
+        self.timeout_scale *= factor;
+    }
+}
+
+impl Default for SandboxPolicy {
+    fn default() -> SandboxPolicy {
+        SandboxPolicy {
+            memory: 512 << 20,
+            output: 1 << 20,
+            instances: 100,
+            tables: 100,
+            table_elements: 1_000_000,
+            case_timeout: None,
+            data_dir: None,
+            env: Vec::new(),
+        }
+    }
 }
 
 /// A test package: a component file or a cargo package that builds one.

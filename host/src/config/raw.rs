@@ -16,8 +16,25 @@ pub struct RawConfig {
     pub runtime_build_release: bool,
     #[serde(default)]
     pub persist_home: bool,
+    /// Sandbox policy for every test; a test's own `[tests.sandbox]` overrides it key by key.
+    pub sandbox: Option<Spanned<RawSandbox>>,
     #[serde(default)]
     pub tests: Vec<Spanned<RawTest>>,
+}
+
+/// `[sandbox]` / `[tests.sandbox]`: limits and capabilities of the test packages.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSandbox {
+    pub memory_mib: Option<Spanned<i64>>,
+    pub output_kib: Option<Spanned<i64>>,
+    pub instances: Option<Spanned<i64>>,
+    pub tables: Option<Spanned<i64>>,
+    pub table_elements: Option<Spanned<i64>>,
+    pub case_timeout_secs: Option<Spanned<f64>>,
+    pub data_dir: Option<Spanned<String>>,
+    pub env: Option<BTreeMap<String, String>>,
+    pub pass_env: Option<Vec<Spanned<String>>>,
 }
 
 /// `runtime = { RepoPath = "…" }` and friends: what the nodes run.
@@ -79,6 +96,7 @@ pub struct RawTest {
     pub test_scripts: Vec<Spanned<RawScript>>,
     pub timeout_secs: Option<Spanned<f64>>,
     pub fakechain_router: Option<Spanned<i64>>,
+    pub sandbox: Option<Spanned<RawSandbox>>,
     #[serde(default)]
     pub nodes: Vec<Spanned<RawNode>>,
 }

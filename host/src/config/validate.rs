@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{RawConfig, RawNode, RawReady, RawRuntime, RawScript, RawTest};
+use super::raw::{RawConfig, RawNode, RawReady, RawRuntime, RawSandbox, RawScript, RawTest};
 use super::template::{Key, Template};
 use super::{
-    ConfigError, NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, Script,
-    SetupPackage, TestPlan,
+    ConfigError, NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, SandboxPolicy,
+    Script, SetupPackage, TestPlan,
 };
 
 /// Node arguments when neither the runtime nor the node sets `args`: the
@@ -60,14 +60,20 @@ impl<'a> Validator<'a> {
         let mut tests = Vec::new();
         let mut names = HashSet::new();
         for (index, test) in raw.tests.iter().enumerate() {
-            let plan = self.test(index, test, runtime.as_ref(), raw.runtime_build_release)?;
+            let plan = self.test(index, test, runtime.as_ref(), raw.runtime_build_release, raw.sandbox.as_ref())?;
             if !names.insert(plan.name.clone()) {
                 let span = test.get_ref().name.as_ref().map_or(test.span(), Spanned::span);
                 return Err(self.error(span, format!("tests: two tests are named {:?}", plan.name)));
             }
             tests.push(plan);
         }
-        Ok(Plan { file: self.file.to_path_buf(), base_dir: self.base_dir.clone(), persist_home: raw.persist_home, tests })
+        Ok(Plan {
+            file: self.file.to_path_buf(),
+            base_dir: self.base_dir.clone(),
+            persist_home: raw.persist_home,
+            timeout_scale: 1.0,
+            tests,
+        })
     }
 
     fn runtime(&self, spanned: &Spanned<RawRuntime>, release: bool) -> Result<RuntimePlan> {
@@ -125,6 +131,7 @@ impl<'a> Validator<'a> {
         spanned: &Spanned<RawTest>,
         runtime: Option<&Arc<RuntimePlan>>,
         release: bool,
+        sandbox: Option<&Spanned<RawSandbox>>,
     ) -> Result<TestPlan> {
         let raw = spanned.get_ref();
         let name = match &raw.name {
@@ -164,8 +171,51 @@ impl<'a> Validator<'a> {
             test_packages: packages(&raw.test_package_paths, "tests.test_package_paths")?,
             test_scripts: self.scripts(&raw.test_scripts, "tests.test_scripts")?,
             timeout,
+            sandbox: self.sandbox(sandbox, raw.sandbox.as_ref())?,
             nodes,
         })
+    }
+
+    /// The test's policy: its own `[tests.sandbox]` keys over the file's `[sandbox]` over defaults.
+    fn sandbox(&self, file: Option<&Spanned<RawSandbox>>, test: Option<&Spanned<RawSandbox>>) -> Result<SandboxPolicy> {
+        let mut policy = SandboxPolicy::default();
+        for layer in [file, test].into_iter().flatten().map(Spanned::get_ref) {
+            let size = |value: &Option<Spanned<i64>>, key: &str, unit: usize| -> Result<Option<usize>> {
+                match value {
+                    None => Ok(None),
+                    Some(v) if *v.get_ref() > 0 => Ok(Some(*v.get_ref() as usize * unit)),
+                    Some(v) => Err(self.error(v.span(), format!("sandbox.{key}: must be greater than 0"))),
+                }
+            };
+            policy.memory = size(&layer.memory_mib, "memory_mib", 1 << 20)?.unwrap_or(policy.memory);
+            policy.output = size(&layer.output_kib, "output_kib", 1 << 10)?.unwrap_or(policy.output);
+            policy.instances = size(&layer.instances, "instances", 1)?.unwrap_or(policy.instances);
+            policy.tables = size(&layer.tables, "tables", 1)?.unwrap_or(policy.tables);
+            policy.table_elements = size(&layer.table_elements, "table_elements", 1)?.unwrap_or(policy.table_elements);
+            if layer.case_timeout_secs.is_some() {
+                policy.case_timeout = Some(self.seconds(layer.case_timeout_secs.as_ref(), "sandbox.case_timeout_secs", 0.0)?);
+            }
+            if let Some(dir) = &layer.data_dir {
+                let path = self.existing_path(dir, "sandbox.data_dir")?;
+                if !path.is_dir() {
+                    return Err(self.error(dir.span(), format!("sandbox.data_dir: {} is not a directory", path.display())));
+                }
+                policy.data_dir = Some(path);
+            }
+            if let Some(env) = &layer.env {
+                policy.env = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            }
+            if let Some(names) = &layer.pass_env {
+                for name in names {
+                    // A listed variable that the host does not have is simply not passed.
+                    if let Ok(value) = std::env::var(name.get_ref()) {
+                        policy.env.retain(|(k, _)| k != name.get_ref());
+                        policy.env.push((name.get_ref().clone(), value));
+                    }
+                }
+            }
+        }
+        Ok(policy)
     }
 
     fn nodes(

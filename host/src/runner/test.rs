@@ -10,7 +10,7 @@ use super::scripts;
 use crate::config::{PackageRef, Plan, TestPlan};
 use crate::events::{Event, EventBus, FailureDetail, FailureKind, NodeLogTail, Outcome, Totals};
 use crate::nodes::Node;
-use crate::sandbox::{CaseScope, Package, Sandbox};
+use crate::sandbox::{CaseScope, CaseVerdict, Package, Sandbox};
 
 /// Lines of each node's output shown with a failed test.
 const LOG_TAIL_LINES: usize = 30;
@@ -44,7 +44,13 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
             let log = cx.scratch.join(format!("setup-script-{}.log", index + 1));
             background.push(scripts::start_setup(script, &name, &nodes, &cx.plan.base_dir, &log).map_err(setup_error)?);
         }
-        let scope = CaseScope { nodes: Arc::new(boot::node_infos(&nodes)), live: Arc::new(nodes.clone()) };
+        let scope = CaseScope {
+            nodes: Arc::new(boot::node_infos(&nodes)),
+            live: Arc::new(nodes.clone()),
+            policy: Arc::new(test.sandbox.clone()),
+            scratch: None,
+            timeout_scale: cx.plan.timeout_scale,
+        };
         let deadline = Instant::now() + test.timeout;
         let setup = test.setup_packages.iter().filter(|s| s.run).map(|s| &s.package);
         let mut failed: Option<Outcome> = None;
@@ -131,11 +137,15 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
 /// to the workspace root). Find the file next to the package and show it relative to
 /// the working directory, so `file:line` can be opened as printed.
 fn locate_source(package: &PackageRef, file: &str) -> Option<String> {
-    let relative = Path::new(file);
-    if file.is_empty() || relative.is_absolute() {
+    let given = Path::new(file);
+    if file.is_empty() {
         return None;
     }
-    let found = package.path.ancestors().map(|dir| dir.join(relative)).find(|candidate| candidate.is_file())?;
+    let found = if given.is_absolute() {
+        given.is_file().then(|| given.to_path_buf())?
+    } else {
+        package.path.ancestors().map(|dir| dir.join(given)).find(|candidate| candidate.is_file())?
+    };
     let found = found.canonicalize().ok()?;
     let shown = std::env::current_dir().ok().and_then(|cwd| found.strip_prefix(cwd).ok().map(Path::to_path_buf));
     Some(shown.unwrap_or(found).display().to_string())
@@ -164,11 +174,20 @@ async fn run_package(
     totals: &mut Totals,
 ) -> Outcome {
     cx.bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: package.cases.len() });
+    // A fresh scratch directory per package (Common Test's priv_dir), shared by its cases.
+    let scratch = cx.scratch.join("packages").join(&package.name);
+    let mut scope = scope.clone();
+    let scratch_error = std::fs::create_dir_all(&scratch).err();
+    scope.scratch = Some(scratch.clone());
     let mut package_outcome = Outcome::Passed;
     for case in &package.cases {
         let started = Instant::now();
         let remaining = deadline.saturating_duration_since(started);
-        let mut verdict = cx.sandbox.run_case(package, case, scope.clone(), remaining).await;
+        let timeout = scope.policy.case_timeout.map_or(remaining, |limit| limit.min(remaining));
+        let mut verdict = match &scratch_error {
+            Some(error) => CaseVerdict::host_error(format!("cannot create scratch directory {}: {error}", scratch.display())),
+            None => cx.sandbox.run_case(package, case, scope.clone(), timeout).await,
+        };
         if let Outcome::Failed { failure } = &mut verdict.outcome {
             if let Some(path) = locate_source(source, &failure.file) {
                 failure.file = path;

@@ -1,6 +1,6 @@
 //! The host side of the `tester` world's imports: `log`, `nodes`, `outcome`.
 
-use super::bindings::host::test::{log, nodes, outcome, protocol};
+use super::bindings::host::test::{log, nodes, outcome, protocol, timing};
 use super::bindings::{FailResponse, Level, NodeInfo};
 use super::state::CaseState;
 
@@ -33,5 +33,11 @@ impl outcome::Host for CaseState {
     async fn report_failure(&mut self, failure: FailResponse) {
         // The first report wins: a panic inside a panic hook must not hide the original.
         self.reported.get_or_insert(failure);
+    }
+}
+
+impl timing::Host for CaseState {
+    async fn timeout_scale(&mut self) -> f64 {
+        self.scope.timeout_scale
     }
 }

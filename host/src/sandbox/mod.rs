@@ -9,6 +9,7 @@
 mod bindings;
 mod cache;
 mod interfaces;
+mod limits;
 mod node_calls;
 mod state;
 mod verdict;
@@ -23,7 +24,7 @@ use wasmtime::{Config, Engine, Store, WasmBacktraceDetails};
 
 pub use bindings::NodeInfo;
 pub use cache::CompileCache;
-pub use state::CaseScope;
+pub use state::{CaseScope, DATA_MOUNT, SCRATCH_MOUNT};
 pub use verdict::CaseVerdict;
 
 use bindings::{Request, RunRequest, TesterPre};
@@ -103,19 +104,26 @@ impl Sandbox {
         Ok(Loaded { package, warning })
     }
 
-    fn new_store(&self, scope: CaseScope, timeout: Duration) -> Store<CaseState> {
+    fn new_store(&self, scope: CaseScope, timeout: Duration) -> Result<Store<CaseState>> {
         let deadline = std::time::Instant::now() + timeout;
-        let mut store = Store::new(&self.engine, CaseState::new(scope, deadline));
+        let mut store = Store::new(&self.engine, CaseState::new(scope, deadline)?);
         store.limiter(|state| &mut state.limits);
         // Yield to the async executor on every epoch tick, so timeouts can cancel a
         // guest that never calls the host.
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
-        store
+        Ok(store)
     }
 
     async fn list_cases(&self, package: &Package) -> Result<Vec<String>> {
-        let mut store = self.new_store(CaseScope::default(), LIST_CASES_TIMEOUT);
+        let scope = CaseScope {
+            nodes: Arc::default(),
+            live: Arc::default(),
+            policy: Arc::default(),
+            scratch: None,
+            timeout_scale: 1.0,
+        };
+        let mut store = self.new_store(scope, LIST_CASES_TIMEOUT)?;
         let call = async {
             let tester = package.pre.instantiate_async(&mut store).await?;
             tester.host_test_suite().call_list_cases(&mut store).await
@@ -142,7 +150,10 @@ impl Sandbox {
             test_names: vec![case.to_string()],
             test_timeout: timeout.as_secs_f64().ceil() as u64,
         });
-        let mut store = self.new_store(scope, timeout);
+        let mut store = match self.new_store(scope, timeout) {
+            Ok(store) => store,
+            Err(error) => return CaseVerdict::host_error(format!("{error:#}")),
+        };
         let call = async {
             let tester = package.pre.instantiate_async(&mut store).await?;
             tester.host_test_suite().call_handle(&mut store, &request).await

@@ -13,6 +13,9 @@ use super::bindings::host::test::nodes::NodeError;
 use super::state::CaseState;
 use crate::nodes::{self, Entry, ExitInfo, Node, NodeEvent, Status, Stream, WaitEnd};
 
+/// How far past the case's deadline a host-side wait may run (see `bounded`).
+const DEADLINE_SLACK: Duration = Duration::from_millis(250);
+
 impl CaseState {
     fn node(&self, name: &str) -> Result<Arc<Node>, NodeError> {
         self.scope.live.iter().find(|node| node.spec.name == name).cloned().ok_or_else(|| {
@@ -21,9 +24,10 @@ impl CaseState {
         })
     }
 
-    /// `requested`, cut to what is left before the case's deadline.
+    /// `requested`, cut to a little past the case's deadline: the case's own timeout
+    /// fires first and names what the package was waiting for.
     fn bounded(&self, requested: Duration) -> Duration {
-        requested.min(self.deadline.saturating_duration_since(Instant::now()))
+        requested.min(self.deadline.saturating_duration_since(Instant::now()) + DEADLINE_SLACK)
     }
 
     /// Record what the package is waiting for, for the timeout message.

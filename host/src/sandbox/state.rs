@@ -6,34 +6,42 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use anyhow::Context as _;
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::sockets::SocketAddrUse;
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::{FailResponse, NodeInfo};
+use super::limits::Limits;
+use crate::config::SandboxPolicy;
 use crate::nodes::Node;
 
-/// Bytes of stdout+stderr kept per case.
-pub const OUTPUT_CAPACITY: usize = 1 << 20;
-/// Linear memory a package may grow to.
-pub const MEMORY_LIMIT: usize = 512 << 20;
+/// Where the package's scratch directory appears inside the sandbox.
+pub const SCRATCH_MOUNT: &str = "/scratch";
+/// Where the read-only data directory appears inside the sandbox.
+pub const DATA_MOUNT: &str = "/data";
 
 /// What a case may see and drive: its test's nodes and nothing else.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct CaseScope {
     /// What the package may know of the test's nodes, in tests.toml order.
     pub nodes: Arc<Vec<NodeInfo>>,
     /// The supervised nodes themselves, for the `events` and `control` interfaces.
     pub live: Arc<Vec<Arc<Node>>>,
+    /// Limits and capabilities.
+    pub policy: Arc<SandboxPolicy>,
+    /// The package's own read-write directory, mounted at `/scratch`.
+    pub scratch: Option<std::path::PathBuf>,
+    /// The run's timeout scale, for the `timing` interface.
+    pub timeout_scale: f64,
 }
 
 /// Per-store state.
 pub struct CaseState {
     wasi: WasiCtx,
     table: ResourceTable,
-    pub(super) limits: StoreLimits,
+    pub(super) limits: Limits,
     pub(super) scope: CaseScope,
     /// Set by `outcome.report-failure` (a panic hook) before the package traps.
     pub(super) reported: Option<FailResponse>,
@@ -48,15 +56,33 @@ pub struct CaseState {
 }
 
 impl CaseState {
-    /// State for a case: no environment, no arguments, no files, no stdin; stdout and
-    /// stderr captured; TCP only to the addresses of `scope`'s nodes.
-    pub fn new(scope: CaseScope, deadline: Instant) -> CaseState {
-        let stdio = MemoryOutputPipe::new(OUTPUT_CAPACITY);
+    /// State for a case, built from nothing: only the environment the policy lists, no
+    /// arguments, no stdin, the scratch dir (read-write) and data dir (read-only) and no
+    /// other file; stdout and stderr captured up to the policy's cap; TCP only to the
+    /// addresses of `scope`'s nodes; no UDP, no name lookup.
+    pub fn new(scope: CaseScope, deadline: Instant) -> anyhow::Result<CaseState> {
+        let stdio = MemoryOutputPipe::new(scope.policy.output);
         let allowed: HashSet<SocketAddr> =
             scope.nodes.iter().filter_map(|node| node.address.parse().ok()).collect();
         let logs = Arc::new(Mutex::new(Vec::new()));
         let refusals = Arc::clone(&logs);
-        let wasi = WasiCtxBuilder::new()
+        let mut builder = WasiCtxBuilder::new();
+        for (key, value) in &scope.policy.env {
+            builder.env(key, value);
+        }
+        if let Some(scratch) = &scope.scratch {
+            builder
+                .preopened_dir(scratch, SCRATCH_MOUNT, FsPerms::ReadWrite)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("cannot mount {} at {SCRATCH_MOUNT}", scratch.display()))?;
+        }
+        if let Some(data) = &scope.policy.data_dir {
+            builder
+                .preopened_dir(data, DATA_MOUNT, FsPerms::ReadOnly)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("cannot mount {} at {DATA_MOUNT}", data.display()))?;
+        }
+        let wasi = builder
             .stdout(stdio.clone())
             .stderr(stdio.clone())
             .allow_tcp(true)
@@ -78,17 +104,22 @@ impl CaseState {
                 Box::pin(async move { allowed })
             })
             .build();
-        CaseState {
+        Ok(CaseState {
             wasi,
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).build(),
+            limits: Limits::new(&scope.policy),
             scope,
             deadline,
             doing: Arc::new(Mutex::new(None)),
             reported: None,
             stdio,
             logs,
-        }
+        })
+    }
+
+    /// The output cap was reached (further writes failed).
+    pub fn output_capped(&self) -> bool {
+        self.stdio.contents().len() >= self.scope.policy.output
     }
 
     /// Everything the package wrote: log lines, then stdout/stderr.
