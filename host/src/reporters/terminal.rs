@@ -5,6 +5,9 @@ use std::io::Write;
 
 use crate::events::{Event, FailureDetail, NodeLogTail, Outcome, Subscriber};
 
+/// Lines of a failed case's captured output shown at the end (the last ones).
+const OUTPUT_LINES_SHOWN: usize = 40;
+
 /// Writes the run as text to a writer (stdout in the CLI).
 pub struct TerminalReporter<W: Write + Send> {
     out: W,
@@ -39,8 +42,14 @@ impl<W: Write + Send> TerminalReporter<W> {
                 self.line(&format!("    {text}"));
             }
             if !output.is_empty() {
-                self.line("    output:");
-                for text in output.lines() {
+                let lines: Vec<&str> = output.lines().collect();
+                let skipped = lines.len().saturating_sub(OUTPUT_LINES_SHOWN);
+                if skipped > 0 {
+                    self.line(&format!("    output (last {OUTPUT_LINES_SHOWN} of {} lines):", lines.len()));
+                } else {
+                    self.line("    output:");
+                }
+                for text in &lines[skipped..] {
                     self.line(&format!("      | {text}"));
                 }
             }
