@@ -64,6 +64,8 @@ pub struct Totals {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Passed only after failing first (`--retries`); also counted in `passed`.
+    pub flaky: usize,
 }
 
 impl Totals {
@@ -75,13 +77,22 @@ impl Totals {
             Outcome::Skipped { .. } => self.skipped += 1,
         }
     }
+
+    /// Add another run's totals.
+    pub fn add(&mut self, other: Totals) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
+        self.flaky += other.flaky;
+    }
 }
 
 /// Everything a reporter can learn about a run.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    RunStarted { tests: usize, packages: usize },
+    /// The selected tests are about to run (`iteration` counts from 1 with `--repeat`).
+    RunStarted { tests: usize, cases: usize, iteration: u32, iterations: u32 },
     /// A package is being built from source.
     PackageBuilding { package: String, path: String },
     TestStarted { test: String, nodes: usize },
@@ -96,10 +107,15 @@ pub enum Event {
         outcome: Outcome,
         #[serde(with = "secs")]
         duration: Duration,
-        /// Logs and stdout/stderr the package wrote during the case.
+        /// Logs and stdout/stderr the package wrote during the (last) attempt.
         output: String,
+        /// How many times the case ran (more than 1 with `--retries`).
+        attempts: u32,
+        /// Why the attempts before the last one failed; a passed case with any is flaky.
+        earlier_failures: Vec<FailureDetail>,
     },
     PackageFinished { test: String, package: String, outcome: Outcome },
+    /// A test script ended; `script` is its file name.
     ScriptFinished { test: String, script: String, outcome: Outcome, output: String },
     /// The test could not get going (a node did not boot, a setup script would not start);
     /// it counts as one failure and its cases are skipped.
@@ -134,6 +150,9 @@ mod secs {
 /// Receives every event of a run, in order.
 pub trait Subscriber: Send {
     fn handle(&mut self, event: &Event);
+
+    /// The run is over (or abandoned): flush, clear progress bars.
+    fn finish(&mut self) {}
 }
 
 /// Delivers events to subscribers, one at a time and in emission order.
@@ -156,6 +175,13 @@ impl EventBus {
     pub fn emit(&self, event: Event) {
         for subscriber in self.lock().iter_mut() {
             subscriber.handle(&event);
+        }
+    }
+
+    /// Tell every subscriber the run is over.
+    pub fn finish(&self) {
+        for subscriber in self.lock().iter_mut() {
+            subscriber.finish();
         }
     }
 

@@ -26,6 +26,8 @@ pub struct Plan {
 pub struct TestPlan {
     /// `name`, or `test-N` (1-based position in the file).
     pub name: String,
+    /// `tags`, for `--filter tag:NAME`.
+    pub tags: Vec<String>,
     /// Built before anything else of the test; never run.
     pub dependency_packages: Vec<PackageRef>,
     /// Run before the test packages (when `run`); their failure fails the test.

@@ -83,6 +83,8 @@ pub struct RawReady {
 #[serde(deny_unknown_fields)]
 pub struct RawTest {
     pub name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Vec<String>,
     pub runtime: Option<Spanned<RawRuntime>>,
     #[serde(default)]
     pub dependency_package_paths: Vec<Spanned<String>>,

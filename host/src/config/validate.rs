@@ -163,8 +163,13 @@ impl<'a> Validator<'a> {
             .collect::<Result<_>>()?;
         let timeout = self.seconds(raw.timeout_secs.as_ref(), "tests.timeout_secs", DEFAULT_TIMEOUT_SECS)?;
         let nodes = self.nodes(&raw.nodes, runtime, spanned.span())?;
+        if name.contains('/') {
+            let span = raw.name.as_ref().map_or(spanned.span(), Spanned::span);
+            return Err(self.error(span, format!("tests.name {name:?}: must not contain '/' (it separates test, package and case in ids)")));
+        }
         Ok(TestPlan {
             name,
+            tags: raw.tags.clone(),
             dependency_packages: packages(&raw.dependency_package_paths, "tests.dependency_package_paths")?,
             setup_packages,
             setup_scripts: self.scripts(&raw.setup_scripts, "tests.setup_scripts")?,

@@ -2,12 +2,15 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::boot;
 use super::prepare::Prepared;
+use super::RunOptions;
 use super::scripts;
 use crate::config::{PackageRef, Plan, TestPlan};
+use crate::selection::{Selection, script_id, script_name};
 use crate::events::{Event, EventBus, FailureDetail, FailureKind, NodeLogTail, Outcome, Totals};
 use crate::nodes::Node;
 use crate::sandbox::{CaseScope, CaseVerdict, Package, Sandbox};
@@ -21,10 +24,27 @@ pub struct TestContext<'a> {
     pub prepared: &'a Prepared,
     pub sandbox: &'a Sandbox,
     pub bus: &'a EventBus,
+    pub selection: &'a Selection,
+    pub options: &'a RunOptions,
     /// The test's own scratch directory (event pipes, logs, default homes).
     pub scratch: &'a Path,
     /// Becomes true when the run is interrupted: the test stops and tears down.
     pub cancel: tokio::sync::watch::Receiver<bool>,
+    /// Set when a failure happened under `--fail-fast`: nothing new starts.
+    pub stop: &'a AtomicBool,
+}
+
+impl TestContext<'_> {
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Note a failure: under `--fail-fast` it stops the run.
+    fn failed(&self) {
+        if self.options.fail_fast {
+            self.stop.store(true, Ordering::SeqCst);
+        }
+    }
 }
 
 /// Run `test` and return its totals. Nodes are always torn down, whatever happened.
@@ -35,6 +55,13 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
     let mut totals = Totals::default();
     let mut nodes: Vec<Arc<Node>> = Vec::new();
     let mut background = Vec::new();
+    // Setup packages always run; test packages only for their selected cases.
+    let setup = test.setup_packages.iter().filter(|s| s.run).map(|s| (&s.package, true));
+    let selected = test.test_packages.iter().map(|p| (p, false)).filter(|(p, _)| {
+        let loaded = cx.prepared.package(p);
+        loaded.cases.iter().any(|case| cx.selection.contains(&format!("{name}/{}/{case}", loaded.name)))
+    });
+    let packages: Vec<(&PackageRef, bool)> = setup.chain(selected).collect();
     let body = async {
         let specs = boot::specs(cx.plan, test, cx.prepared, cx.scratch).map_err(setup_error)?;
         let (started_nodes, booted) = boot::start_all(&name, specs, cx.bus).await;
@@ -52,40 +79,46 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
             timeout_scale: cx.plan.timeout_scale,
         };
         let deadline = Instant::now() + test.timeout;
-        let setup = test.setup_packages.iter().filter(|s| s.run).map(|s| &s.package);
         let mut failed: Option<Outcome> = None;
         let mut failed_package = String::new();
-        for package in setup.chain(&test.test_packages) {
+        for &(package, setup) in &packages {
             let loaded = cx.prepared.package(package);
-            if failed.is_some() {
-                let reason = format!("package {failed_package} failed before it");
-                skip_package(cx.bus, &name, loaded, &reason, &mut totals);
+            let skip = if cx.stopping() {
+                Some("--fail-fast: an earlier failure stopped the run".to_string())
+            } else if failed.is_some() && !cx.options.keep_going {
+                Some(format!("package {failed_package} failed before it"))
+            } else {
+                None
+            };
+            if let Some(reason) = skip {
+                skip_package(cx, &name, loaded, setup, &reason, &mut totals);
                 continue;
             }
-            let outcome = run_package(cx, &name, package, loaded, &scope, deadline, &mut totals).await;
-            if outcome.is_failed() {
+            let outcome = run_package(cx, &name, package, loaded, setup, &scope, deadline, &mut totals).await;
+            if outcome.is_failed() && failed.is_none() {
                 failed = Some(outcome);
                 failed_package = loaded.name.clone();
             }
         }
-        if let Some(outcome) = failed {
-            return Ok(outcome);
-        }
-        let mut outcome = Outcome::Passed;
-        for script in &test.test_scripts {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let (script_outcome, output) =
-                scripts::run_test_script(script, &name, &nodes, &cx.plan.base_dir, remaining).await;
+        let mut outcome = failed.clone().unwrap_or(Outcome::Passed);
+        for script in test.test_scripts.iter().filter(|s| cx.selection.contains(&script_id(&name, &script_name(s)))) {
+            let script_name = script_name(script);
+            let (script_outcome, output) = if cx.stopping() {
+                (Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() }, String::new())
+            } else if failed.is_some() && !cx.options.keep_going {
+                (Outcome::Skipped { reason: format!("package {failed_package} failed") }, String::new())
+            } else {
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                scripts::run_test_script(script, &name, &nodes, &cx.plan.base_dir, remaining).await
+            };
             totals.count(&script_outcome);
             if script_outcome.is_failed() {
-                outcome = script_outcome.clone();
+                cx.failed();
+                if !outcome.is_failed() {
+                    outcome = script_outcome.clone();
+                }
             }
-            cx.bus.emit(Event::ScriptFinished {
-                test: name.clone(),
-                script: script.path.display().to_string(),
-                outcome: script_outcome,
-                output,
-            });
+            cx.bus.emit(Event::ScriptFinished { test: name.clone(), script: script_name, outcome: script_outcome, output });
         }
         Ok::<Outcome, Outcome>(outcome)
     };
@@ -105,11 +138,12 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
     let outcome = outcome.unwrap_or_else(|setup_failure| {
         // The test could not start: it counts as one failure, its cases as skipped.
         totals.failed += 1;
+        cx.failed();
         if let Outcome::Failed { failure } = &setup_failure {
             cx.bus.emit(Event::SetupFailed { test: name.clone(), failure: failure.clone() });
         }
-        for package in test.setup_packages.iter().map(|s| &s.package).chain(&test.test_packages) {
-            skip_package(cx.bus, &name, cx.prepared.package(package), "the test's setup failed", &mut totals);
+        for &(package, setup) in &packages {
+            skip_package(cx, &name, cx.prepared.package(package), setup, "the test's setup failed", &mut totals);
         }
         setup_failure
     });
@@ -163,68 +197,112 @@ fn setup_error(error: anyhow::Error) -> Outcome {
     }
 }
 
-/// Run every case of `package`, each in a fresh store; the package fails if any case does.
+/// The cases of `package` that run: all of a setup package's, the selected ones otherwise.
+fn cases_to_run<'p>(cx: &TestContext<'_>, test: &str, package: &'p Package, setup: bool) -> Vec<&'p String> {
+    package
+        .cases
+        .iter()
+        .filter(|case| setup || cx.selection.contains(&format!("{test}/{}/{case}", package.name)))
+        .collect()
+}
+
+/// Run the cases of `package`, each in a fresh store, retrying failures up to
+/// `--retries` times; the package fails if any case does.
+#[allow(clippy::too_many_arguments)]
 async fn run_package(
     cx: &TestContext<'_>,
     test: &str,
     source: &PackageRef,
     package: &Package,
+    setup: bool,
     scope: &CaseScope,
     deadline: Instant,
     totals: &mut Totals,
 ) -> Outcome {
-    cx.bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: package.cases.len() });
+    let cases = cases_to_run(cx, test, package, setup);
+    cx.bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: cases.len() });
     // A fresh scratch directory per package (Common Test's priv_dir), shared by its cases.
     let scratch = cx.scratch.join("packages").join(&package.name);
-    let mut scope = scope.clone();
     let scratch_error = std::fs::create_dir_all(&scratch).err();
+    let mut scope = scope.clone();
     scope.scratch = Some(scratch.clone());
     let mut package_outcome = Outcome::Passed;
-    for case in &package.cases {
+    for case in cases {
+        if cx.stopping() {
+            let outcome = Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() };
+            finish_case(cx, test, &package.name, case, outcome, Duration::ZERO, String::new(), Vec::new(), totals);
+            continue;
+        }
         let started = Instant::now();
-        let remaining = deadline.saturating_duration_since(started);
-        let timeout = scope.policy.case_timeout.map_or(remaining, |limit| limit.min(remaining));
-        let mut verdict = match &scratch_error {
-            Some(error) => CaseVerdict::host_error(format!("cannot create scratch directory {}: {error}", scratch.display())),
-            None => cx.sandbox.run_case(package, case, scope.clone(), timeout).await,
+        let mut earlier_failures = Vec::new();
+        let verdict = loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let timeout = scope.policy.case_timeout.map_or(remaining, |limit| limit.min(remaining));
+            let mut verdict = match &scratch_error {
+                Some(error) => CaseVerdict::host_error(format!("cannot create scratch directory {}: {error}", scratch.display())),
+                None => cx.sandbox.run_case(package, case, scope.clone(), timeout).await,
+            };
+            if let Outcome::Failed { failure } = &mut verdict.outcome {
+                if let Some(path) = locate_source(source, &failure.file) {
+                    failure.file = path;
+                }
+                if earlier_failures.len() < cx.options.retries as usize && !deadline.saturating_duration_since(Instant::now()).is_zero() {
+                    earlier_failures.push(failure.clone());
+                    continue;
+                }
+            }
+            break verdict;
         };
-        if let Outcome::Failed { failure } = &mut verdict.outcome {
-            if let Some(path) = locate_source(source, &failure.file) {
-                failure.file = path;
+        if verdict.outcome.is_failed() {
+            cx.failed();
+            if !package_outcome.is_failed() {
+                package_outcome = verdict.outcome.clone();
             }
         }
-        totals.count(&verdict.outcome);
-        if verdict.outcome.is_failed() && !package_outcome.is_failed() {
-            package_outcome = verdict.outcome.clone();
-        }
-        cx.bus.emit(Event::CaseFinished {
-            test: test.to_string(),
-            package: package.name.clone(),
-            case: case.clone(),
-            outcome: verdict.outcome,
-            duration: started.elapsed(),
-            output: verdict.output,
-        });
+        finish_case(cx, test, &package.name, case, verdict.outcome, started.elapsed(), verdict.output, earlier_failures, totals);
     }
     cx.bus.emit(Event::PackageFinished { test: test.to_string(), package: package.name.clone(), outcome: package_outcome.clone() });
     package_outcome
 }
 
-fn skip_package(bus: &EventBus, test: &str, package: &Package, reason: &str, totals: &mut Totals) {
-    let outcome = Outcome::Skipped { reason: reason.to_string() };
-    bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: package.cases.len() });
-    for case in &package.cases {
-        totals.count(&outcome);
-        bus.emit(Event::CaseFinished {
-            test: test.to_string(),
-            package: package.name.clone(),
-            case: case.clone(),
-            outcome: outcome.clone(),
-            duration: Duration::ZERO,
-            output: String::new(),
-        });
+/// Count a case and tell the reporters.
+#[allow(clippy::too_many_arguments)]
+fn finish_case(
+    cx: &TestContext<'_>,
+    test: &str,
+    package: &str,
+    case: &str,
+    outcome: Outcome,
+    duration: Duration,
+    output: String,
+    earlier_failures: Vec<FailureDetail>,
+    totals: &mut Totals,
+) {
+    totals.count(&outcome);
+    let attempts = earlier_failures.len() as u32 + 1;
+    if attempts > 1 && !outcome.is_failed() {
+        totals.flaky += 1;
     }
-    bus.emit(Event::PackageFinished { test: test.to_string(), package: package.name.clone(), outcome });
+    cx.bus.emit(Event::CaseFinished {
+        test: test.to_string(),
+        package: package.to_string(),
+        case: case.to_string(),
+        outcome,
+        duration,
+        output,
+        attempts,
+        earlier_failures,
+    });
+}
+
+fn skip_package(cx: &TestContext<'_>, test: &str, package: &Package, setup: bool, reason: &str, totals: &mut Totals) {
+    let cases = cases_to_run(cx, test, package, setup);
+    let outcome = Outcome::Skipped { reason: reason.to_string() };
+    cx.bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: cases.len() });
+    for case in cases {
+        finish_case(cx, test, &package.name, case, outcome.clone(), Duration::ZERO, String::new(), Vec::new(), totals);
+    }
+    cx.bus.emit(Event::PackageFinished { test: test.to_string(), package: package.name.clone(), outcome });
 }
 
 /// Stop every node (SIGTERM to all first, so grace periods overlap), then report exits.

@@ -1,0 +1,138 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run WebAssembly test packages against real native nodes.
+///
+/// host reads a tests.toml (Kinode kit's format, extended for any daemon), boots the
+/// nodes each test needs as supervised native processes, and runs each test package —
+/// a WebAssembly component of the `tester` world in wit/ — in a sandbox that can reach
+/// only those nodes.
+#[derive(Debug, Parser)]
+#[command(name = "host", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the packages, boot the nodes and run the selected tests.
+    ///
+    /// Exit status: 0 everything selected passed, 1 something failed, 2 bad arguments,
+    /// a bad tests.toml or a package that cannot be built or loaded, 3 nothing selected,
+    /// 130 interrupted (Ctrl-C, SIGTERM).
+    Run(RunArgs),
+    /// Print the selected tests, packages and cases, one per line (`test`,
+    /// `test/package`, `test/package/case`, `test/script:NAME`), without booting nodes.
+    List(ListArgs),
+    /// Validate tests.toml (keys, values, paths) without building or running anything.
+    Check(CheckArgs),
+    /// Internal: kill the process groups a dead host leaves behind.
+    #[command(name = "__watchdog", hide = true)]
+    Watchdog,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A tests.toml, or a directory holding one.
+    #[arg(default_value = "tests.toml")]
+    pub path: PathBuf,
+}
+
+/// What `run` and `list` share: the suite, its selection and the compile cache.
+#[derive(Debug, Args)]
+pub struct SuiteArgs {
+    /// A tests.toml, or a directory holding one.
+    #[arg(default_value = "tests.toml")]
+    pub path: PathBuf,
+    /// Name filters after PATH, like --filter.
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
+    /// Select items whose id (`test/package/case`, `test/script:NAME`) contains TEXT, or
+    /// matches it as a glob when it has `*`, `?` or `[`; `tag:NAME` selects the tests
+    /// tagged NAME; a leading `!` excludes. Repeatable.
+    #[arg(long = "filter", short = 'F', value_name = "TEXT")]
+    pub more_filters: Vec<String>,
+    /// Run only shard K of N: `hash:K/N` (by id hash), `slice:K/N` (round robin), or
+    /// `hash:ci` / `slice:ci` to read CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or
+    /// JOB_COMPLETION_INDEX/HOST_PARTITION_TOTAL (Kubernetes).
+    #[arg(long, value_name = "SCHEME:K/N")]
+    pub partition: Option<String>,
+    /// Where compiled components are cached between runs [default: $HOST_CACHE_DIR,
+    /// else $XDG_CACHE_HOME/host, else ~/.cache/host].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile every component afresh and do not write the cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+    /// Run up to N tests at once, each with its own nodes and ports.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: u32,
+    /// Run a failed case up to N more times; one that then passes is reported flaky.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+    /// Run the whole selection N times, to hunt flaky tests.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
+    /// Start nothing new after the first failure.
+    #[arg(long, conflicts_with = "keep_going")]
+    pub fail_fast: bool,
+    /// Run a test's later packages even after one failed (kit skips them; so does host by default).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Multiply every timeout (timeout_secs, case_timeout_secs, boot timeouts) by FACTOR,
+    /// for slow machines; packages read it through the `timing` interface.
+    #[arg(long, env = "HOST_TIMEOUT_SCALE", value_name = "FACTOR", value_parser = parse_scale)]
+    pub timeout_scale: Option<f64>,
+    /// What goes to stdout: `human` (progress and results) or `json` (one JSON object per
+    /// event per line; see the README for the schema).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a static HTML report (index.html) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Colours in human output: `auto` (when stdout is a terminal and NO_COLOR is unset),
+    /// `always` or `never`.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// The stdout format of `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// When to colour human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(factor) if factor.is_finite() && factor > 0.0 => Ok(factor),
+        _ => Err(format!("{text:?} is not a number greater than 0")),
+    }
+}

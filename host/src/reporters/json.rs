@@ -1,0 +1,30 @@
+//! `--format json`: one JSON object per event per line, each with a `type` and a `time`
+//! (seconds since the run started); the last line (`run_finished`) carries the totals.
+
+use std::io::Write;
+use std::time::Instant;
+
+use crate::events::{Event, Subscriber};
+
+/// Writes events as JSON lines.
+pub struct JsonReporter<W: Write + Send> {
+    out: W,
+    started: Instant,
+}
+
+impl<W: Write + Send> JsonReporter<W> {
+    pub fn new(out: W) -> Self {
+        JsonReporter { out, started: Instant::now() }
+    }
+}
+
+impl<W: Write + Send> Subscriber for JsonReporter<W> {
+    fn handle(&mut self, event: &Event) {
+        let mut value = serde_json::to_value(event).unwrap_or_else(|e| serde_json::json!({ "type": "error", "message": e.to_string() }));
+        if let Some(object) = value.as_object_mut() {
+            object.insert("time".into(), serde_json::json!(self.started.elapsed().as_secs_f64()));
+        }
+        let _ = writeln!(self.out, "{value}");
+        let _ = self.out.flush();
+    }
+}

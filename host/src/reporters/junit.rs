@@ -1,0 +1,114 @@
+//! `--junit FILE`: JUnit XML for CI test tabs — one `<testsuite>` per test package (named
+//! `test/package`), one `<testcase>` per case, failures with message and location, the
+//! captured output, and retried-then-passed cases as flaky runs. Test scripts and setup
+//! failures go in a suite named after their test.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
+
+use crate::events::{Event, FailureDetail, Outcome, Subscriber};
+
+/// Collects cases and writes the file when the run finishes.
+pub struct JunitReporter {
+    file: PathBuf,
+    started: Instant,
+    /// Suites by name, in first-seen order of their keys' insertion.
+    suites: BTreeMap<(usize, String), TestSuite>,
+    order: Vec<String>,
+}
+
+impl JunitReporter {
+    pub fn new(file: PathBuf) -> JunitReporter {
+        JunitReporter { file, started: Instant::now(), suites: BTreeMap::new(), order: Vec::new() }
+    }
+
+    fn suite(&mut self, name: &str) -> &mut TestSuite {
+        let index = match self.order.iter().position(|n| n == name) {
+            Some(index) => index,
+            None => {
+                self.order.push(name.to_string());
+                self.order.len() - 1
+            }
+        };
+        self.suites.entry((index, name.to_string())).or_insert_with(|| TestSuite::new(name))
+    }
+
+    fn write(&mut self, total: Duration) {
+        let mut report = Report::new("host");
+        report.set_time(total);
+        report.add_test_suites(std::mem::take(&mut self.suites).into_values());
+        let result = std::fs::File::create(&self.file)
+            .map_err(|e| e.to_string())
+            .and_then(|file| report.serialize(file).map_err(|e| e.to_string()));
+        if let Err(error) = result {
+            eprintln!("error: cannot write JUnit report {}: {error}", self.file.display());
+        }
+    }
+}
+
+/// `file:line:column: message` for a failure message attribute.
+fn located(failure: &FailureDetail) -> String {
+    let first = failure.message.lines().next().unwrap_or_default();
+    if failure.line > 0 { format!("{}:{}:{}: {first}", failure.file, failure.line, failure.column) } else { first.to_string() }
+}
+
+fn status(outcome: &Outcome, earlier: &[FailureDetail]) -> TestCaseStatus {
+    let mut status = match outcome {
+        Outcome::Passed => TestCaseStatus::success(),
+        Outcome::Failed { failure } => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(located(failure)).set_type(format!("{:?}", failure.kind).to_lowercase()).set_description(
+                format!("at {}:{}:{}\n{}", failure.file, failure.line, failure.column, failure.message),
+            );
+            status
+        }
+        Outcome::Skipped { reason } => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(reason.as_str());
+            status
+        }
+    };
+    status.add_reruns(earlier.iter().map(|failure| {
+        let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+        rerun.set_message(located(failure)).set_description(failure.message.as_str());
+        rerun
+    }));
+    status
+}
+
+impl Subscriber for JunitReporter {
+    fn handle(&mut self, event: &Event) {
+        match event {
+            Event::CaseFinished { test, package, case, outcome, duration, output, earlier_failures, .. } => {
+                let classname = format!("{test}/{package}");
+                let mut testcase = TestCase::new(case.as_str(), status(outcome, earlier_failures));
+                testcase.set_classname(classname.as_str()).set_time(*duration);
+                if !output.is_empty() {
+                    testcase.set_system_out(output.as_str());
+                }
+                self.suite(&classname).add_test_case(testcase);
+            }
+            Event::ScriptFinished { test, script, outcome, output } => {
+                let mut testcase = TestCase::new(format!("script:{script}"), status(outcome, &[]));
+                testcase.set_classname(test.as_str());
+                if !output.is_empty() {
+                    testcase.set_system_out(output.as_str());
+                }
+                self.suite(test).add_test_case(testcase);
+            }
+            Event::SetupFailed { test, failure } => {
+                let mut testcase = TestCase::new("setup", status(&Outcome::Failed { failure: failure.clone() }, &[]));
+                testcase.set_classname(test.as_str());
+                self.suite(test).add_test_case(testcase);
+            }
+            Event::RunFinished { .. } => {
+                let total = self.started.elapsed();
+                self.write(total);
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! `selection`: which cases and scripts of a plan run — name filters, tags and partitions.
+//!
+//! The unit of selection is an *item*: a case of a test package (`test/package/case`) or a
+//! test script (`test/script:NAME`). Setup packages are not items: they run whenever
+//! their test runs. A test runs when at least one of its items is selected.
+
+mod filter;
+mod partition;
+
+use std::collections::HashSet;
+
+pub use filter::Filters;
+pub use partition::{Partition, Scheme};
+
+use crate::config::{Plan, Script, TestPlan};
+use crate::runner::Prepared;
+
+/// What the command line asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Selector {
+    pub filters: Filters,
+    pub partition: Option<Partition>,
+}
+
+/// One selectable thing, in suite order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Case { test: String, package: String, case: String },
+    Script { test: String, name: String },
+}
+
+impl Item {
+    /// `test/package/case` or `test/script:NAME`.
+    pub fn id(&self) -> String {
+        match self {
+            Item::Case { test, package, case } => format!("{test}/{package}/{case}"),
+            Item::Script { test, name } => script_id(test, name),
+        }
+    }
+
+    pub fn test(&self) -> &str {
+        match self {
+            Item::Case { test, .. } | Item::Script { test, .. } => test,
+        }
+    }
+}
+
+/// The id of a test script.
+pub fn script_id(test: &str, name: &str) -> String {
+    format!("{test}/script:{name}")
+}
+
+/// The name a script goes by in ids and reports: its file name.
+pub fn script_name(script: &Script) -> String {
+    script.path.file_name().map_or_else(|| script.path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// The selected items of a plan.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    items: Vec<Item>,
+    ids: HashSet<String>,
+}
+
+impl Selection {
+    /// Every item of `plan` (cases from the `prepared` packages) that `selector` keeps.
+    pub fn new(plan: &Plan, prepared: &Prepared, selector: &Selector) -> Selection {
+        let all = plan.tests.iter().flat_map(|test| items_of(test, prepared));
+        let items: Vec<Item> = all
+            .enumerate()
+            .filter(|(position, item)| {
+                let id = item.id();
+                let tags = &plan.tests.iter().find(|t| t.name == item.test()).expect("item of a test").tags;
+                selector.filters.matches(&id, tags)
+                    && selector.partition.is_none_or(|partition| partition.contains(&id, *position))
+            })
+            .map(|(_, item)| item)
+            .collect();
+        let ids = items.iter().map(Item::id).collect();
+        Selection { items, ids }
+    }
+
+    /// The selected items, in suite order.
+    pub fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Whether `id` (from [`Item::id`]) is selected.
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    /// Whether any item of `test` is selected.
+    pub fn runs(&self, test: &str) -> bool {
+        self.items.iter().any(|item| item.test() == test)
+    }
+}
+
+fn items_of(test: &TestPlan, prepared: &Prepared) -> Vec<Item> {
+    let cases = test.test_packages.iter().flat_map(|package| {
+        let loaded = prepared.package(package);
+        loaded.cases.iter().map(|case| Item::Case {
+            test: test.name.clone(),
+            package: loaded.name.clone(),
+            case: case.clone(),
+        })
+    });
+    let scripts = test.test_scripts.iter().map(|script| Item::Script { test: test.name.clone(), name: script_name(script) });
+    cases.chain(scripts).collect()
+}
