@@ -1,7 +1,10 @@
 //! `build`: turning tests.toml's sources into artifacts — test packages into `.wasm`
-//! components (`cargo build --target wasm32-wasip2`) and `RepoPath` runtimes into node
-//! executables. Cargo's own incremental build is the cache of sources: an unchanged
+//! components (`cargo build --target wasm32-wasip2`, or the command a package's
+//! `host-package.toml` declares, see [`custom`]) and `RepoPath` runtimes into node
+//! executables. Cargo's own incremental build is the cache of Rust sources: an unchanged
 //! package costs one no-op cargo call.
+
+pub mod custom;
 
 use std::path::{Path, PathBuf};
 
@@ -14,10 +17,12 @@ use crate::config::{PackageKind, PackageRef, Program};
 /// The target test packages are built for.
 pub const GUEST_TARGET: &str = "wasm32-wasip2";
 
-/// The component file of `package`, building it first when it is a cargo package.
-pub async fn package(package: &PackageRef) -> Result<PathBuf> {
-    match package.kind {
+/// The component file of `package`, building it first when it is a source package;
+/// `cache` holds the results of declared builds.
+pub async fn package(package: &PackageRef, cache: &Path) -> Result<PathBuf> {
+    match &package.kind {
         PackageKind::Component => Ok(package.path.clone()),
+        PackageKind::Declared(spec) => custom::build(&package.path, spec, cache).await,
         PackageKind::Cargo => {
             let artifacts = cargo_build(&package.path, &["--release", "--target", GUEST_TARGET]).await?;
             let manifest = package.path.join("Cargo.toml").canonicalize()?;

@@ -15,10 +15,13 @@ use std::path::{Path, PathBuf};
 
 pub use error::ConfigError;
 pub use plan::{
-    NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, SandboxPolicy, Script,
+    BuildSpec, NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, SandboxPolicy, Script,
     SetupPackage, TestPlan,
 };
 pub use template::{Key, Template};
+
+/// The manifest that makes a directory a package in any language.
+pub const PACKAGE_MANIFEST: &str = "host-package.toml";
 
 /// The file name looked for when the path given is a directory.
 pub const DEFAULT_FILE: &str = "tests.toml";

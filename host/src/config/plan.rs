@@ -106,12 +106,23 @@ pub struct PackageRef {
 }
 
 /// How a package is obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PackageKind {
     /// A `.wasm` component, loaded as is.
     Component,
     /// A cargo package directory, built for `wasm32-wasip2` by the host.
     Cargo,
+    /// A directory with a `host-package.toml` that declares its build command.
+    Declared(BuildSpec),
+}
+
+/// The build a `host-package.toml` declares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BuildSpec {
+    /// Program and arguments, with `{out}`, `{wit}`, `{world}`, `{dir}` placeholders.
+    pub command: Vec<String>,
+    /// Globs (relative to the package directory) of the files that key the build cache.
+    pub inputs: Vec<String>,
 }
 
 /// `{ path, run }`.

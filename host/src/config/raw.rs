@@ -152,3 +152,11 @@ pub struct RawNode {
     pub ready: Option<Spanned<RawReady>>,
     pub boot_timeout_secs: Option<Spanned<f64>>,
 }
+
+/// `host-package.toml`: how a package in any language is built.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPackageManifest {
+    pub build: Spanned<Vec<String>>,
+    pub inputs: Option<Vec<String>>,
+}

@@ -363,10 +363,14 @@ impl<'a> Validator<'a> {
             .map(|stem| stem.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.get_ref().clone());
         let kind = if resolved.is_dir() {
-            if !resolved.join("Cargo.toml").is_file() {
-                return Err(self.error(path.span(), format!("{key}: {} is a directory without Cargo.toml; give a cargo package or a .wasm component", resolved.display())));
+            let manifest = resolved.join(super::PACKAGE_MANIFEST);
+            if manifest.is_file() {
+                PackageKind::Declared(package_manifest(&manifest)?)
+            } else if resolved.join("Cargo.toml").is_file() {
+                PackageKind::Cargo
+            } else {
+                return Err(self.error(path.span(), format!("{key}: {} is a directory without Cargo.toml or {}; give a package directory or a .wasm component", resolved.display(), super::PACKAGE_MANIFEST)));
             }
-            PackageKind::Cargo
         } else if resolved.extension().is_some_and(|ext| ext == "wasm") {
             PackageKind::Component
         } else {
@@ -425,4 +429,20 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     normal
+}
+
+/// Read a package's `host-package.toml`; its errors point into that file.
+fn package_manifest(file: &Path) -> Result<super::BuildSpec> {
+    let text = std::fs::read_to_string(file).map_err(|e| ConfigError::whole_file(file, format!("cannot read: {e}")))?;
+    let raw: super::raw::RawPackageManifest = toml::from_str(&text).map_err(|e| match e.span() {
+        Some(span) => ConfigError::at(file, &text, span, e.message().trim()),
+        None => ConfigError::whole_file(file, e.message().trim()),
+    })?;
+    if raw.build.get_ref().is_empty() {
+        return Err(ConfigError::at(file, &text, raw.build.span(), "build: give the program and its arguments"));
+    }
+    Ok(super::BuildSpec {
+        command: raw.build.into_inner(),
+        inputs: raw.inputs.unwrap_or_else(|| vec!["**/*".to_string()]),
+    })
 }

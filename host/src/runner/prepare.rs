@@ -2,7 +2,7 @@
 //! load every package. Problems here are reported before anything starts.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
@@ -33,11 +33,13 @@ impl Prepared {
 /// runtimes are not built.
 pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtimes: bool) -> Result<Prepared> {
     let mut prepared = Prepared { packages: HashMap::new(), runtimes: HashMap::new() };
+    // Declared builds are cached next to compiled components (or in the temp dir).
+    let builds = sandbox.cache_dir().map_or_else(|| std::env::temp_dir().join("host-builds"), Path::to_path_buf);
     for test in &plan.tests {
         // Dependencies first, as kit does: they must build, but are never run.
         for dependency in &test.dependency_packages {
             announce(bus, dependency);
-            build::package(dependency).await.with_context(|| format!("test {}: dependency package {}", test.name, dependency.name))?;
+            build::package(dependency, &builds).await.with_context(|| format!("test {}: dependency package {}", test.name, dependency.name))?;
         }
         let runnable = test.setup_packages.iter().map(|setup| &setup.package).chain(&test.test_packages);
         for package in runnable {
@@ -45,7 +47,7 @@ pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtim
                 continue;
             }
             announce(bus, package);
-            let wasm = build::package(package).await.with_context(|| format!("test {}: package {}", test.name, package.name))?;
+            let wasm = build::package(package, &builds).await.with_context(|| format!("test {}: package {}", test.name, package.name))?;
             let loaded = sandbox.load(&package.name, &wasm).await.with_context(|| format!("test {}: package {}", test.name, package.name))?;
             if let Some(message) = loaded.warning {
                 bus.emit(Event::Warning { message });
@@ -66,7 +68,7 @@ pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtim
 }
 
 fn announce(bus: &EventBus, package: &PackageRef) {
-    if package.kind == crate::config::PackageKind::Cargo {
+    if package.kind != crate::config::PackageKind::Component {
         bus.emit(Event::PackageBuilding { package: package.name.clone(), path: package.path.display().to_string() });
     }
 }

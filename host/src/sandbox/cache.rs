@@ -43,6 +43,11 @@ impl CompileCache {
         CompileCache { dir }
     }
 
+    /// Where the cache lives.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The default location: `$HOST_CACHE_DIR`, else `$XDG_CACHE_HOME/host`, else `~/.cache/host`.
     pub fn default_dir() -> Option<PathBuf> {
         if let Some(dir) = std::env::var_os("HOST_CACHE_DIR") {

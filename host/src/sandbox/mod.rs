@@ -75,6 +75,11 @@ impl Sandbox {
         Ok(Sandbox { engine, linker, cache })
     }
 
+    /// The compile cache's directory, if there is a cache.
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.cache.as_ref().map(CompileCache::dir)
+    }
+
     /// Compile (or fetch from the cache) the component at `path`, check it targets the
     /// `tester` world, and ask it for its cases.
     pub async fn load(&self, name: &str, path: &Path) -> Result<Loaded> {

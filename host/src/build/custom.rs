@@ -1,0 +1,120 @@
+//! Packages in any language: a directory with a `host-package.toml` names the command
+//! that builds its component. The result is cached by the content of the package's input
+//! files, the command and the WIT contract, so an unchanged Python or JavaScript package
+//! does not pay its multi-second build again.
+//!
+//! ```toml
+//! # host-package.toml
+//! build = ["componentize-py", "-d", "{wit}", "-w", "{world}", "componentize", "app", "-o", "{out}"]
+//! inputs = ["*.py", "../../guest-sdk/python/host_test/*.py"]   # default: every file below the directory
+//! ```
+//!
+//! Placeholders in `build`: `{out}` (where the component must be written), `{wit}` (a
+//! directory holding the contract, `tester.wit`), `{world}` (`tester`), `{dir}` (the
+//! package directory). The same values are in `HOST_OUT`, `HOST_WIT_DIR`, `HOST_WORLD`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use globset::{Glob, GlobSetBuilder};
+use sha2::{Digest, Sha256};
+use tokio::process::Command;
+
+use crate::config::BuildSpec;
+
+/// The contract, compiled into the binary so builds work wherever `host` is installed.
+pub const WIT: &str = include_str!("../../../wit/tester.wit");
+/// The world every package targets.
+pub const WORLD: &str = "tester";
+
+/// Directories never walked for inputs.
+const SKIPPED_DIRS: [&str; 4] = ["target", "node_modules", ".git", "__pycache__"];
+
+/// Build (or take from `cache`) the component of the package in `dir`.
+pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf> {
+    let key = cache_key(dir, spec)?;
+    let name = dir.file_name().map_or_else(|| "package".into(), |n| n.to_string_lossy().into_owned());
+    let out = cache.join("builds").join(format!("{name}-{}.wasm", &key[..16]));
+    if out.is_file() {
+        return Ok(out);
+    }
+    let wit = cache.join("wit").join(&hex(&Sha256::digest(WIT))[..16]);
+    std::fs::create_dir_all(&wit).with_context(|| format!("cannot create {}", wit.display()))?;
+    std::fs::write(wit.join("tester.wit"), WIT).with_context(|| format!("cannot write {}", wit.display()))?;
+    std::fs::create_dir_all(out.parent().expect("a builds dir")).context("cannot create the builds cache")?;
+    // Build into a temporary name; only a complete component enters the cache.
+    let partial = out.with_extension("partial.wasm");
+    let fill = |arg: &String| {
+        arg.replace("{out}", &partial.display().to_string())
+            .replace("{wit}", &wit.display().to_string())
+            .replace("{world}", WORLD)
+            .replace("{dir}", &dir.display().to_string())
+    };
+    let args: Vec<String> = spec.command.iter().map(fill).collect();
+    let output = Command::new(&args[0])
+        .args(&args[1..])
+        .current_dir(dir)
+        .env("HOST_OUT", &partial)
+        .env("HOST_WIT_DIR", &wit)
+        .env("HOST_WORLD", WORLD)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .with_context(|| format!("{}: cannot run build command `{}`", dir.display(), args.join(" ")))?;
+    if !output.status.success() {
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        let tail: Vec<&str> = text.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+        bail!("{}: build command `{}` failed ({}):\n{}", dir.display(), args.join(" "), output.status, tail.join("\n"));
+    }
+    if !partial.is_file() {
+        bail!("{}: build command `{}` succeeded but wrote no component at {{out}} ({})", dir.display(), args.join(" "), partial.display());
+    }
+    std::fs::rename(&partial, &out).with_context(|| format!("cannot move the component into {}", out.display()))?;
+    Ok(out)
+}
+
+/// SHA-256 over the command, the contract and every input file (path and content).
+fn cache_key(dir: &Path, spec: &BuildSpec) -> Result<String> {
+    let mut hasher = Sha256::new();
+    for arg in &spec.command {
+        hasher.update(arg.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.update(WIT.as_bytes());
+    for file in inputs(dir, &spec.inputs)? {
+        let content = std::fs::read(&file).with_context(|| format!("cannot read input {}", file.display()))?;
+        hasher.update(file.display().to_string().as_bytes());
+        hasher.update((content.len() as u64).to_le_bytes());
+        hasher.update(&content);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// The files matching `patterns` (relative to `dir`), sorted.
+fn inputs(dir: &Path, patterns: &[String]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for pattern in patterns {
+        // Walk from the literal part of the pattern (which may climb out of `dir`).
+        let literal: PathBuf = Path::new(pattern).components().take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[', '{'])).collect();
+        let root = dir.join(&literal);
+        let glob = Glob::new(&dir.join(pattern).display().to_string()).with_context(|| format!("input pattern {pattern:?}"))?;
+        let set = GlobSetBuilder::new().add(glob).build()?;
+        let walker = walkdir::WalkDir::new(&root).into_iter().filter_entry(|e| {
+            !(e.file_type().is_dir() && SKIPPED_DIRS.iter().any(|skip| e.file_name() == *skip))
+        });
+        for entry in walker.filter_map(Result::ok) {
+            if entry.file_type().is_file() && (set.is_match(entry.path()) || entry.path() == root) {
+                files.push(entry.into_path());
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
