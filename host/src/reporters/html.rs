@@ -1,25 +1,54 @@
-//! `--report DIR`: a static HTML report (written when the run finishes).
+//! `--report DIR`: a static HTML report, written when the run finishes.
+//!
+//! The reporter folds every event into a [`model::Report`] as it arrives, stamped with the
+//! time since the reporter was created, and on [`Event::RunFinished`] renders
+//! `DIR/index.html`: a pass/fail summary, a timeline of nodes and packages (inline SVG),
+//! the per-case results, and the node log tails. The page is one self-contained file
+//! (CSS inlined, no JavaScript, nothing fetched), so it can be opened from disk or
+//! attached to a CI run as is.
+
+mod assets;
+mod model;
+mod page;
+mod results;
+mod timeline;
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use crate::events::{Event, Subscriber};
 
-/// Collects events and writes `DIR/index.html` at the end of the run.
+/// Collects the run's events and writes `DIR/index.html` at the end of the run.
 pub struct HtmlReporter {
     dir: PathBuf,
+    started: Instant,
+    report: model::Report,
 }
 
 impl HtmlReporter {
+    /// A reporter writing into `dir` (created if missing); times count from now.
     pub fn new(dir: PathBuf) -> HtmlReporter {
-        HtmlReporter { dir }
+        HtmlReporter { dir, started: Instant::now(), report: model::Report::default() }
+    }
+
+    /// Render the report and write it; a failure to write is reported, not fatal.
+    fn write(&self) {
+        let file = self.dir.join("index.html");
+        let result = std::fs::create_dir_all(&self.dir).and_then(|()| std::fs::write(&file, page::render(&self.report)));
+        if let Err(error) = result {
+            eprintln!("error: cannot write HTML report {}: {error}", file.display());
+        }
     }
 }
 
 impl Subscriber for HtmlReporter {
     fn handle(&mut self, event: &Event) {
+        self.report.apply(self.started.elapsed().as_secs_f64(), event);
         if let Event::RunFinished { .. } = event {
-            let _ = std::fs::create_dir_all(&self.dir);
-            let _ = std::fs::write(self.dir.join("index.html"), "<!doctype html><title>host report</title>");
+            self.write();
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

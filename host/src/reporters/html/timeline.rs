@@ -1,0 +1,220 @@
+//! The timeline: an inline SVG with a time axis in seconds (from the start of the run) and,
+//! grouped by test, one lane per node (start to exit, booting drawn lighter) and one per
+//! package run, coloured by outcome. Tests that ran in parallel overlap horizontally.
+//! Labels are cut to fit their column (full text in a tooltip) and clipped besides.
+
+use super::assets::{GREEN, GREY, RED, colour, escape};
+use super::model::{NodeLane, PackageRecord, Report, TestRecord};
+
+/// The drawing's width in SVG units (it scales down with the page).
+const WIDTH: f64 = 1100.0;
+/// Width of the label column; the plot starts after it.
+const LABEL_W: f64 = 250.0;
+const PLOT_X: f64 = LABEL_W + 10.0;
+const PLOT_RIGHT: f64 = WIDTH - 20.0;
+/// Height of the legend and axis band above the lanes.
+const TOP: f64 = 52.0;
+const GROUP_H: f64 = 24.0;
+const LANE_H: f64 = 19.0;
+const BAR_H: f64 = 12.0;
+/// Width of one character of the 12px monospace labels, with some margin.
+const CHAR_W: f64 = 7.4;
+
+/// Maps seconds since the reporter started to x positions in the plot.
+struct Scale {
+    origin: f64,
+    span: f64,
+}
+
+impl Scale {
+    fn x(&self, at: f64) -> f64 {
+        PLOT_X + ((at - self.origin) / self.span).clamp(0.0, 1.0) * (PLOT_RIGHT - PLOT_X)
+    }
+}
+
+/// The timeline of the whole run, or a note when nothing ran.
+pub fn svg(report: &Report) -> String {
+    let origin = report.run_started.unwrap_or(0.0);
+    let scale = Scale { origin, span: (report.last - origin).max(0.001) };
+    let mut body = String::new();
+    let mut y = TOP;
+    for test in &report.tests {
+        body.push_str(&test_group(&scale, report, test, &mut y));
+    }
+    if report.tests.is_empty() {
+        return "<p class=\"muted\">Nothing ran: no node or package to show.</p>".to_string();
+    }
+    let height = y + 8.0;
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" \
+         font-family=\"ui-monospace, 'DejaVu Sans Mono', Menlo, monospace\" font-size=\"12\" role=\"img\" \
+         aria-label=\"timeline of nodes and packages\">\n\
+         <defs><clipPath id=\"label-clip\"><rect x=\"0\" y=\"0\" width=\"{LABEL_W}\" height=\"{height}\"/></clipPath></defs>\n\
+         {}{}{body}</svg>",
+        legend(),
+        axis(&scale, height)
+    )
+}
+
+/// Colour swatches explaining the bars.
+fn legend() -> String {
+    let items = [(GREEN, 1.0, "passed"), (RED, 1.0, "failed"), (GREY, 1.0, "skipped"), (GREEN, 0.4, "node booting")];
+    let mut html = String::from("<g class=\"legend\" font-size=\"11\" fill=\"#5f6b7a\">");
+    let mut x = PLOT_X;
+    for (fill, opacity, label) in items {
+        html.push_str(&format!(
+            "<rect x=\"{x}\" y=\"4\" width=\"14\" height=\"10\" rx=\"2\" fill=\"{fill}\" fill-opacity=\"{opacity}\"/><text x=\"{}\" y=\"13\">{label}</text>",
+            x + 18.0
+        ));
+        x += 28.0 + label.len() as f64 * 7.0;
+    }
+    html.push_str("<text x=\"6\" y=\"13\">seconds since the run started</text></g>\n");
+    html
+}
+
+/// A step of 1, 2 or 5 times a power of ten giving about eight ticks over `span`.
+fn nice_step(span: f64) -> f64 {
+    let raw = span / 8.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let norm = raw / magnitude;
+    let factor = if norm <= 1.0 { 1.0 } else if norm <= 2.0 { 2.0 } else if norm <= 5.0 { 5.0 } else { 10.0 };
+    factor * magnitude
+}
+
+/// Tick labels and vertical grid lines down to `height`.
+fn axis(scale: &Scale, height: f64) -> String {
+    let step = nice_step(scale.span);
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    let mut html = format!(
+        "<g class=\"axis\" font-size=\"11\" fill=\"#5f6b7a\"><line x1=\"{PLOT_X}\" y1=\"{}\" x2=\"{PLOT_RIGHT}\" y2=\"{0}\" stroke=\"#9aa1a9\"/>",
+        TOP - 6.0
+    );
+    let ticks = (scale.span / step).floor() as usize;
+    for i in 0..=ticks {
+        let at = i as f64 * step;
+        let x = scale.x(scale.origin + at);
+        html.push_str(&format!(
+            "<line x1=\"{x:.1}\" y1=\"{}\" x2=\"{x:.1}\" y2=\"{height}\" stroke=\"#e4e7eb\"/><text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{at:.decimals$}s</text>",
+            TOP - 6.0,
+            TOP - 12.0
+        ));
+    }
+    html.push_str("</g>\n");
+    html
+}
+
+/// A test's header row and its node and package lanes; advances `y`.
+fn test_group(scale: &Scale, report: &Report, test: &TestRecord, y: &mut f64) -> String {
+    let end = test.finished.unwrap_or(report.last);
+    let label = test.label(report.repeated());
+    let mut html = format!("<g class=\"test\"><rect x=\"0\" y=\"{}\" width=\"{WIDTH}\" height=\"{GROUP_H}\" fill=\"#f1f3f6\"/>", *y);
+    let text_y = *y + GROUP_H / 2.0 + 4.0;
+    html.push_str(&label_text(6.0, text_y, "", &label, "font-weight=\"700\" fill=\"#1d2430\""));
+    match test.started {
+        Some(start) => html.push_str(&bar(scale, start, end, *y + GROUP_H / 2.0 - 2.0, 4.0, colour(test.outcome.as_ref()), 0.8, &format!("test {label}"))),
+        None => html.push_str(&format!("<text x=\"{PLOT_X}\" y=\"{text_y}\" fill=\"#5f6b7a\">not started</text>")),
+    }
+    *y += GROUP_H;
+    for lane in &test.nodes {
+        html.push_str(&node_lane(scale, lane, end, test, *y));
+        *y += LANE_H;
+    }
+    for package in test.packages.iter().filter(|p| p.started.is_some()) {
+        html.push_str(&package_lane(scale, package, *y));
+        *y += LANE_H;
+    }
+    *y += 4.0;
+    html.push_str("</g>\n");
+    html
+}
+
+/// A node's lane: booting (lighter) until ready, then running until it exited.
+fn node_lane(scale: &Scale, lane: &NodeLane, test_end: f64, test: &TestRecord, y: f64) -> String {
+    let end = lane.exited.unwrap_or(test_end);
+    let fill = colour(test.outcome.as_ref());
+    let mut title = format!("node {} · {} · pid {}\nstarted {:.3}s", lane.name, lane.address, lane.pid, lane.started - scale.origin);
+    if let Some(ready) = lane.ready {
+        title.push_str(&format!(", ready {:.3}s", ready - scale.origin));
+    }
+    if let (Some(exited), Some(status)) = (lane.exited, &lane.status) {
+        title.push_str(&format!(", exited {:.3}s ({status})", exited - scale.origin));
+    }
+    let bar_y = y + (LANE_H - BAR_H) / 2.0;
+    let mut html = label_text(20.0, y + LANE_H / 2.0 + 4.0, "node", &lane.name, "fill=\"#1d2430\"");
+    let ready = lane.ready.unwrap_or(end).min(end);
+    html.push_str(&bar(scale, lane.started, ready, bar_y, BAR_H, fill, 0.4, &title));
+    if lane.ready.is_some() {
+        html.push_str(&bar(scale, ready, end, bar_y, BAR_H, fill, 1.0, &title));
+    }
+    html
+}
+
+/// A package run's lane, coloured by the package's outcome.
+fn package_lane(scale: &Scale, package: &PackageRecord, y: f64) -> String {
+    let start = package.started.unwrap_or(scale.origin);
+    let end = package.finished.unwrap_or(start);
+    let (_, status) = super::assets::status(package.outcome.as_ref(), false);
+    let title = format!(
+        "package {} · {status} · {} case(s)\n{:.3}s – {:.3}s",
+        package.name,
+        package.cases.len(),
+        start - scale.origin,
+        end - scale.origin
+    );
+    let mut html = label_text(20.0, y + LANE_H / 2.0 + 4.0, "pkg", &package.name, "fill=\"#1d2430\"");
+    html.push_str(&bar(scale, start, end, y + (LANE_H - BAR_H) / 2.0, BAR_H, colour(package.outcome.as_ref()), 1.0, &title));
+    html
+}
+
+/// A bar from `start` to `end` (at least 2 units wide) with a tooltip.
+#[allow(clippy::too_many_arguments)]
+fn bar(scale: &Scale, start: f64, end: f64, y: f64, height: f64, fill: &str, opacity: f64, title: &str) -> String {
+    let x = scale.x(start);
+    let width = (scale.x(end) - x).max(2.0);
+    format!(
+        "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"{height}\" rx=\"2\" fill=\"{fill}\" fill-opacity=\"{opacity}\"><title>{}</title></rect>",
+        escape(title)
+    )
+}
+
+/// A lane label: a muted `kind` word then `name`, cut to fit the label column.
+fn label_text(x: f64, y: f64, kind: &str, name: &str, attributes: &str) -> String {
+    let prefix = if kind.is_empty() { 0 } else { kind.chars().count() + 1 };
+    let room = ((LABEL_W - x - 8.0) / CHAR_W) as usize;
+    let shown = truncate(name, room.saturating_sub(prefix));
+    let kind = if kind.is_empty() { String::new() } else { format!("<tspan fill=\"#8a94a3\">{kind} </tspan>") };
+    format!(
+        "<text x=\"{x}\" y=\"{y:.1}\" clip-path=\"url(#label-clip)\" {attributes}><title>{}</title>{kind}{}</text>",
+        escape(name),
+        escape(&shown)
+    )
+}
+
+/// `text` cut to `max` characters, ending in `…` when cut.
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_round_numbers() {
+        assert_eq!(nice_step(8.0), 1.0);
+        assert_eq!(nice_step(1.5), 0.2);
+        assert!((nice_step(0.3) - 0.05).abs() < 1e-12);
+        assert_eq!(nice_step(300.0), 50.0);
+    }
+
+    #[test]
+    fn long_names_are_cut_with_an_ellipsis() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("abcdefghijkl", 5), "abcd…");
+    }
+}
