@@ -97,7 +97,15 @@ pub enum Event {
     PackageBuilding { package: String, path: String },
     TestStarted { test: String, nodes: usize },
     NodeStarted { test: String, node: String, pid: u32, address: String },
-    NodeReady { test: String, node: String, #[serde(with = "secs")] after: Duration },
+    NodeReady {
+        test: String,
+        node: String,
+        /// From the node's start to ready.
+        #[serde(with = "secs")]
+        after: Duration,
+        /// The node's own Unix timestamp of its ready event, when it has one.
+        signalled_at: Option<f64>,
+    },
     NodeExited { test: String, node: String, status: String },
     PackageStarted { test: String, package: String, cases: usize },
     CaseFinished {

@@ -14,6 +14,8 @@ pub struct NodeEvent {
     pub value: Value,
     /// The `section` list of fd-sink items (empty for other shapes).
     pub section: Vec<String>,
+    /// When the node says it emitted the event (`time_stamp`, Unix seconds), if it says.
+    pub time_stamp: Option<f64>,
 }
 
 /// Parse one line; `Err` says why the line is not an event (the line is kept as output).
@@ -25,11 +27,12 @@ pub fn parse_line(line: &str) -> Result<NodeEvent, String> {
             Some(Value::Array(parts)) => parts.into_iter().map(|p| p.as_str().map_or_else(|| p.to_string(), String::from)).collect(),
             _ => Vec::new(),
         };
+        let time_stamp = item.get("time_stamp").and_then(Value::as_f64);
         let (name, value) = match item.remove("event") {
             Some(Value::Object(event)) => single_entry(event)?,
             _ => return Err("fd-sink item without an `event` object".into()),
         };
-        return Ok(NodeEvent { name, value, section });
+        return Ok(NodeEvent { name, value, section, time_stamp });
     }
     let (name, value) = match (object.remove("event"), object.remove("name")) {
         (Some(Value::Object(event)), None) if object.is_empty() => single_entry(event)?,
@@ -37,7 +40,7 @@ pub fn parse_line(line: &str) -> Result<NodeEvent, String> {
         (None, None) => single_entry(object)?,
         _ => return Err("unrecognised event shape".into()),
     };
-    Ok(NodeEvent { name, value, section: Vec::new() })
+    Ok(NodeEvent { name, value, section: Vec::new(), time_stamp: None })
 }
 
 fn single_entry(object: Map<String, Value>) -> Result<(String, Value), String> {
@@ -60,6 +63,7 @@ mod tests {
         assert_eq!(event.name, "ready");
         assert_eq!(event.value, json!({"port": 7}));
         assert_eq!(event.section, ["node", "p2p"]);
+        assert_eq!(event.time_stamp, Some(1.5));
     }
 
     #[test]

@@ -98,6 +98,16 @@ pub struct Node {
     running: Mutex<Option<Running>>,
 }
 
+/// A node became ready.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ready {
+    /// From its start to ready.
+    pub after: Duration,
+    /// The node's own timestamp of its ready event (Unix seconds), when readiness is by an
+    /// event that carries one.
+    pub signalled_at: Option<f64>,
+}
+
 /// The node has no running process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotRunning(pub String);
@@ -229,7 +239,7 @@ impl Node {
 
     /// Wait until the node is ready by its configured criterion; the error explains what
     /// was awaited and shows the node's exit status and last output lines.
-    pub async fn wait_ready(&self) -> Result<Duration> {
+    pub async fn wait_ready(&self) -> Result<Ready> {
         let (started, events_from, output_from, exit) = {
             let running = self.lock();
             let process = running.as_ref().context("node was never started")?;
@@ -241,7 +251,7 @@ impl Node {
         )
         .await;
         let problem = match outcome {
-            Ok(Ok(())) => return Ok(started.elapsed()),
+            Ok(Ok(signalled_at)) => return Ok(Ready { after: started.elapsed(), signalled_at }),
             Ok(Err(problem)) => problem,
             Err(_) => format!(
                 "did not become ready within {:.1}s ({}); {}",
@@ -287,7 +297,7 @@ impl Node {
     }
 
     /// Terminate (with the configured grace), start again with the same home, wait until ready.
-    pub async fn restart(&self) -> Result<Duration> {
+    pub async fn restart(&self) -> Result<Ready> {
         self.terminate(self.spec.stop_timeout).await;
         self.start()?;
         self.wait_ready().await

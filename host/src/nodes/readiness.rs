@@ -22,19 +22,21 @@ pub fn describe(ready: &Readiness) -> String {
     }
 }
 
-/// Resolve when the node is ready; `Err` explains why it never will be.
+/// Resolve when the node is ready, with the node's own timestamp of its ready event when
+/// it gave one; `Err` explains why it never will be.
 pub async fn wait(
     node: &Node,
     events_from: u64,
     output_from: u64,
     mut exit: watch::Receiver<Option<ExitInfo>>,
-) -> Result<(), String> {
+) -> Result<Option<f64>, String> {
     let ended = |end: WaitEnd| match end {
         WaitEnd::Closed(status) => format!("{status} before it was ready ({})", describe(&node.spec.ready)),
     };
     match &node.spec.ready {
         Readiness::Event(name) => {
-            node.events.wait_for(events_from, |event| &event.name == name).await.map_err(ended)?;
+            let entry = node.events.wait_for(events_from, |event| &event.name == name).await.map_err(ended)?;
+            return Ok(entry.item.time_stamp);
         }
         Readiness::Stdout(pattern) => {
             let regex = Regex::new(pattern).map_err(|e| e.to_string())?;
@@ -67,7 +69,7 @@ pub async fn wait(
             retry_or_exit(&mut exit, node).await?;
         },
     }
-    Ok(())
+    Ok(None)
 }
 
 async fn retry_or_exit(exit: &mut watch::Receiver<Option<ExitInfo>>, node: &Node) -> Result<(), String> {

@@ -1,5 +1,6 @@
-//! `--format json`: one JSON object per event per line, each with a `type` and a `time`
-//! (seconds since the run started); the last line (`run_finished`) carries the totals.
+//! `--format json`: one JSON object per event per line, each with a `type`, a `time`
+//! (seconds since the run started) and a `unix_time`; the last line (`run_finished`)
+//! carries the totals.
 
 use std::io::Write;
 use std::time::Instant;
@@ -23,6 +24,8 @@ impl<W: Write + Send> Subscriber for JsonReporter<W> {
         let mut value = serde_json::to_value(event).unwrap_or_else(|e| serde_json::json!({ "type": "error", "message": e.to_string() }));
         if let Some(object) = value.as_object_mut() {
             object.insert("time".into(), serde_json::json!(self.started.elapsed().as_secs_f64()));
+            let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+            object.insert("unix_time".into(), serde_json::json!(unix));
         }
         let _ = writeln!(self.out, "{value}");
         let _ = self.out.flush();

@@ -118,7 +118,12 @@ pub async fn start_all(test: &str, specs: Vec<NodeSpec>, bus: &EventBus) -> (Vec
     }
     for node in &nodes {
         match node.wait_ready().await {
-            Ok(after) => bus.emit(Event::NodeReady { test: test.to_string(), node: node.spec.name.clone(), after }),
+            Ok(ready) => bus.emit(Event::NodeReady {
+                test: test.to_string(),
+                node: node.spec.name.clone(),
+                after: ready.after,
+                signalled_at: ready.signalled_at,
+            }),
             Err(e) => return (nodes, Err(e)),
         }
     }

@@ -35,6 +35,8 @@ pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtim
     let mut prepared = Prepared { packages: HashMap::new(), runtimes: HashMap::new() };
     // Declared builds are cached next to compiled components (or in the temp dir).
     let builds = sandbox.cache_dir().map_or_else(|| std::env::temp_dir().join("host-builds"), Path::to_path_buf);
+    // Build every source package (one at a time: cargo serialises on its target dir anyway)…
+    let mut built: Vec<(String, &PackageRef, PathBuf)> = Vec::new();
     for test in &plan.tests {
         // Dependencies first, as kit does: they must build, but are never run.
         for dependency in &test.dependency_packages {
@@ -43,18 +45,27 @@ pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtim
         }
         let runnable = test.setup_packages.iter().map(|setup| &setup.package).chain(&test.test_packages);
         for package in runnable {
-            if prepared.packages.contains_key(package) {
+            if built.iter().any(|(_, done, _)| *done == package) {
                 continue;
             }
             announce(bus, package);
             let wasm = build::package(package, &builds).await.with_context(|| format!("test {}: package {}", test.name, package.name))?;
-            let loaded = sandbox.load(&package.name, &wasm).await.with_context(|| format!("test {}: package {}", test.name, package.name))?;
-            if let Some(message) = loaded.warning {
-                bus.emit(Event::Warning { message });
-            }
-            prepared.packages.insert(package.clone(), loaded.package);
+            built.push((test.name.clone(), package, wasm));
         }
-        if with_runtimes {
+    }
+    // …then compile and load them all at once.
+    let loads = built.iter().map(|(test, package, wasm)| async move {
+        sandbox.load(&package.name, wasm).await.with_context(|| format!("test {test}: package {}", package.name))
+    });
+    for ((_, package, _), loaded) in built.iter().zip(futures::future::join_all(loads).await) {
+        let loaded = loaded?;
+        if let Some(message) = loaded.warning {
+            bus.emit(Event::Warning { message });
+        }
+        prepared.packages.insert((*package).clone(), loaded.package);
+    }
+    if with_runtimes {
+        for test in &plan.tests {
             for node in &test.nodes {
                 let program = &node.runtime.program;
                 if !prepared.runtimes.contains_key(program) {

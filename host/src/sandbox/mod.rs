@@ -84,19 +84,23 @@ impl Sandbox {
     /// `tester` world, and ask it for its cases.
     pub async fn load(&self, name: &str, path: &Path) -> Result<Loaded> {
         let wasm = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let (component, from_cache, warning) = match &self.cache {
-            Some(cache) => {
-                let cached = cache.load(&self.engine, &wasm, path)?;
-                (cached.component, cached.hit, cached.warning)
+        // Compiling is CPU-bound: off the async threads, so several packages compile at once.
+        let (engine, cache, origin) = (self.engine.clone(), self.cache.clone(), path.to_path_buf());
+        let compiled = tokio::task::spawn_blocking(move || -> Result<cache::Cached> {
+            match &cache {
+                Some(cache) => cache.load(&engine, &wasm, &origin),
+                None => Ok(cache::Cached {
+                    component: wasmtime::component::Component::new(&engine, &wasm)
+                        .map_err(anyhow::Error::from)
+                        .with_context(|| format!("{} is not a valid component", origin.display()))?,
+                    hit: false,
+                    warning: None,
+                }),
             }
-            None => (
-                wasmtime::component::Component::new(&self.engine, &wasm)
-                    .map_err(anyhow::Error::from)
-                    .with_context(|| format!("{} is not a valid component", path.display()))?,
-                false,
-                None,
-            ),
-        };
+        })
+        .await
+        .context("the compiler thread failed")??;
+        let (component, from_cache, warning) = (compiled.component, compiled.hit, compiled.warning);
         let instance_pre = self.linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
             format!("{} does not fit the `tester` world (wit/tester.wit)", path.display())
         })?;

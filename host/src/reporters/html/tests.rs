@@ -35,7 +35,7 @@ fn events() -> Vec<(f64, Event)> {
         (1.1, Event::TestStarted { test: "alpha".into(), nodes: 1 }),
         (1.2, Event::TestStarted { test: "beta".into(), nodes: 1 }),
         (1.2, Event::NodeStarted { test: "alpha".into(), node: HOSTILE.into(), pid: 7, address: "127.0.0.1:1".into() }),
-        (1.3, Event::NodeReady { test: "alpha".into(), node: HOSTILE.into(), after: Duration::from_millis(100) }),
+        (1.3, Event::NodeReady { test: "alpha".into(), node: HOSTILE.into(), after: Duration::from_millis(100), signalled_at: None }),
         (1.3, Event::NodeStarted { test: "beta".into(), node: "b.dev".into(), pid: 8, address: "127.0.0.1:2".into() }),
         (1.4, Event::PackageStarted { test: "alpha".into(), package: "pkg-a".into(), cases: 2 }),
         (1.5, case("alpha", "pkg-a", HOSTILE, failed.clone(), 1, vec![])),

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Whole-process timings of `host`, side by side with the process-per-test model.
+
+Run from the repository root:  python3 bench/compare.py  [--cases 1000] [--runs 5]
+
+It builds `host` (release), the test packages and a trivial native test binary, then
+prints one table: per-case overhead (warm) vs one process per test, time to the first
+result on a cold vs a warm compile cache, node readiness latency, event-pipe throughput,
+and host's peak RSS for a 1,000-case run. Numbers are medians of --runs runs.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HOST = os.path.join(ROOT, "target", "release", "host")
+BENCH_WASM = os.path.join(ROOT, "test-packages", "target", "wasm32-wasip2", "release", "bench_cases.wasm")
+NATIVE_TEST = "#[test]\nfn trivial() {}\n"
+
+
+def sh(*args, **kwargs):
+    return subprocess.run(args, check=True, cwd=kwargs.pop("cwd", ROOT), **kwargs)
+
+
+def build():
+    sh("rustup", "target", "add", "wasm32-wasip2", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sh("cargo", "build", "--release", "-q", "-p", "host", "-p", "kvnode")
+    sh("cargo", "build", "--release", "-q", "--target", "wasm32-wasip2", "-p", "bench-cases", cwd=os.path.join(ROOT, "test-packages"))
+
+
+def write_suite(directory, text):
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "tests.toml"), "w") as f:
+        f.write(text)
+    return directory
+
+
+def timed(args, **kwargs):
+    started = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    return time.perf_counter() - started
+
+
+def median_of(runs, measure):
+    return statistics.median(measure() for _ in range(runs))
+
+
+def per_case_overhead(work, cases, runs, cache):
+    """(T(all cases) - T(one case)) / (cases - 1): what one more case costs."""
+    suite = write_suite(os.path.join(work, "cases"), f'[[tests]]\nname = "bench"\ntest_package_paths = ["{BENCH_WASM}"]\n')
+    base = [HOST, "run", suite, "--cache-dir", cache]
+    timed(base)  # warm the compile cache
+    everything = median_of(runs, lambda: timed(base))
+    one = median_of(runs, lambda: timed(base + ["bench/bench_cases/case_0000"]))
+    return (everything - one) / (cases - 1), everything
+
+
+def per_process(work, cases, runs):
+    """One process per test: a compiled libtest binary run once per case, as nextest does."""
+    source = os.path.join(work, "native_case.rs")
+    with open(source, "w") as f:
+        f.write(NATIVE_TEST)
+    binary = os.path.join(work, "native_case")
+    sh("rustc", "-O", "--test", "--edition", "2021", source, "-o", binary)
+    def all_cases():
+        started = time.perf_counter()
+        for _ in range(cases):
+            subprocess.run([binary, "--exact", "trivial", "--quiet"], check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - started
+    return median_of(runs, all_cases) / cases
+
+
+def first_result(args):
+    """Seconds from start until the first case_finished line of --format json."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args + ["--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    first = None
+    events = []
+    for line in process.stdout:
+        event = json.loads(line)
+        events.append(event)
+        if first is None and event["type"] == "case_finished":
+            first = time.perf_counter() - started
+    process.wait()
+    return first, events
+
+
+def cold_and_warm(work, runs):
+    cold, warm = [], []
+    args = [HOST, "run", os.path.join(ROOT, "tests.toml"), "replication"]
+    for i in range(runs):
+        cache = os.path.join(work, f"cold-cache-{i}")
+        cold.append(first_result(args + ["--cache-dir", cache])[0])
+        warm.append(first_result(args + ["--cache-dir", cache])[0])
+    return statistics.median(cold), statistics.median(warm)
+
+
+def readiness_latency(runs, cache):
+    """From the node writing its `ready` event (its own timestamp) to the host starting the
+    first package, for the root suite's 3-node test."""
+    samples = []
+    for _ in range(runs):
+        _, events = first_result([HOST, "run", os.path.join(ROOT, "tests.toml"), "replication", "--cache-dir", cache])
+        ready = [e for e in events if e["type"] == "node_ready" and e.get("signalled_at") is not None]
+        started = [e for e in events if e["type"] == "package_started"]
+        if ready and started:
+            samples.append(started[0]["unix_time"] - max(e["signalled_at"] for e in ready))
+    return statistics.median(samples) if samples else None
+
+
+def event_throughput():
+    output = sh("cargo", "bench", "-q", "-p", "host", "--bench", "event_pipe", capture_output=True, text=True).stdout
+    line = next(l for l in output.splitlines() if l.startswith("event_pipe:"))
+    return float(line.split("=")[1].split()[0])
+
+
+def peak_rss(suite, cache):
+    """Peak RSS of `host run` over the 1,000-case suite, in MiB. A fresh wrapper process
+    runs it, so the maximum over its waited-for descendants is host's (the suite builds
+    nothing: the package is a .wasm file), not cargo's from the build step."""
+    wrapper = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    output = subprocess.run([sys.executable, "-c", wrapper, HOST, "run", suite, "--cache-dir", cache], check=True, capture_output=True, text=True)
+    return int(output.stdout.strip()) / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=1000, help="cases in the overhead run (the bench package has 1000)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-build", action="store_true")
+    options = parser.parse_args()
+    if not options.no_build:
+        build()
+    with tempfile.TemporaryDirectory() as work:
+        cache = os.path.join(work, "cache")
+        wasm_case, total = per_case_overhead(work, options.cases, options.runs, cache)
+        rss = peak_rss(os.path.join(work, "cases"), cache)
+        native_case = per_process(work, options.cases, options.runs)
+        cold, warm = cold_and_warm(work, options.runs)
+        latency = readiness_latency(options.runs, cache)
+    throughput = event_throughput()
+    rows = [
+        ("per-case overhead, warm", f"{wasm_case * 1e3:.3f} ms/case", f"{native_case * 1e3:.3f} ms/process",
+         f"{native_case / wasm_case:.1f}x lower", ">= 3x"),
+        ("time to first result", f"cold {cold:.2f} s", f"warm {warm:.3f} s", f"{cold / warm:.1f}x faster warm", ">= 10x"),
+        ("node readiness latency", "n/a" if latency is None else f"{latency * 1e3:.2f} ms", "", "", "< 5 ms"),
+        ("event throughput", f"{throughput:,.0f} events/s", "", "", ">= 500k/s"),
+        (f"host peak RSS, {options.cases} cases", f"{rss:.1f} MiB", f"({total:.2f} s run)", "", "< 64 MiB + guests"),
+    ]
+    widths = [max(len(row[i]) for row in rows + [("measure", "host", "process-per-test / other", "ratio", "target")]) for i in range(5)]
+    header = ("measure", "host", "process-per-test / other", "ratio", "target")
+    for row in [header] + rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
