@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{declared_cases, marked_line, package, repo, run_in, suite, totals};
+use common::{declared_cases, failing_suite, marked_line, repo, run_in, suite, totals};
 
 const FAILING_SRC: &str = "test-packages/failing/src/lib.rs";
 
@@ -36,24 +36,6 @@ fn list_prints_every_test_package_and_case() {
         assert!(lines.contains(&format!("replication/kv-cases/{case}").as_str()), "{case} missing:\n{}", run.stdout);
         assert!(lines.contains(&format!("single-node/kv-cases/{case}").as_str()), "{case} missing:\n{}", run.stdout);
     }
-}
-
-fn failing_suite(timeout_secs: u32) -> tempfile::TempDir {
-    suite(&format!(
-        r#"
-runtime = {{ RepoPath = "{{repo}}/kvnode" }}
-
-[[tests]]
-name = "broken"
-test_package_paths = ["{}", "{}"]
-timeout_secs = {timeout_secs}
-
-[[tests.nodes]]
-fake_node_name = "first.dev"
-"#,
-        package("failing"),
-        package("kv-cases")
-    ))
 }
 
 #[test]

@@ -11,33 +11,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{marked_line, package, repo, run_in, suite, totals};
+use common::{failing_suite, marked_line, repo, run_in, totals};
 
 const FAILING_SRC: &str = "test-packages/failing/src/lib.rs";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// One node, the failing package then kv-cases (skipped after the failure).
-fn failing_suite() -> tempfile::TempDir {
-    suite(&format!(
-        r#"
-runtime = {{ RepoPath = "{{repo}}/kvnode" }}
-
-[[tests]]
-name = "broken"
-test_package_paths = ["{}", "{}"]
-timeout_secs = 60
-
-[[tests.nodes]]
-fake_node_name = "first.dev"
-"#,
-        package("failing"),
-        package("kv-cases")
-    ))
-}
-
 #[test]
 fn the_html_report_shows_the_failure_and_the_timeline_and_renders_in_chromium() {
-    let dir = failing_suite();
+    let dir = failing_suite(60);
     let report = tempfile::tempdir().unwrap();
     let run = run_in(&repo(), &["run", dir.path().to_str().unwrap(), "--report", report.path().to_str().unwrap()]);
     assert_eq!(run.code, Some(1), "{}", run.both());

@@ -67,6 +67,10 @@ impl Sandbox {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.wasm_backtrace_details(WasmBacktraceDetails::Enable);
+        // Measurement switch for the pooling allocator (see the README's benchmarks).
+        if std::env::var_os("HOST_POOLING").is_some_and(|v| v == "1") {
+            config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(wasmtime::PoolingAllocationConfig::default()));
+        }
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;

@@ -79,3 +79,23 @@ pub fn totals(output: &str) -> (usize, usize, usize) {
     let numbers: Vec<usize> = line.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
     (numbers[0], numbers[1], numbers[2])
 }
+
+/// A test named `broken` with the `failing` package, then `kv-cases` (skipped after the
+/// failure), on one kvnode node `first.dev`.
+pub fn failing_suite(timeout_secs: u32) -> tempfile::TempDir {
+    suite(&format!(
+        r#"
+runtime = {{ RepoPath = "{{repo}}/kvnode" }}
+
+[[tests]]
+name = "broken"
+test_package_paths = ["{}", "{}"]
+timeout_secs = {timeout_secs}
+
+[[tests.nodes]]
+fake_node_name = "first.dev"
+"#,
+        package("failing"),
+        package("kv-cases")
+    ))
+}
