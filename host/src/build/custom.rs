@@ -42,8 +42,9 @@ pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf
     std::fs::create_dir_all(&wit).with_context(|| format!("cannot create {}", wit.display()))?;
     std::fs::write(wit.join("tester.wit"), WIT).with_context(|| format!("cannot write {}", wit.display()))?;
     std::fs::create_dir_all(out.parent().expect("a builds dir")).context("cannot create the builds cache")?;
-    // Build into a temporary name; only a complete component enters the cache.
-    let partial = out.with_extension("partial.wasm");
+    // Build into a name of this process's own (two hosts may build the same package at
+    // once); only a complete component enters the cache, by an atomic rename.
+    let partial = out.with_extension(format!("{}.partial.wasm", std::process::id()));
     let fill = |arg: &String| {
         arg.replace("{out}", &partial.display().to_string())
             .replace("{wit}", &wit.display().to_string())
