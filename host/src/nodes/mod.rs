@@ -275,9 +275,20 @@ impl Node {
         }
     }
 
-    /// Freeze the node's process group (SIGSTOP); its sockets stay open.
-    pub fn stop(&self) -> Result<()> {
-        self.send_stop_signal(Signal::SIGSTOP, true)
+    /// Freeze the node's process group (SIGSTOP); its sockets stay open. Returns once
+    /// every thread of the daemon is stopped (the kernel stops them one at a time), so a
+    /// request sent afterwards cannot be answered.
+    pub async fn stop(&self) -> Result<()> {
+        self.send_stop_signal(Signal::SIGSTOP, true)?;
+        let pid = self.pid()?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !process::all_threads_stopped(pid) {
+            if Instant::now() > deadline {
+                bail!("node {} did not stop within 5s of SIGSTOP", self.spec.name);
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        Ok(())
     }
 
     /// Let a stopped node go on (SIGCONT).
@@ -345,6 +356,9 @@ impl Node {
 
     /// SIGKILL the node's process group now and wait for the daemon to be reaped.
     pub async fn kill(&self) -> Option<ExitInfo> {
+        if let Ok(pid) = self.pid() {
+            let _ = process::signal_group(pid, Signal::SIGKILL);
+        }
         self.terminate(Duration::ZERO).await
     }
 

@@ -83,3 +83,15 @@ pub fn signal_group(pid: u32, signal: Signal) -> nix::Result<()> {
         other => other,
     }
 }
+
+/// Whether every thread of process `pid` is stopped (state `T` or `t` in /proc), or the
+/// process is gone.
+pub fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return true };
+    tasks.flatten().all(|task| {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // The state follows the parenthesised command name, which may itself hold spaces.
+        let state = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next());
+        matches!(state, None | Some("T") | Some("t") | Some("Z") | Some("X"))
+    })
+}

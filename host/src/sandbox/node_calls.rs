@@ -156,7 +156,7 @@ impl control::Host for CaseState {
     }
 
     async fn stop(&mut self, node: String) -> Result<(), NodeError> {
-        self.node(&node)?.stop().map_err(failed)
+        self.node(&node)?.stop().await.map_err(failed)
     }
 
     async fn resume(&mut self, node: String) -> Result<(), NodeError> {

@@ -1,0 +1,206 @@
+"""Drive and observe the test's nodes: event waits, process control (stop, resume,
+terminate, kill, start, restart), status, memory and output.
+
+Every call names a node; a call the host refuses raises `NodeError` (its `kind` is the
+WIT variant: `unknown-node`, `not-running`, `timeout`, `terminated`, `invalid`,
+`failed`). Left uncaught, it fails the case at the package's line that made the call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, List, Optional, Union
+
+from componentize_py_types import Err
+from wit_world.imports import control as _control
+from wit_world.imports import events as _events
+from wit_world.imports import nodes as _nodes
+
+from wit_world.imports.control import ExitStatus, MemoryUsage, OutputLine, OutputSource  # noqa: F401 (re-exported)
+
+#: Seconds a wait lasts unless told otherwise (the case's deadline still bounds it).
+DEFAULT_WAIT = 10.0
+
+Start = Union[None, str, int]
+"""Where a wait or a read starts: `None` or `"beginning"` (the node's first event),
+`"now"` (the next event from now on), or a sequence number (from `cursor()` or an event)."""
+
+
+class NodeError(Exception):
+    """A node call the host refused: `kind` says why, `detail` says more."""
+
+    def __init__(self, kind: str, detail: str):
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+    @classmethod
+    def from_wit(cls, error: Any) -> "NodeError":
+        variant = type(error).__name__.split("_", 1)[-1]  # NodeError_UnknownNode → UnknownNode
+        kind = re.sub(r"(?<!^)(?=[A-Z])", "-", variant).lower()
+        return cls(kind, str(getattr(error, "value", error)))
+
+
+def _call(function, *args):
+    try:
+        return function(*args)
+    except Err as error:
+        raise NodeError.from_wit(error.value) from None
+
+
+@dataclass
+class Event:
+    """One event from a node's event pipe."""
+
+    node: str
+    seq: int
+    name: str
+    #: The event's value as JSON text.
+    value: str
+    section: List[str]
+    time_ms: int
+
+    @property
+    def data(self) -> Any:
+        """The event's value, parsed: `event.data["writes"]`."""
+        return json.loads(self.value)
+
+    @classmethod
+    def from_wit(cls, event: _events.Event) -> "Event":
+        return cls(event.node, event.seq, event.name, event.value, list(event.section), event.time_ms)
+
+
+@dataclass
+class Running:
+    pid: int
+
+
+@dataclass
+class Stopped:
+    pid: int
+
+
+@dataclass
+class Exited:
+    status: ExitStatus
+
+
+def _position(start: Start) -> Any:
+    if start is None or start == "beginning":
+        return _events.Position_Beginning()
+    if start == "now":
+        return _events.Position_Now()
+    if isinstance(start, int) and not isinstance(start, bool) and start >= 0:
+        return _events.Position_Seq(start)
+    raise NodeError("invalid", f"start must be None, 'beginning', 'now' or a sequence number, not {start!r}")
+
+
+_OPERATORS = [
+    ("==", _events.Comparison.EQ),
+    ("!=", _events.Comparison.NE),
+    ("<=", _events.Comparison.LE),
+    (">=", _events.Comparison.GE),
+    ("<", _events.Comparison.LT),
+    (">", _events.Comparison.GT),
+]
+
+
+def parse_condition(expression: str) -> _events.Condition:
+    """`PATH OP VALUE` → a condition, OP one of `== != < <= > >=`, VALUE JSON (a bare word
+    is a string): `writes >= 3`, `key == greeting`, `peer.id == "a"`."""
+    found = [(expression.find(text), -len(text), text, op) for text, op in _OPERATORS if text in expression]
+    if not found:
+        raise NodeError("invalid", f"filter {expression!r}: no comparison (==, !=, <, <=, >, >=)")
+    index, _, text, op = min(found)
+    path = expression[:index].strip()
+    raw = expression[index + len(text):].strip()
+    looks_like_json = raw[:1] in ('"', "{", "[", "-") or raw[:1].isdigit() or raw in ("true", "false", "null")
+    value = raw if looks_like_json else json.dumps(raw)
+    return _events.Condition(path=path, op=op, value=value)
+
+
+class Node:
+    """A node of the test, by name (`ctx.control("first.dev")` or `Node("first.dev")`)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Node({self.name!r})"
+
+    @property
+    def info(self) -> _nodes.NodeInfo:
+        """`name`, `host`, `port`, `address`, `home`; `NodeError` (`unknown-node`) if the test has no such node."""
+        info = _nodes.get(self.name)
+        if info is None:
+            raise NodeError("unknown-node", self.name)
+        return info
+
+    @property
+    def address(self) -> str:
+        """`host:port`, for `host_test.net.connect`."""
+        return self.info.address
+
+    def wait_for(self, event: str, *filters: str, start: Start = None, timeout: float = DEFAULT_WAIT) -> Event:
+        """The first event called `event` at or after `start` whose value meets every
+        filter (`"writes >= 3"`, see `parse_condition`), waiting up to `timeout` seconds.
+        Events the node emitted before the call count unless `start` says otherwise."""
+        conditions = [parse_condition(f) for f in filters]
+        found = _call(_events.wait_for, self.name, event, conditions, _position(start), int(timeout * 1000))
+        return Event.from_wit(found)
+
+    def cursor(self) -> int:
+        """The sequence number of the node's next event: `wait_for(…, start=cursor)` then
+        sees only what happens after this point."""
+        return _call(_events.cursor, self.name)
+
+    def events(self, start: Start = None, max: int = 1000) -> List[Event]:
+        """Recorded events from `start`, up to `max`, without waiting."""
+        return [Event.from_wit(e) for e in _call(_events.read, self.name, _position(start), max)]
+
+    def terminate(self, grace: float = 5.0) -> ExitStatus:
+        """SIGTERM, then SIGKILL after `grace` seconds; how the node exited."""
+        return _call(_control.terminate, self.name, int(grace * 1000))
+
+    def kill(self) -> ExitStatus:
+        """SIGKILL now."""
+        return _call(_control.kill, self.name)
+
+    def stop(self) -> None:
+        """SIGSTOP: freeze the node (its connections stay open)."""
+        _call(_control.stop, self.name)
+
+    def resume(self) -> None:
+        """SIGCONT: a stopped node goes on."""
+        _call(_control.resume, self.name)
+
+    def start(self) -> None:
+        """Start an exited node again (same home); returns once it is ready."""
+        _call(_control.start, self.name)
+
+    def restart(self) -> None:
+        """Terminate, start, wait until ready."""
+        _call(_control.restart, self.name)
+
+    def status(self) -> Union[Running, Stopped, Exited]:
+        """`Running(pid)`, `Stopped(pid)` or `Exited(exit_status)`."""
+        status = _call(_control.status, self.name)
+        if isinstance(status, _control.NodeStatus_Running):
+            return Running(status.value)
+        if isinstance(status, _control.NodeStatus_Stopped):
+            return Stopped(status.value)
+        return Exited(status.value)
+
+    def memory(self) -> MemoryUsage:
+        """Peak and current resident memory (`peak_rss_bytes`, `rss_bytes`)."""
+        return _call(_control.memory, self.name)
+
+    def output(self, start: int = 0, max: int = 1000) -> List[OutputLine]:
+        """Output lines (`seq`, `source`, `text`) with a sequence number of `start` or more."""
+        return _call(_control.output, self.name, start, max)
+
+    def wait_for_line(self, pattern: str, start: int = 0, timeout: float = DEFAULT_WAIT) -> OutputLine:
+        """The first stdout/stderr line at or after `start` matching the regular expression `pattern`."""
+        return _call(_control.wait_for_line, self.name, pattern, start, int(timeout * 1000))
