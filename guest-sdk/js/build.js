@@ -10,14 +10,14 @@
 // The module root exposed to the build is the common ancestor of the package and this SDK,
 // so the package can import the SDK by a relative path, and the file names in Error stacks
 // (`/test-packages/x/app.js`) are paths from that ancestor, which the host resolves.
-// The toolchain lives in this directory's node_modules: `npm ci --prefix guest-sdk/js`.
+// The toolchain lives in this directory's node_modules: `npm install --prefix guest-sdk/js`.
 
 import { existsSync, readFileSync, realpathSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SDK_DIR = path.dirname(fileURLToPath(import.meta.url));
-const INSTALL = `npm ci --prefix ${SDK_DIR}`;
+const INSTALL = `npm install --prefix ${SDK_DIR}`;
 
 function die(message, code = 1) {
   process.stderr.write(`host JS SDK build: ${message}\n`);

@@ -1,5 +1,5 @@
 //! Test packages written in JavaScript (`guest-sdk/js`): built by `host run` through their
-//! `host-package.toml` (componentize-qjs, installed by `npm ci --prefix guest-sdk/js`; this
+//! `host-package.toml` (componentize-qjs, installed by `npm install --prefix guest-sdk/js`; this
 //! test installs nothing), run against real kvnode nodes, failures reported at the line
 //! of the JavaScript source.
 
@@ -106,5 +106,5 @@ test_package_paths = ["pkg"]
     let run = run_in(dir.path(), &["run", "--cache-dir", cache.to_str().unwrap()]);
     assert_eq!(run.code, Some(2), "{}", run.both());
     assert!(run.stderr.contains("componentize-qjs) is not installed"), "{}", run.both());
-    assert!(run.stderr.contains(&format!("npm ci --prefix {}", sdk.canonicalize().unwrap().display())), "{}", run.both());
+    assert!(run.stderr.contains(&format!("npm install --prefix {}", sdk.canonicalize().unwrap().display())), "{}", run.both());
 }
