@@ -51,13 +51,14 @@ def median_of(runs, measure):
     return statistics.median(measure() for _ in range(runs))
 
 
-def per_case_overhead(work, cases, runs, cache):
+def per_case_overhead(work, cases, runs, cache, env=None):
     """(T(all cases) - T(one case)) / (cases - 1): what one more case costs."""
     suite = write_suite(os.path.join(work, "cases"), f'[[tests]]\nname = "bench"\ntest_package_paths = ["{BENCH_WASM}"]\n')
     base = [HOST, "run", suite, "--cache-dir", cache]
-    timed(base)  # warm the compile cache
-    everything = median_of(runs, lambda: timed(base))
-    one = median_of(runs, lambda: timed(base + ["bench/bench_cases/case_0000"]))
+    environment = dict(os.environ, **(env or {}))
+    timed(base, env=environment)  # warm the compile cache
+    everything = median_of(runs, lambda: timed(base, env=environment))
+    one = median_of(runs, lambda: timed(base + ["bench/bench_cases/case_0000"], env=environment))
     return (everything - one) / (cases - 1), everything
 
 
@@ -92,6 +93,8 @@ def first_result(args):
 
 
 def cold_and_warm(work, runs):
+    """A first run (empty compile cache; guest packages already built by cargo) vs the
+    second run with the same cache."""
     cold, warm = [], []
     args = [HOST, "run", os.path.join(ROOT, "tests.toml"), "replication"]
     for i in range(runs):
@@ -99,6 +102,22 @@ def cold_and_warm(work, runs):
         cold.append(first_result(args + ["--cache-dir", cache])[0])
         warm.append(first_result(args + ["--cache-dir", cache])[0])
     return statistics.median(cold), statistics.median(warm)
+
+
+def fresh_clone_first_result(work):
+    """A first run as on a fresh clone: guests and kvnode built by cargo from scratch
+    (a new target directory), then compiled by wasmtime."""
+    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(work, "fresh-target"))
+    started = time.perf_counter()
+    process = subprocess.Popen([HOST, "run", os.path.join(ROOT, "tests.toml"), "replication", "--format", "json",
+                                "--cache-dir", os.path.join(work, "fresh-cache")], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, env=env)
+    first = None
+    for line in process.stdout:
+        if first is None and json.loads(line)["type"] == "case_finished":
+            first = time.perf_counter() - started
+    process.wait()
+    return first
 
 
 def readiness_latency(runs, cache):
@@ -140,15 +159,19 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         cache = os.path.join(work, "cache")
         wasm_case, total = per_case_overhead(work, options.cases, options.runs, cache)
+        pooled_case, _ = per_case_overhead(work, options.cases, options.runs, cache, {"HOST_POOLING": "1"})
         rss = peak_rss(os.path.join(work, "cases"), cache)
         native_case = per_process(work, options.cases, options.runs)
         cold, warm = cold_and_warm(work, options.runs)
         latency = readiness_latency(options.runs, cache)
+        clone = fresh_clone_first_result(work)
     throughput = event_throughput()
     rows = [
         ("per-case overhead, warm", f"{wasm_case * 1e3:.3f} ms/case", f"{native_case * 1e3:.3f} ms/process",
          f"{native_case / wasm_case:.1f}x lower", ">= 3x"),
+        ("  same, pooling allocator", f"{pooled_case * 1e3:.3f} ms/case", "", f"{wasm_case / pooled_case:.2f}x of on-demand", "measure"),
         ("time to first result", f"cold {cold:.2f} s", f"warm {warm:.3f} s", f"{cold / warm:.1f}x faster warm", ">= 10x"),
+        ("  first run of a fresh clone", f"{clone:.1f} s", "(cargo builds guests)", f"{clone / warm:.0f}x the warm run", ""),
         ("node readiness latency", "n/a" if latency is None else f"{latency * 1e3:.2f} ms", "", "", "< 5 ms"),
         ("event throughput", f"{throughput:,.0f} events/s", "", "", ">= 500k/s"),
         (f"host peak RSS, {options.cases} cases", f"{rss:.1f} MiB", f"({total:.2f} s run)", "", "< 64 MiB + guests"),

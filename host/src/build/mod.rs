@@ -5,6 +5,7 @@
 //! package costs one no-op cargo call.
 
 pub mod custom;
+mod fresh;
 
 use std::path::{Path, PathBuf};
 
@@ -24,9 +25,14 @@ pub async fn package(package: &PackageRef, cache: &Path) -> Result<PathBuf> {
         PackageKind::Component => Ok(package.path.clone()),
         PackageKind::Declared(spec) => custom::build(&package.path, spec, cache).await,
         PackageKind::Cargo => {
-            let artifacts = cargo_build(&package.path, &["--release", "--target", GUEST_TARGET]).await?;
+            let args = ["--release", "--target", GUEST_TARGET];
+            let record = fresh::record_path(cache, &package.path, &args);
+            if let Some(wasm) = fresh::fresh_artifact(&record) {
+                return Ok(wasm);
+            }
+            let artifacts = cargo_build(&package.path, &args).await?;
             let manifest = package.path.join("Cargo.toml").canonicalize()?;
-            artifacts
+            let wasm = artifacts
                 .into_iter()
                 .filter(|a| a.manifest_path == manifest && a.target.kind.iter().any(|k| k == "cdylib"))
                 .flat_map(|a| a.filenames)
@@ -36,13 +42,16 @@ pub async fn package(package: &PackageRef, cache: &Path) -> Result<PathBuf> {
                         "{}: cargo built no .wasm component; a test package needs `[lib] crate-type = [\"cdylib\"]`",
                         package.path.display()
                     )
-                })
+                })?;
+            fresh::remember(&record, &package.path, &wasm);
+            Ok(wasm)
         }
     }
 }
 
-/// The executable that runs nodes of `program`, building it first for `Program::Cargo`.
-pub async fn runtime(program: &Program) -> Result<PathBuf> {
+/// The executable that runs nodes of `program`, building it first for `Program::Cargo`
+/// (unless its last build in `cache` is still fresh).
+pub async fn runtime(program: &Program, cache: &Path) -> Result<PathBuf> {
     match program {
         Program::Path(path) => Ok(path.clone()),
         Program::Command(name) => which(name).with_context(|| format!("runtime.Command: {name:?} is not on PATH")),
@@ -54,6 +63,10 @@ pub async fn runtime(program: &Program) -> Result<PathBuf> {
             if let Some(bin) = bin {
                 args.extend(["--bin", bin]);
             }
+            let record = fresh::record_path(cache, dir, &args);
+            if let Some(exe) = fresh::fresh_artifact(&record) {
+                return Ok(exe);
+            }
             let executables: Vec<_> = cargo_build(dir, &args)
                 .await?
                 .into_iter()
@@ -61,7 +74,10 @@ pub async fn runtime(program: &Program) -> Result<PathBuf> {
                 .filter_map(|a| a.executable.map(|exe| (a.target.name, exe)))
                 .collect();
             match executables.as_slice() {
-                [(_, exe)] => Ok(exe.clone()),
+                [(_, exe)] => {
+                    fresh::remember(&record, dir, exe);
+                    Ok(exe.clone())
+                }
                 [] => bail!("runtime.RepoPath {}: cargo built no executable", dir.display()),
                 many => bail!(
                     "runtime.RepoPath {}: cargo built several executables ({}); choose one with `bin = \"…\"`",

@@ -5,7 +5,24 @@
 //! - `{"event": {NAME: VALUE}}` and `{"event": "NAME", …rest}` / `{"name": "NAME", …rest}`;
 //! - a single-key object `{NAME: VALUE}`.
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
+
+/// The fd-sink shape, typed: serde skips the fields we do not keep (`hostname`, …)
+/// without building values for them — the common case on a busy event pipe.
+#[derive(Deserialize)]
+struct FdSinkLine {
+    #[serde(rename = "fd-sink-item.v0")]
+    item: FdSinkItem,
+}
+
+#[derive(Deserialize)]
+struct FdSinkItem {
+    time_stamp: Option<f64>,
+    #[serde(default)]
+    section: Vec<Value>,
+    event: Map<String, Value>,
+}
 
 /// A structured event of a node.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +37,13 @@ pub struct NodeEvent {
 
 /// Parse one line; `Err` says why the line is not an event (the line is kept as output).
 pub fn parse_line(line: &str) -> Result<NodeEvent, String> {
+    if line.contains("\"fd-sink-item.v0\"") {
+        if let Ok(FdSinkLine { item }) = serde_json::from_str::<FdSinkLine>(line) {
+            let (name, value) = single_entry(item.event)?;
+            let section = item.section.into_iter().map(|p| p.as_str().map_or_else(|| p.to_string(), String::from)).collect();
+            return Ok(NodeEvent { name, value, section, time_stamp: item.time_stamp });
+        }
+    }
     let value: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
     let Value::Object(mut object) = value else { return Err("not a JSON object".into()) };
     if let Some(Value::Object(mut item)) = object.remove("fd-sink-item.v0") {

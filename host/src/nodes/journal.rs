@@ -73,6 +73,25 @@ impl<T> Journal<T> {
         seq
     }
 
+    /// Append several items at once: one lock and one wake-up for the whole batch.
+    pub fn push_all(&self, items: impl IntoIterator<Item = T>) {
+        {
+            let mut state = self.lock();
+            let now = SystemTime::now();
+            for item in items {
+                let seq = state.first_seq + state.items.len() as u64;
+                state.items.push_back(Arc::new(Entry { seq, at: now, item }));
+            }
+            if let Some(capacity) = self.capacity {
+                while state.items.len() > capacity {
+                    state.items.pop_front();
+                    state.first_seq += 1;
+                }
+            }
+        }
+        self.version.send_modify(|v| *v += 1);
+    }
+
     /// The sequence number the next item will get ("now", for waits from now on).
     pub fn next_seq(&self) -> u64 {
         let state = self.lock();

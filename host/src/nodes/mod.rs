@@ -412,18 +412,31 @@ async fn read_events(
     output: Arc<Journal<OutputLine>>,
     log: Arc<Mutex<std::fs::File>>,
 ) {
-    let mut lines = BufReader::new(reader).lines();
-    while let Ok(Some(text)) = lines.next_line().await {
-        match parse_line(&text) {
-            Ok(event) => {
-                events.push(event);
-            }
+    // A pipe holds 64 KiB: read it whole rather than in 8 KiB bites, reuse one line
+    // buffer, and journal what is already buffered as one batch (one lock, one wake-up).
+    let mut reader = BufReader::with_capacity(64 << 10, reader);
+    let mut line = String::new();
+    let mut batch = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_line(&mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let text = line.trim_end_matches(['\n', '\r']);
+        match parse_line(text) {
+            Ok(event) => batch.push(event),
             Err(_) => {
-                append_log(&log, Stream::EventPipe, &text);
-                output.push(OutputLine { stream: Stream::EventPipe, text });
+                events.push_all(batch.drain(..));
+                append_log(&log, Stream::EventPipe, text);
+                output.push(OutputLine { stream: Stream::EventPipe, text: text.to_string() });
             }
         }
+        if reader.buffer().is_empty() || batch.len() >= 1024 {
+            events.push_all(batch.drain(..));
+        }
     }
+    events.push_all(batch);
 }
 
 fn append_log(log: &Mutex<std::fs::File>, kind: Stream, text: &str) {

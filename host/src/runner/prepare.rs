@@ -69,7 +69,7 @@ pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtim
             for node in &test.nodes {
                 let program = &node.runtime.program;
                 if !prepared.runtimes.contains_key(program) {
-                    let exe = build::runtime(program).await.with_context(|| format!("test {}: runtime of node {}", test.name, node.name))?;
+                    let exe = build::runtime(program, &builds).await.with_context(|| format!("test {}: runtime of node {}", test.name, node.name))?;
                     prepared.runtimes.insert(program.clone(), exe);
                 }
             }
