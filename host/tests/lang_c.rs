@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{marked_line, package, repo, run_in, suite, totals};
+use common::{marked_line, node_suite, repo, run_in, totals};
 
 const FAILING_SRC: &str = "test-packages/c-failing/failing.c";
 const KV_SRC: &str = "test-packages/c-kv/kv.c";
@@ -40,24 +40,7 @@ fn check_column(file: &str, line: usize) -> usize {
 #[test]
 fn a_c_package_talks_to_two_kvnodes_and_passes_every_case() {
     require_toolchain();
-    let dir = suite(&format!(
-        r#"
-runtime = {{ RepoPath = "{{repo}}/kvnode" }}
-
-[[tests]]
-name = "c-kv"
-test_package_paths = ["{}"]
-timeout_secs = 60
-
-[[tests.nodes]]
-fake_node_name = "first.dev"
-runtime_verbosity = 1
-
-[[tests.nodes]]
-fake_node_name = "second.dev"
-"#,
-        package("c-kv")
-    ));
+    let dir = node_suite("c-kv", "c-kv", &["first.dev", "second.dev"]);
     let cases = c_cases(KV_SRC);
     assert!(cases.len() >= 2, "{cases:?}");
     let listed = run_in(&repo(), &["list", dir.path().to_str().unwrap()]);
@@ -76,20 +59,7 @@ fake_node_name = "second.dev"
 #[test]
 fn c_failures_are_reported_at_their_line_with_their_message() {
     require_toolchain();
-    let dir = suite(&format!(
-        r#"
-runtime = {{ RepoPath = "{{repo}}/kvnode" }}
-
-[[tests]]
-name = "broken"
-test_package_paths = ["{}"]
-timeout_secs = 120
-
-[[tests.nodes]]
-fake_node_name = "first.dev"
-"#,
-        package("c-failing")
-    ));
+    let dir = node_suite("broken", "c-failing", &["first.dev"]);
     let run = run_in(&repo(), &["run", dir.path().to_str().unwrap()]);
     assert_eq!(run.code, Some(1), "{}", run.both());
     let at = |mark: &str| {

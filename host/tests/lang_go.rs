@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{marked_line, package, repo, run_in, suite, totals};
+use common::{marked_line, node_suite, repo, run_in, totals};
 
 const FAILING_SRC: &str = "test-packages/go-failing/main.go";
 
@@ -17,41 +17,11 @@ fn go_cases(package: &str) -> Vec<String> {
 }
 
 fn kv_suite() -> tempfile::TempDir {
-    suite(&format!(
-        r#"
-runtime = {{ RepoPath = "{{repo}}/kvnode" }}
-
-[[tests]]
-name = "go"
-test_package_paths = ["{}"]
-timeout_secs = 120
-
-[[tests.nodes]]
-fake_node_name = "first.dev"
-runtime_verbosity = 1
-
-[[tests.nodes]]
-fake_node_name = "second.dev"
-"#,
-        package("go-kv")
-    ))
+    node_suite("go", "go-kv", &["first.dev", "second.dev"])
 }
 
 fn failing_suite() -> tempfile::TempDir {
-    suite(&format!(
-        r#"
-runtime = {{ RepoPath = "{{repo}}/kvnode" }}
-
-[[tests]]
-name = "broken"
-test_package_paths = ["{}"]
-timeout_secs = 120
-
-[[tests.nodes]]
-fake_node_name = "first.dev"
-"#,
-        package("go-failing")
-    ))
+    node_suite("broken", "go-failing", &["first.dev"])
 }
 
 #[test]

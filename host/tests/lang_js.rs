@@ -5,28 +5,13 @@
 
 mod common;
 
-use common::{marked_line, package, repo, run_in, suite, totals};
+use common::{marked_line, node_suite, repo, run_in, suite, totals};
 
 const FAILING_JS: &str = "test-packages/js-failing/app.js";
 
 #[test]
 fn a_javascript_package_drives_two_kvnode_nodes_and_passes() {
-    let dir = suite(&format!(
-        r#"
-runtime = {{ RepoPath = "{{repo}}/kvnode" }}
-
-[[tests]]
-name = "js"
-test_package_paths = ["{}"]
-
-[[tests.nodes]]
-fake_node_name = "first.dev"
-
-[[tests.nodes]]
-fake_node_name = "second.dev"
-"#,
-        package("js-kv")
-    ));
+    let dir = node_suite("js", "js-kv", &["first.dev", "second.dev"]);
     let listed = run_in(&repo(), &["list", dir.path().to_str().unwrap()]);
     assert_eq!(listed.code, Some(0), "{}", listed.both());
     let cases: Vec<&str> = listed.stdout.lines().filter(|line| line.starts_with("js/js-kv/")).collect();
@@ -46,19 +31,7 @@ fake_node_name = "second.dev"
 
 #[test]
 fn javascript_failures_report_the_marked_line_and_the_message() {
-    let dir = suite(&format!(
-        r#"
-runtime = {{ RepoPath = "{{repo}}/kvnode" }}
-
-[[tests]]
-name = "broken"
-test_package_paths = ["{}"]
-
-[[tests.nodes]]
-fake_node_name = "first.dev"
-"#,
-        package("js-failing")
-    ));
+    let dir = node_suite("broken", "js-failing", &["first.dev"]);
     let run = run_in(&repo(), &["run", dir.path().to_str().unwrap()]);
     assert_eq!(run.code, Some(1), "{}", run.both());
     assert_eq!(totals(&run.stdout), (0, 2, 0), "{}", run.both());

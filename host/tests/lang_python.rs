@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{package, repo, run_in, suite, totals};
+use common::{node_suite, repo, run_in, totals};
 
 const FAILING_PY: &str = "test-packages/python-failing/app.py";
 
@@ -24,22 +24,7 @@ fn marked(file: &str, name: &str, token: &str) -> (usize, usize) {
 }
 
 fn kv_suite() -> tempfile::TempDir {
-    suite(&format!(
-        r#"
-runtime = {{ RepoPath = "{{repo}}/kvnode" }}
-
-[[tests]]
-name = "python"
-test_package_paths = ["{}"]
-
-[[tests.nodes]]
-fake_node_name = "first.dev"
-
-[[tests.nodes]]
-fake_node_name = "second.dev"
-"#,
-        package("python-kv")
-    ))
+    node_suite("python", "python-kv", &["first.dev", "second.dev"])
 }
 
 #[test]
@@ -69,19 +54,7 @@ fn a_python_package_drives_two_kvnode_nodes_and_passes_twice() {
 
 #[test]
 fn python_failures_report_the_marked_line_and_the_message() {
-    let dir = suite(&format!(
-        r#"
-runtime = {{ RepoPath = "{{repo}}/kvnode" }}
-
-[[tests]]
-name = "broken"
-test_package_paths = ["{}"]
-
-[[tests.nodes]]
-fake_node_name = "first.dev"
-"#,
-        package("python-failing")
-    ));
+    let dir = node_suite("broken", "python-failing", &["first.dev"]);
     let run = run_in(&repo(), &["run", dir.path().to_str().unwrap()]);
     assert_eq!(run.code, Some(1), "{}", run.both());
     assert_eq!(totals(&run.stdout), (0, 5, 0), "{}", run.both());

@@ -2,27 +2,11 @@
 
 mod common;
 
-use common::{declared_cases, run_in, suite, totals};
+use common::{declared_cases, node_suite, run_in, totals};
 
 #[test]
 fn every_control_call_and_event_wait_works_from_inside_the_sandbox() {
-    let dir = suite(
-        r#"
-runtime = { RepoPath = "{repo}/kvnode" }
-
-[[tests]]
-name = "control"
-test_package_paths = ["{repo}/test-packages/node-control"]
-timeout_secs = 60
-
-[[tests.nodes]]
-fake_node_name = "first.dev"
-runtime_verbosity = 1
-
-[[tests.nodes]]
-fake_node_name = "second.dev"
-"#,
-    );
+    let dir = node_suite("control", "node-control", &["first.dev", "second.dev"]);
     let run = run_in(dir.path(), &["run"]);
     assert_eq!(run.code, Some(0), "{}", run.both());
     let cases = declared_cases("node-control");

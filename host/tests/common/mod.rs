@@ -99,3 +99,16 @@ fake_node_name = "first.dev"
         package("kv-cases")
     ))
 }
+
+/// A suite with one test `test` running the package `test-packages/<package>` on kvnode
+/// nodes with these names (verbosity 1, so they print each request), 120 s of budget.
+pub fn node_suite(test: &str, package_name: &str, nodes: &[&str]) -> tempfile::TempDir {
+    let mut text = format!(
+        "runtime = {{ RepoPath = \"{{repo}}/kvnode\" }}\n\n[[tests]]\nname = \"{test}\"\ntest_package_paths = [\"{}\"]\ntimeout_secs = 120\n",
+        package(package_name)
+    );
+    for node in nodes {
+        text.push_str(&format!("\n[[tests.nodes]]\nfake_node_name = \"{node}\"\nruntime_verbosity = 1\n"));
+    }
+    suite(&text)
+}
