@@ -20,6 +20,15 @@ pub struct FailureDetail {
     pub message: String,
 }
 
+impl FailureDetail {
+    /// `file:line:column: first message line`, or the first line alone when there is no
+    /// line number: what one line of a report says about a failure.
+    pub fn summary(&self) -> String {
+        let first = self.message.lines().next().unwrap_or_default();
+        if self.line > 0 { format!("{}:{}:{}: {first}", self.file, self.line, self.column) } else { first.to_string() }
+    }
+}
+
 /// The kinds of failure a case can end with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

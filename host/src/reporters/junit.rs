@@ -49,18 +49,12 @@ impl JunitReporter {
     }
 }
 
-/// `file:line:column: message` for a failure message attribute.
-fn located(failure: &FailureDetail) -> String {
-    let first = failure.message.lines().next().unwrap_or_default();
-    if failure.line > 0 { format!("{}:{}:{}: {first}", failure.file, failure.line, failure.column) } else { first.to_string() }
-}
-
 fn status(outcome: &Outcome, earlier: &[FailureDetail]) -> TestCaseStatus {
     let mut status = match outcome {
         Outcome::Passed => TestCaseStatus::success(),
         Outcome::Failed { failure } => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_message(located(failure)).set_type(format!("{:?}", failure.kind).to_lowercase()).set_description(
+            status.set_message(failure.summary()).set_type(format!("{:?}", failure.kind).to_lowercase()).set_description(
                 format!("at {}:{}:{}\n{}", failure.file, failure.line, failure.column, failure.message),
             );
             status
@@ -73,7 +67,7 @@ fn status(outcome: &Outcome, earlier: &[FailureDetail]) -> TestCaseStatus {
     };
     status.add_reruns(earlier.iter().map(|failure| {
         let mut rerun = TestRerun::new(NonSuccessKind::Failure);
-        rerun.set_message(located(failure)).set_description(failure.message.as_str());
+        rerun.set_message(failure.summary()).set_description(failure.message.as_str());
         rerun
     }));
     status

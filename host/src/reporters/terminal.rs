@@ -133,7 +133,7 @@ impl<W: Write + Send> TerminalReporter<W> {
                 let label = self.paint(RED, " FAIL");
                 let tries = if attempts > 1 { format!(" (failed {attempts} attempts)") } else { String::new() };
                 self.line(&format!("      {label} {time} {id}{tries}"));
-                self.line(&format!("            {}", short(failure)));
+                self.line(&format!("            {}", failure.summary()));
                 self.failures.push((id, failure.clone(), output.to_string()));
             }
             Outcome::Skipped { reason } => {
@@ -143,12 +143,6 @@ impl<W: Write + Send> TerminalReporter<W> {
             }
         }
     }
-}
-
-/// `file:line:column: message` (first message line), or just the message.
-fn short(failure: &FailureDetail) -> String {
-    let first = failure.message.lines().next().unwrap_or_default();
-    if failure.line > 0 { format!("{}:{}:{}: {first}", failure.file, failure.line, failure.column) } else { first.to_string() }
 }
 
 impl<W: Write + Send> Subscriber for TerminalReporter<W> {
@@ -173,7 +167,7 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
             }
             Event::CaseFinished { test, package, case, outcome, duration, output, attempts, .. } => {
                 self.advance();
-                self.result(format!("{test}/{package}/{case}"), outcome, Some(duration.as_secs_f64()), *attempts, output);
+                self.result(crate::selection::case_id(test, package, case), outcome, Some(duration.as_secs_f64()), *attempts, output);
             }
             Event::ScriptFinished { test, script, outcome, output } => {
                 self.advance();
@@ -181,7 +175,7 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
             }
             Event::SetupFailed { test, failure } => {
                 let label = self.paint(RED, " FAIL");
-                self.line(&format!("      {label}            {test} (setup): {}", short(failure)));
+                self.line(&format!("      {label}            {test} (setup): {}", failure.summary()));
                 self.failures.push((format!("{test} (setup)"), failure.clone(), String::new()));
             }
             Event::TestFinished { test, node_logs, .. } => {

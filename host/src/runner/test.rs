@@ -10,7 +10,7 @@ use super::prepare::Prepared;
 use super::RunOptions;
 use super::scripts;
 use crate::config::{PackageRef, Plan, TestPlan};
-use crate::selection::{Selection, script_id, script_name};
+use crate::selection::{Selection, case_id, script_id, script_name};
 use crate::events::{Event, EventBus, FailureDetail, FailureKind, NodeLogTail, Outcome, Totals};
 use crate::nodes::Node;
 use crate::sandbox::{CaseScope, CaseVerdict, Package, Sandbox};
@@ -57,10 +57,11 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
     let mut background = Vec::new();
     // Setup packages always run; test packages only for their selected cases.
     let setup = test.setup_packages.iter().filter(|s| s.run).map(|s| (&s.package, true));
-    let selected = test.test_packages.iter().map(|p| (p, false)).filter(|(p, _)| {
-        let loaded = cx.prepared.package(p);
-        loaded.cases.iter().any(|case| cx.selection.contains(&format!("{name}/{}/{case}", loaded.name)))
-    });
+    let selected = test
+        .test_packages
+        .iter()
+        .map(|p| (p, false))
+        .filter(|(p, _)| !cases_to_run(cx, &name, cx.prepared.package(p), false).is_empty());
     let packages: Vec<(&PackageRef, bool)> = setup.chain(selected).collect();
     let body = async {
         let specs = boot::specs(cx.plan, test, cx.prepared, cx.scratch).map_err(setup_error)?;
@@ -202,7 +203,7 @@ fn cases_to_run<'p>(cx: &TestContext<'_>, test: &str, package: &'p Package, setu
     package
         .cases
         .iter()
-        .filter(|case| setup || cx.selection.contains(&format!("{test}/{}/{case}", package.name)))
+        .filter(|case| setup || cx.selection.contains(&case_id(test, &package.name, case)))
         .collect()
 }
 

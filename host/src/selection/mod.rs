@@ -33,7 +33,7 @@ impl Item {
     /// `test/package/case` or `test/script:NAME`.
     pub fn id(&self) -> String {
         match self {
-            Item::Case { test, package, case } => format!("{test}/{package}/{case}"),
+            Item::Case { test, package, case } => case_id(test, package, case),
             Item::Script { test, name } => script_id(test, name),
         }
     }
@@ -43,6 +43,11 @@ impl Item {
             Item::Case { test, .. } | Item::Script { test, .. } => test,
         }
     }
+}
+
+/// The id of a case.
+pub fn case_id(test: &str, package: &str, case: &str) -> String {
+    format!("{test}/{package}/{case}")
 }
 
 /// The id of a test script.
