@@ -19,6 +19,14 @@ pub fn host() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_host"));
     command.env("HOST_CACHE_DIR", repo().join("target").join("host-test-cache"));
     command.env_remove("NO_COLOR");
+    // The guest toolchains that scripts/install-tools puts in .tools/ (project-local), so a
+    // plain `cargo test` finds them once they are installed.
+    let tools = repo().join(".tools");
+    let mut path: Vec<PathBuf> = [tools.join("cargo/bin"), tools.join("venv/bin")].into_iter().filter(|dir| dir.is_dir()).collect();
+    path.extend(std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default());
+    if let Ok(joined) = std::env::join_paths(path) {
+        command.env("PATH", joined);
+    }
     command
 }
 
