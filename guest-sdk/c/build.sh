@@ -14,7 +14,7 @@
 # `-O0`, `-lm`).
 #
 # Steps: wit-bindgen generates the C bindings of a world that is `tester` plus the
-# wasi:sockets TCP imports (guest-sdk/c/wit/deps, WASI 0.2 as wasmtime 48 ships it);
+# wasi:sockets TCP imports (wit/deps, WASI 0.2 as wasmtime 48 ships it);
 # clang compiles the sources, the SDK and the bindings for wasm32-wasi as a reactor,
 # with -gline-tables-only so traps have source lines; wasm-tools turns the core module
 # into a component with the WASI preview1 reactor adapter (fetch-adapter.sh).
@@ -69,8 +69,10 @@ case $PACKAGE in
 esac
 mkdir -p "$TMP/wit/deps/contract" "$TMP/gen"
 cp "$WIT"/*.wit "$TMP/wit/deps/contract/"
-cp "$SDK"/wit/deps/*.wit "$TMP/wit/deps/"
-SOCKETS=$(sed -n 's/^package wasi:sockets@\([^;]*\);.*/\1/p' "$SDK/wit/deps/sockets.wit")
+# WASI's io, clocks and sockets: the one copy, in the repository's wit/deps.
+WASI_DEPS=$SDK/../../wit/deps
+cp "$WASI_DEPS"/*.wit "$TMP/wit/deps/"
+SOCKETS=$(sed -n 's/^package wasi:sockets@\([^;]*\);.*/\1/p' "$WASI_DEPS/sockets.wit")
 cat > "$TMP/wit/c-guest.wit" <<EOF
 package host:c-guest;
 
