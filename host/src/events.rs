@@ -137,6 +137,10 @@ pub enum Event {
     /// The test could not get going (a node did not boot, a setup script would not start);
     /// it counts as one failure and its cases are skipped.
     SetupFailed { test: String, failure: FailureDetail },
+    /// A node exited by itself while its test ran — not stopped by the host's teardown or
+    /// by a package's `control` call, not started again, not declared `may_exit`. The test
+    /// fails; this counts as one failure.
+    NodeFailed { test: String, node: String, failure: FailureDetail },
     TestFinished {
         test: String,
         outcome: Outcome,

@@ -194,4 +194,7 @@ pub struct NodePlan {
     pub env: BTreeMap<String, String>,
     pub ready: Readiness,
     pub boot_timeout: Duration,
+    /// `may_exit`: the node may exit by itself while the test runs. Otherwise a node that
+    /// does (not stopped by the host or by a package's `control` call) fails its test.
+    pub may_exit: bool,
 }

@@ -151,6 +151,9 @@ pub struct RawNode {
     pub env: BTreeMap<String, String>,
     pub ready: Option<Spanned<RawReady>>,
     pub boot_timeout_secs: Option<Spanned<f64>>,
+    /// The node may exit by itself during the test without failing it.
+    #[serde(default)]
+    pub may_exit: bool,
 }
 
 /// `host-package.toml`: how a package in any language is built.

@@ -293,13 +293,14 @@ impl<'a> Validator<'a> {
             nodes.push(NodePlan {
                 name: name.clone(),
                 port,
-                home: raw.home.as_ref().map(|home| self.resolve(home.get_ref())),
+                home: raw.home.as_ref().map(|home| self.home(home)).transpose()?,
                 verbosity,
                 password: raw.password.clone().unwrap_or_else(|| "secret".into()),
                 runtime: Arc::clone(runtime),
                 args,
                 env,
                 ready,
+                may_exit: raw.may_exit,
                 boot_timeout: match &raw.boot_timeout_secs {
                     Some(_) => self.seconds(raw.boot_timeout_secs.as_ref(), "tests.nodes.boot_timeout_secs", 0.0)?,
                     None => runtime.boot_timeout,
@@ -401,6 +402,44 @@ impl<'a> Validator<'a> {
         };
         let joined = if expanded.is_absolute() { expanded } else { self.base_dir.join(expanded) };
         normalize(&joined)
+    }
+
+    /// A node's `home`: a directory of its own. The host deletes only homes it made, but
+    /// a home that would hold the suite, the user's home directory or the whole file system
+    /// is refused outright — a typo there must not even start a node in them.
+    fn home(&self, home: &Spanned<String>) -> Result<PathBuf> {
+        let value = home.get_ref();
+        let refuse = |why: String| Err(self.error(home.span(), format!("tests.nodes.home {value:?}: {why}")));
+        if value.trim().is_empty() {
+            return refuse("is empty; leave `home` out for a fresh directory in the run's scratch space".into());
+        }
+        if value.contains('\0') {
+            return refuse("contains a NUL byte".into());
+        }
+        let resolved = self.resolve(value);
+        let real = |path: &Path| path.canonicalize().unwrap_or_else(|_| normalize(path));
+        let candidate = real(&resolved);
+        let mut protected = vec![("the directory holding the configuration file", real(&self.base_dir))];
+        if let Some(user_home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+            protected.push(("your home directory", real(Path::new(&user_home))));
+        }
+        if let Ok(cwd) = std::env::current_dir() {
+            protected.push(("the current directory", real(&cwd)));
+        }
+        for (what, dir) in protected {
+            if dir.starts_with(&candidate) {
+                let relation = if dir == candidate { "is" } else { "contains" };
+                return refuse(format!(
+                    "{relation} {what} ({}); a node's home must be a directory of its own, such as \"homes/first\" \
+                     — or leave `home` out",
+                    dir.display()
+                ));
+            }
+        }
+        if resolved.is_file() {
+            return refuse(format!("{} is a file, not a directory", resolved.display()));
+        }
+        Ok(resolved)
     }
 
     fn existing_path(&self, path: &Spanned<String>, key: &str) -> Result<PathBuf> {

@@ -5,6 +5,7 @@
 //! spawns the program in its own process group with a parent-death signal; stopping
 //! sends SIGTERM to the group, then SIGKILL after the grace period.
 
+mod capture;
 mod event_format;
 mod filter;
 pub mod groups;
@@ -21,10 +22,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use nix::sys::signal::Signal;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncRead, BufReader};
 use tokio::net::unix::pipe;
 use tokio::sync::watch;
 
+pub use capture::{LINE_CAP, LineReader};
 pub use event_format::{NodeEvent, parse_line};
 pub use filter::{Comparison, Condition};
 pub use journal::{Entry, Journal, WaitEnd};
@@ -96,6 +98,9 @@ pub struct Node {
     pub events: Arc<Journal<NodeEvent>>,
     pub output: Arc<Journal<OutputLine>>,
     running: Mutex<Option<Running>>,
+    /// The host (teardown, or a package through `control`) ended the current process: its
+    /// exit is expected. Cleared at each start.
+    ended_by_host: std::sync::atomic::AtomicBool,
 }
 
 /// A node became ready.
@@ -151,6 +156,7 @@ impl Node {
             events: Arc::new(Journal::new(None)),
             output: Arc::new(Journal::new(Some(OUTPUT_LINES_KEPT))),
             running: Mutex::new(None),
+            ended_by_host: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -190,6 +196,7 @@ impl Node {
         })?;
         let pid = child.id().context("spawned node has no pid")?;
         groups::register(pid);
+        self.ended_by_host.store(false, std::sync::atomic::Ordering::SeqCst);
         let (exit_tx, exit_rx) = watch::channel(None);
         let stdout = child.stdout.take().map(|s| tokio::spawn(read_output(s, Stream::Stdout, self.output.clone(), log.clone())));
         let stderr = child.stderr.take().map(|s| tokio::spawn(read_output(s, Stream::Stderr, self.output.clone(), log.clone())));
@@ -338,6 +345,7 @@ impl Node {
             (process.pid, process.exit.clone())
         };
         if exit.borrow().is_none() {
+            self.ended_by_host.store(true, std::sync::atomic::Ordering::SeqCst);
             let _ = process::signal_group(pid, Signal::SIGTERM);
             // A stopped daemon cannot act on SIGTERM until it is continued.
             let _ = process::signal_group(pid, Signal::SIGCONT);
@@ -357,9 +365,19 @@ impl Node {
     /// SIGKILL the node's process group now and wait for the daemon to be reaped.
     pub async fn kill(&self) -> Option<ExitInfo> {
         if let Ok(pid) = self.pid() {
+            self.ended_by_host.store(true, std::sync::atomic::Ordering::SeqCst);
             let _ = process::signal_group(pid, Signal::SIGKILL);
         }
         self.terminate(Duration::ZERO).await
+    }
+
+    /// How the node's process ended, when it ended by itself — not stopped by the host's
+    /// teardown or by a package's `control` call — and nobody started it again.
+    pub fn exited_by_itself(&self) -> Option<ExitInfo> {
+        match self.status() {
+            Status::Exited(info) if !self.ended_by_host.load(std::sync::atomic::Ordering::SeqCst) => Some(info),
+            _ => None,
+        }
     }
 
     /// The last `n` output lines, oldest first.
@@ -399,8 +417,8 @@ async fn read_output(
     output: Arc<Journal<OutputLine>>,
     log: Arc<Mutex<std::fs::File>>,
 ) {
-    let mut lines = BufReader::new(stream).lines();
-    while let Ok(Some(text)) = lines.next_line().await {
+    let mut lines = LineReader::new(BufReader::new(stream));
+    while let Some(text) = lines.next_line().await {
         append_log(&log, kind, &text);
         output.push(OutputLine { stream: kind, text });
     }
@@ -412,27 +430,22 @@ async fn read_events(
     output: Arc<Journal<OutputLine>>,
     log: Arc<Mutex<std::fs::File>>,
 ) {
-    // A pipe holds 64 KiB: read it whole rather than in 8 KiB bites, reuse one line
-    // buffer, and journal what is already buffered as one batch (one lock, one wake-up).
-    let mut reader = BufReader::with_capacity(64 << 10, reader);
-    let mut line = String::new();
+    // A pipe holds 64 KiB: read it whole rather than in 8 KiB bites, and journal what is
+    // already buffered as one batch (one lock, one wake-up).
+    let mut lines = LineReader::new(BufReader::with_capacity(64 << 10, reader));
     let mut batch = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_line(&mut line).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        let text = line.trim_end_matches(['\n', '\r']);
-        match parse_line(text) {
+    while let Some(text) = lines.next_line().await {
+        match parse_line(&text) {
             Ok(event) => batch.push(event),
-            Err(_) => {
+            Err(why) => {
                 events.push_all(batch.drain(..));
-                append_log(&log, Stream::EventPipe, text);
-                output.push(OutputLine { stream: Stream::EventPipe, text: text.to_string() });
+                // Kept, and marked: a line on the event pipe that is not an event.
+                let text = format!("warning: not an event ({why}): {text}");
+                append_log(&log, Stream::EventPipe, &text);
+                output.push(OutputLine { stream: Stream::EventPipe, text });
             }
         }
-        if reader.buffer().is_empty() || batch.len() >= 1024 {
+        if !lines.has_buffered() || batch.len() >= 1024 {
             events.push_all(batch.drain(..));
         }
     }

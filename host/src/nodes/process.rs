@@ -95,3 +95,11 @@ pub fn all_threads_stopped(pid: u32) -> bool {
         matches!(state, None | Some("T") | Some("t") | Some("Z") | Some("X"))
     })
 }
+
+/// Whether process `pid` exists and has not exited (a zombie, exited but not yet reaped,
+/// counts as gone).
+pub fn is_alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    let state = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next());
+    !matches!(state, None | Some("Z") | Some("X"))
+}

@@ -36,6 +36,7 @@ pub async fn wait(
     match &node.spec.ready {
         Readiness::Event(name) => {
             let entry = node.events.wait_for(events_from, |event| &event.name == name).await.map_err(ended)?;
+            still_alive(node, &mut exit).await?;
             return Ok(entry.item.time_stamp);
         }
         Readiness::Stdout(pattern) => {
@@ -69,7 +70,23 @@ pub async fn wait(
             retry_or_exit(&mut exit, node).await?;
         },
     }
+    still_alive(node, &mut exit).await?;
     Ok(None)
+}
+
+/// A node whose process has exited is never ready, whatever it printed, emitted, left
+/// listening or made a readiness command say before it went.
+async fn still_alive(node: &Node, exit: &mut watch::Receiver<Option<ExitInfo>>) -> Result<(), String> {
+    if exit.borrow().is_none() && node.pid().is_ok_and(super::process::is_alive) {
+        return Ok(());
+    }
+    // The exit status is published once the output readers drained; wait for it briefly.
+    let status = tokio::time::timeout(Duration::from_secs(2), exit.wait_for(Option::is_some))
+        .await
+        .ok()
+        .and_then(|info| info.ok().and_then(|info| *info))
+        .map_or_else(|| "exited".to_string(), |info| info.to_string());
+    Err(format!("{status} right after it looked ready ({}): a node that exited is not ready", describe(&node.spec.ready)))
 }
 
 async fn retry_or_exit(exit: &mut watch::Receiver<Option<ExitInfo>>, node: &Node) -> Result<(), String> {

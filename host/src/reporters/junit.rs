@@ -98,6 +98,11 @@ impl Subscriber for JunitReporter {
                 testcase.set_classname(test.as_str());
                 self.suite(test).add_test_case(testcase);
             }
+            Event::NodeFailed { test, node, failure } => {
+                let mut testcase = TestCase::new(format!("node:{node}"), status(&Outcome::Failed { failure: failure.clone() }, &[]));
+                testcase.set_classname(test.as_str());
+                self.suite(test).add_test_case(testcase);
+            }
             Event::RunFinished { .. } => {
                 let total = self.started.elapsed();
                 self.write(total);

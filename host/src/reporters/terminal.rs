@@ -178,6 +178,11 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
                 self.line(&format!("      {label}            {test} (setup): {}", failure.summary()));
                 self.failures.push((format!("{test} (setup)"), failure.clone(), String::new()));
             }
+            Event::NodeFailed { test, node, failure } => {
+                let label = self.paint(RED, " FAIL");
+                self.line(&format!("      {label}            {test} (node {node}): {}", failure.summary()));
+                self.failures.push((format!("{test} (node {node})"), failure.clone(), String::new()));
+            }
             Event::TestFinished { test, node_logs, .. } => {
                 self.running.remove(test);
                 self.update_running();

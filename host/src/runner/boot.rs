@@ -34,13 +34,7 @@ pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) 
             None => free_port(NODE_HOST).context("cannot find a free port")?,
         };
         let home = match &node.home {
-            Some(home) => {
-                if !plan.persist_home && home.exists() {
-                    // A fresh home for every run, as kit does unless persist_home is set.
-                    std::fs::remove_dir_all(home).with_context(|| format!("cannot clear home {}", home.display()))?;
-                }
-                home.clone()
-            }
+            Some(home) => prepare_home(home, &node.name, plan.persist_home)?,
             None => dir.join("home"),
         };
         placed.push(Placed { plan: node, port, home, event_pipe: dir.join("events.fifo") });
@@ -90,6 +84,34 @@ pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) 
             }
         })
         .collect())
+}
+
+/// A configured `home`: a fresh one for every run, as kit does, unless `persist_home`.
+/// The host clears and removes only a home it made (see [`scratch`](super::scratch)); an
+/// existing directory it did not make is never deleted: it is used as it is with
+/// `persist_home`, and refused without.
+fn prepare_home(home: &Path, node: &str, persist: bool) -> Result<PathBuf> {
+    use super::scratch;
+    let exists = std::fs::symlink_metadata(home).is_ok();
+    if exists && !home.is_dir() {
+        anyhow::bail!("node {node}: home {} exists and is not a directory", home.display());
+    }
+    if exists && persist {
+        return Ok(home.to_path_buf());
+    }
+    if exists {
+        if !scratch::is_host_made(home) {
+            anyhow::bail!(
+                "node {node}: home {} already exists and was not made by host, which never deletes what it did not create; \
+                 remove it yourself, choose another path, or set persist_home = true to reuse it as it is",
+                home.display()
+            );
+        }
+        // A home a previous run made and could not remove (it was killed): fresh again.
+        scratch::remove_if_host_made(home).with_context(|| format!("cannot clear home {}", home.display()))?;
+    }
+    scratch::make_dir(home).with_context(|| format!("cannot create home {} of node {node}", home.display()))?;
+    Ok(home.to_path_buf())
 }
 
 /// Start every node at once, then wait for each to be ready (so boot time is the

@@ -121,6 +121,14 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
             }
             cx.bus.emit(Event::ScriptFinished { test: name.clone(), script: script_name, outcome: script_outcome, output });
         }
+        for failure in nodes_that_exited(test, &nodes) {
+            totals.failed += 1;
+            cx.failed();
+            cx.bus.emit(Event::NodeFailed { test: name.clone(), node: failure.0, failure: failure.1.clone() });
+            if !outcome.is_failed() {
+                outcome = Outcome::Failed { failure: failure.1 };
+            }
+        }
         Ok::<Outcome, Outcome>(outcome)
     };
     let mut cancel = cx.cancel.clone();
@@ -158,14 +166,35 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
     };
     teardown(&name, &nodes, cx.bus).await;
     if !cx.plan.persist_home {
-        for node in &test.nodes {
-            if let Some(home) = &node.home {
-                let _ = std::fs::remove_dir_all(home);
+        for home in test.nodes.iter().filter_map(|node| node.home.as_ref()) {
+            // Only a home this run made: anything else of the user's stays.
+            if let Err(error) = super::scratch::remove_if_host_made(home) {
+                cx.bus.emit(Event::Warning { message: format!("cannot remove home {}: {error}", home.display()) });
             }
         }
     }
     cx.bus.emit(Event::TestFinished { test: name, outcome, duration: started.elapsed(), node_logs });
     totals
+}
+
+/// Nodes that exited by themselves while the test ran (not `may_exit`), each with a
+/// failure that says how, and their last output lines.
+fn nodes_that_exited(test: &TestPlan, nodes: &[Arc<Node>]) -> Vec<(String, FailureDetail)> {
+    nodes
+        .iter()
+        .zip(&test.nodes)
+        .filter(|(_, plan)| !plan.may_exit)
+        .filter_map(|(node, _)| {
+            let exit = node.exited_by_itself()?;
+            let tail = node.tail(LOG_TAIL_LINES).join("\n    ");
+            let message = format!(
+                "node {} {exit} while the test ran: nothing stopped it (not the host, not a package's control call); \
+                 set may_exit = true on the node if that is expected\n  last output lines:\n    {tail}",
+                node.spec.name
+            );
+            Some((node.spec.name.clone(), FailureDetail { kind: FailureKind::Error, file: String::new(), line: 0, column: 0, message }))
+        })
+        .collect()
 }
 
 /// Source paths in failures are as the guest's compiler saw them (for cargo, relative

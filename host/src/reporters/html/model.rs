@@ -42,7 +42,9 @@ pub struct TestRecord {
     pub nodes: Vec<NodeLane>,
     pub packages: Vec<PackageRecord>,
     pub scripts: Vec<ScriptRecord>,
-    pub setup_failure: Option<FailureDetail>,
+    /// Failures of the test itself, not of a case: its setup, or a node that exited by
+    /// itself (what failed, e.g. "Setup failed", and how).
+    pub test_failures: Vec<(String, FailureDetail)>,
     pub node_logs: Vec<NodeLogTail>,
 }
 
@@ -141,7 +143,10 @@ impl Report {
                 let record = ScriptRecord { name: script.clone(), outcome: outcome.clone(), output: output.clone() };
                 self.test(test).scripts.push(record);
             }
-            Event::SetupFailed { test, failure } => self.test(test).setup_failure = Some(failure.clone()),
+            Event::SetupFailed { test, failure } => self.test(test).test_failures.push(("Setup failed".into(), failure.clone())),
+            Event::NodeFailed { test, node, failure } => {
+                self.test(test).test_failures.push((format!("Node {node} exited by itself"), failure.clone()))
+            }
             Event::TestFinished { test, outcome, duration, node_logs } => {
                 let record = self.test(test);
                 record.finished = Some(at);
@@ -187,7 +192,7 @@ impl TestRecord {
             nodes: Vec::new(),
             packages: Vec::new(),
             scripts: Vec::new(),
-            setup_failure: None,
+            test_failures: Vec::new(),
             node_logs: Vec::new(),
         }
     }

@@ -68,9 +68,9 @@ fn failure_links(report: &Report) -> String {
     let mut items = Vec::new();
     for (t, test) in report.tests.iter().enumerate() {
         let label = test.label(report.repeated());
-        if let Some(failure) = &test.setup_failure {
+        for (f, (what, failure)) in test.test_failures.iter().enumerate() {
             let first = failure.message.lines().next().unwrap_or_default();
-            items.push((results::anchor_setup(t), format!("{label} (setup)"), first.to_string()));
+            items.push((results::anchor_test_failure(t, f), format!("{label} ({})", what.to_lowercase()), first.to_string()));
         }
         for (p, package) in test.packages.iter().enumerate() {
             for (c, case) in package.cases.iter().enumerate().filter(|(_, c)| c.outcome.is_failed()) {

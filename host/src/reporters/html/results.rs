@@ -16,9 +16,9 @@ pub fn anchor_script(t: usize, s: usize) -> String {
     format!("t{t}-s{s}")
 }
 
-/// The anchor of test `t`'s setup failure.
-pub fn anchor_setup(t: usize) -> String {
-    format!("t{t}-setup")
+/// The anchor of test `t`'s own failure `f` (setup, a node that exited).
+pub fn anchor_test_failure(t: usize, f: usize) -> String {
+    format!("t{t}-failure{f}")
 }
 
 /// `<h2>Results</h2>` and one block per test.
@@ -45,8 +45,13 @@ fn test_block(report: &Report, t: usize, test: &TestRecord) -> String {
         nodes,
         if nodes == 1 { "" } else { "s" }
     );
-    if let Some(failure) = &test.setup_failure {
-        html.push_str(&format!("<div class=\"setup\" id=\"{}\"><strong>Setup failed</strong>{}</div>\n", anchor_setup(t), failure_block(failure)));
+    for (f, (what, failure)) in test.test_failures.iter().enumerate() {
+        html.push_str(&format!(
+            "<div class=\"setup\" id=\"{}\"><strong>{}</strong>{}</div>\n",
+            anchor_test_failure(t, f),
+            escape(what),
+            failure_block(failure)
+        ));
     }
     if test.packages.is_empty() && test.scripts.is_empty() {
         html.push_str("<p class=\"muted\">No case ran.</p>\n");

@@ -1,0 +1,128 @@
+//! Reading a node's streams as lines, whatever the node writes.
+//!
+//! A node's stdout, stderr and event pipe are untrusted bytes. Bytes that are not UTF-8
+//! are replaced (U+FFFD), a NUL stays a character (reporters escape it), a last line
+//! without a newline still counts, and a line longer than [`LINE_CAP`] is cut with a
+//! marker while the rest of it is read and dropped, never buffered. Reading goes on to the
+//! end of the stream whatever arrives, so a node never gets SIGPIPE for what it wrote.
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+
+/// The longest line kept, in bytes; the rest of a longer line is counted, not kept.
+pub const LINE_CAP: usize = 1 << 20;
+
+/// Lines from a byte stream, each at most [`LINE_CAP`] bytes plus a cut marker.
+pub struct LineReader<R> {
+    reader: R,
+    line: Vec<u8>,
+    /// Bytes of the current line dropped past the cap.
+    dropped: u64,
+    cap: usize,
+}
+
+impl<R: AsyncBufRead + Unpin> LineReader<R> {
+    /// Lines of `reader`, cut at [`LINE_CAP`].
+    pub fn new(reader: R) -> LineReader<R> {
+        LineReader::with_cap(reader, LINE_CAP)
+    }
+
+    /// Lines of `reader`, cut at `cap` bytes.
+    pub fn with_cap(reader: R, cap: usize) -> LineReader<R> {
+        LineReader { reader, line: Vec::new(), dropped: 0, cap }
+    }
+
+    /// The next line without its line ending, or `None` at the end of the stream (a read
+    /// error ends the stream too: there is nothing more to read from it).
+    pub async fn next_line(&mut self) -> Option<String> {
+        loop {
+            let available = match self.reader.fill_buf().await {
+                Ok(bytes) => bytes,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return self.finish(),
+            };
+            if available.is_empty() {
+                return self.finish();
+            }
+            let newline = available.iter().position(|&byte| byte == b'\n');
+            let chunk = &available[..newline.unwrap_or(available.len())];
+            let room = self.cap.saturating_sub(self.line.len());
+            let kept = chunk.len().min(room);
+            self.line.extend_from_slice(&chunk[..kept]);
+            self.dropped += (chunk.len() - kept) as u64;
+            let consumed = newline.map_or(available.len(), |at| at + 1);
+            self.reader.consume(consumed);
+            if newline.is_some() {
+                return Some(self.take());
+            }
+        }
+    }
+
+    /// Whether bytes are already buffered (the next line may come without waiting).
+    pub fn has_buffered(&self) -> bool
+    where
+        R: HasBuffer,
+    {
+        self.reader.has_buffer()
+    }
+
+    /// At the end of the stream: a last line without a newline, if any.
+    fn finish(&mut self) -> Option<String> {
+        (!self.line.is_empty() || self.dropped > 0).then(|| self.take())
+    }
+
+    fn take(&mut self) -> String {
+        let mut bytes = std::mem::take(&mut self.line);
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
+        if self.dropped > 0 {
+            text.push_str(&format!(" [line cut: {} more bytes not kept]", self.dropped));
+            self.dropped = 0;
+        }
+        text
+    }
+}
+
+/// A buffered reader that can say whether it holds unread bytes.
+pub trait HasBuffer {
+    fn has_buffer(&self) -> bool;
+}
+
+impl<R: tokio::io::AsyncRead> HasBuffer for tokio::io::BufReader<R> {
+    fn has_buffer(&self) -> bool {
+        !self.buffer().is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn lines(input: &[u8], cap: usize) -> Vec<String> {
+        let mut reader = LineReader::with_cap(tokio::io::BufReader::with_capacity(4, input), cap);
+        let mut out = Vec::new();
+        while let Some(line) = reader.next_line().await {
+            out.push(line);
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn invalid_utf8_nul_and_a_missing_final_newline_keep_every_line() {
+        let got = lines(b"one\xff\xfe\ntwo\0three\r\nlast", 100).await;
+        assert_eq!(got, vec!["one\u{fffd}\u{fffd}", "two\0three", "last"]);
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_cap_is_cut_with_a_marker_and_the_next_line_is_whole() {
+        let got = lines(b"0123456789abcdef\nnext\n", 10).await;
+        assert_eq!(got, vec!["0123456789 [line cut: 6 more bytes not kept]", "next"]);
+    }
+
+    #[tokio::test]
+    async fn an_empty_stream_has_no_lines_and_an_empty_line_is_a_line() {
+        assert!(lines(b"", 10).await.is_empty());
+        assert_eq!(lines(b"\n\n", 10).await, vec!["", ""]);
+    }
+}
