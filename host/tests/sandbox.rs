@@ -44,11 +44,11 @@ data_dir = "{repo}/test-packages/sandboxed/data"
 env = { GREETING = "hello", EXPECTED_SCALE = "1.5" }
 "#,
     );
-    let run = run_in(&repo(), &["run", dir.path().to_str().unwrap(), "--timeout-scale", "1.5"]);
+    let run = run_in(&repo(), &["run", dir.path().to_str().unwrap(), "--timeout-scale", "1.5", "!*million*"]);
     assert_eq!(run.code, Some(1), "{}", run.both());
     let timetrap = 2.0 * 1.5;
     let at = |mark: &str| format!("{HOSTILE_SRC}:{}:", marked_line(HOSTILE_SRC, mark));
-    let expectations: [(&str, Vec<String>); 11] = [
+    let expectations: [(&str, Vec<String>); 14] = [
         ("reads_etc_passwd", vec![at("passwd"), "No such file or directory".into()]),
         ("reads_the_home_directory", vec![at("home"), "No such file or directory".into()]),
         ("connects_to_a_non_node_address", vec![at("non_node"), "Permission denied".into()]),
@@ -56,12 +56,17 @@ env = { GREETING = "hello", EXPECTED_SCALE = "1.5" }
         ("allocates_until_it_fails", vec!["out of memory: the package asked to grow its linear memory".into(), "over the limit of 512.0 MiB (sandbox.memory_mib)".into()]),
         ("spins_forever", vec![format!("case spins_forever timed out after {timetrap:.1}s while running guest code (no host call)")]),
         ("recurses_forever", vec!["trap: wasm trap: call stack exhausted".into()]),
-        ("prints_forever", vec![at("print"), "output limit: the package wrote more than 1024 KiB to stdout/stderr (sandbox.output_kib)".into()]),
+        ("prints_forever", vec![at("print"), "output limit exceeded: the package wrote more than 1024 KiB".into()]),
         ("hits_unreachable", vec![at("unreachable"), "trap: wasm trap: wasm `unreachable` instruction executed".into()]),
         ("divides_by_zero", vec![at("divide"), "panicked: attempt to divide by zero".into()]),
         ("blocks_in_a_host_call", vec![format!("case blocks_in_a_host_call timed out after {timetrap:.1}s while waiting for event `never-emitted` on node first.dev")]),
+        ("writes_past_the_output_cap_ignoring_errors_then_passes", vec!["output limit exceeded: the package wrote more than 1024 KiB".into()]),
+        ("reports_a_failure_then_returns_ok", vec!["the case returned ok after reporting a failure".into(), "reported, then denied".into()]),
+        // Shown exactly as given: never resolved against the host's disk.
+        ("fails_at_a_path_outside_its_sources", vec!["../../../../../../etc/passwd:1:1: a failure that names a host file".into()]),
     ];
-    assert_eq!(expectations.len(), declared_cases("hostile").len(), "every hostile case is checked");
+    // Every hostile case is checked: the million log lines on their own, below.
+    assert_eq!(expectations.len() + 1, declared_cases("hostile").len(), "every hostile case is checked");
     for (case, expected) in &expectations {
         let (secs, reason) = failure_of(&run.stdout, case);
         for text in expected {
@@ -101,4 +106,52 @@ fn sandbox_keys_are_validated() {
     let run = run_in(&repo(), &["run", "--timeout-scale", "0"]);
     assert_eq!(run.code, Some(2), "{}", run.both());
     assert!(run.stderr.contains("is not a number greater than 0"), "{}", run.both());
+}
+
+#[test]
+fn a_million_log_lines_fail_the_case_without_the_host_holding_them() {
+    let dir = suite(
+        r#"
+runtime = { RepoPath = "{repo}/kvnode" }
+
+[[tests]]
+name = "hostile"
+test_package_paths = ["{repo}/test-packages/hostile"]
+timeout_secs = 300
+
+[[tests.nodes]]
+fake_node_name = "first.dev"
+"#,
+    );
+    // Built first, so that only the run itself is measured.
+    let listed = run_in(&repo(), &["list", dir.path().to_str().unwrap()]);
+    assert_eq!(listed.code, Some(0), "{}", listed.both());
+    let mut child = common::host()
+        .current_dir(repo())
+        .args(["run", dir.path().to_str().unwrap(), "hostile/hostile/logs_a_million_lines_then_passes"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let peak_kib = std::thread::scope(|scope| {
+        let poll = scope.spawn(|| {
+            let mut peak = 0u64;
+            while let Ok(status) = std::fs::read_to_string(&status_file) {
+                let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+                peak = peak.max(hwm.unwrap_or(0));
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            peak
+        });
+        let output = child.wait_with_output().unwrap();
+        let run = common::Run::from(output);
+        assert_eq!(run.code, Some(1), "{}", run.both());
+        let (_, reason) = failure_of(&run.stdout, "logs_a_million_lines_then_passes");
+        assert!(reason.contains("output limit exceeded"), "{reason}\n{}", run.both());
+        assert_eq!(totals(&run.stdout), (0, 1, 0), "{}", run.both());
+        poll.join().unwrap()
+    });
+    assert!(peak_kib > 0, "the host's memory was read");
+    assert!(peak_kib < 100 * 1024, "the host peaked at {} MiB for a gigabyte of log lines", peak_kib / 1024);
 }

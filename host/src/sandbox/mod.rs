@@ -11,6 +11,7 @@ mod cache;
 mod interfaces;
 mod limits;
 mod node_calls;
+mod output;
 mod state;
 mod verdict;
 

@@ -14,6 +14,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::{FailResponse, NodeInfo};
 use super::limits::Limits;
+use super::output::CappedLog;
 use crate::config::SandboxPolicy;
 use crate::nodes::Node;
 
@@ -51,8 +52,8 @@ pub struct CaseState {
     pub(super) deadline: Instant,
     /// What the package is waiting for in a host call right now, if anything.
     pub(super) doing: Arc<Mutex<Option<String>>>,
-    /// Lines logged through the `log` interface, and sandbox refusals.
-    pub(super) logs: Arc<Mutex<Vec<String>>>,
+    /// Lines logged through the `log` interface, and sandbox refusals, up to the output cap.
+    pub(super) logs: Arc<Mutex<CappedLog>>,
 }
 
 impl CaseState {
@@ -64,7 +65,7 @@ impl CaseState {
         let stdio = MemoryOutputPipe::new(scope.policy.output);
         let allowed: HashSet<SocketAddr> =
             scope.nodes.iter().filter_map(|node| node.address.parse().ok()).collect();
-        let logs = Arc::new(Mutex::new(Vec::new()));
+        let logs = Arc::new(Mutex::new(CappedLog::new(scope.policy.output)));
         let refusals = Arc::clone(&logs);
         let mut builder = WasiCtxBuilder::new();
         for (key, value) in &scope.policy.env {
@@ -117,14 +118,16 @@ impl CaseState {
         })
     }
 
-    /// The output cap was reached (further writes failed).
+    /// The output cap was reached: stdout/stderr are full (further writes failed) or log
+    /// lines were dropped.
     pub fn output_capped(&self) -> bool {
         self.stdio.contents().len() >= self.scope.policy.output
+            || self.logs.lock().unwrap_or_else(|p| p.into_inner()).dropped() > 0
     }
 
     /// Everything the package wrote: log lines, then stdout/stderr.
     pub fn output(&self) -> String {
-        let mut output = self.logs.lock().unwrap_or_else(|p| p.into_inner()).join("\n");
+        let mut output = self.logs.lock().unwrap_or_else(|p| p.into_inner()).joined();
         let stdio = self.stdio.contents();
         if !stdio.is_empty() {
             if !output.is_empty() {

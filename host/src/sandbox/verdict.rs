@@ -35,7 +35,19 @@ pub fn judge(
     state: &CaseState,
 ) -> CaseVerdict {
     let outcome = match result {
-        Ok(Ok(Response::Run(Ok(())))) => Outcome::Passed,
+        // A case that returned Ok after a failure was reported through a host call, or
+        // after its output went past the cap, did not pass.
+        Ok(Ok(Response::Run(Ok(())))) => match &state.reported {
+            Some(failure) if state.output_capped() => with_prefix(&output_cap(state), failed(FailureKind::Fail, failure.clone())),
+            Some(failure) => {
+                let message = format!("the case returned ok after reporting a failure: {}", failure.message);
+                failed(FailureKind::Fail, FailResponse { message, ..failure.clone() })
+            }
+            None if state.output_capped() => Outcome::Failed {
+                failure: FailureDetail { kind: FailureKind::Fail, file: String::new(), line: 0, column: 0, message: output_cap(state) },
+            },
+            None => Outcome::Passed,
+        },
         Ok(Ok(Response::Run(Err(failure)))) if state.output_capped() => {
             with_prefix(&output_cap(state), failed(FailureKind::Fail, failure))
         }
@@ -66,7 +78,8 @@ pub fn judge(
 
 fn output_cap(state: &CaseState) -> String {
     format!(
-        "output limit: the package wrote more than {} KiB to stdout/stderr (sandbox.output_kib)",
+        "output limit exceeded: the package wrote more than {} KiB to stdout/stderr or to its log (sandbox.output_kib); \
+         what came after the limit was not kept",
         state.scope.policy.output >> 10
     )
 }

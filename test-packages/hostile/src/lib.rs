@@ -6,7 +6,9 @@ use std::hint::black_box;
 use std::io::Write;
 use std::time::Duration;
 
-use guest_sdk::{Context, TestResult, test_package};
+use guest_sdk::bindings::host::test::outcome;
+use guest_sdk::bindings::host::test::protocol::FailResponse;
+use guest_sdk::{Context, Failure, Level, TestResult, test_package};
 
 test_package!(
     reads_etc_passwd,
@@ -20,6 +22,10 @@ test_package!(
     hits_unreachable,
     divides_by_zero,
     blocks_in_a_host_call,
+    logs_a_million_lines_then_passes,
+    writes_past_the_output_cap_ignoring_errors_then_passes,
+    reports_a_failure_then_returns_ok,
+    fails_at_a_path_outside_its_sources,
 );
 
 fn reads_etc_passwd(_ctx: &Context) -> TestResult {
@@ -92,4 +98,40 @@ fn blocks_in_a_host_call(ctx: &Context) -> TestResult {
     let node = ctx.control(&ctx.node_names()[0]);
     node.wait_for("never-emitted").timeout(Duration::from_secs(3600)).run()?;
     Ok(())
+}
+
+/// A gigabyte of log lines, then "all is well".
+fn logs_a_million_lines_then_passes(_ctx: &Context) -> TestResult {
+    let line = "x".repeat(1024);
+    for _ in 0..1_000_000 {
+        guest_sdk::log(Level::Info, &line);
+    }
+    Ok(())
+}
+
+/// Past the output cap with every write error ignored, then "all is well".
+fn writes_past_the_output_cap_ignoring_errors_then_passes(_ctx: &Context) -> TestResult {
+    let mut out = std::io::stdout();
+    let line = "y".repeat(1023);
+    for _ in 0..4096 {
+        let _ = writeln!(out, "{line}");
+    }
+    Ok(())
+}
+
+/// A failure reported through a host call, then "all is well".
+fn reports_a_failure_then_returns_ok(_ctx: &Context) -> TestResult {
+    outcome::report_failure(&FailResponse {
+        test: "reports_a_failure_then_returns_ok".into(),
+        file: "src/lib.rs".into(),
+        line: 1,
+        column: 1,
+        message: "reported, then denied".into(),
+    });
+    Ok(())
+}
+
+/// A failure whose file is a path out of the package: shown as given, never looked up.
+fn fails_at_a_path_outside_its_sources(_ctx: &Context) -> TestResult {
+    Err(Failure::at("../../../../../../etc/passwd", 1, 1, "a failure that names a host file"))
 }
