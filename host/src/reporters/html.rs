@@ -43,7 +43,11 @@ impl HtmlReporter {
 
 impl Subscriber for HtmlReporter {
     fn handle(&mut self, event: &Event) {
-        self.report.apply(self.started.elapsed().as_secs_f64(), event);
+        // Bounded per case, controls visible in names; the page escapes the rest.
+        let event = super::escape::event_with(event, &|name| super::escape::terminal_line(name).into_owned(), &|text| {
+            super::escape::tail(text, super::escape::KEPT_TEXT).into_owned()
+        });
+        self.report.apply(self.started.elapsed().as_secs_f64(), &event);
         if let Event::RunFinished { .. } = event {
             self.write();
         }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
+use super::escape;
 use crate::events::{Event, FailureDetail, Outcome, Subscriber};
 
 /// Collects cases and writes the file when the run finishes.
@@ -75,6 +76,10 @@ fn status(outcome: &Outcome, earlier: &[FailureDetail]) -> TestCaseStatus {
 
 impl Subscriber for JunitReporter {
     fn handle(&mut self, event: &Event) {
+        // Only characters XML allows, whatever a package or a node wrote.
+        let event = &escape::event_with(event, &|name| escape::xml_name(name).into_owned(), &|text| {
+            escape::xml_text(&escape::tail(text, escape::KEPT_TEXT)).into_owned()
+        });
         match event {
             Event::CaseFinished { test, package, case, outcome, duration, output, earlier_failures, .. } => {
                 let classname = format!("{test}/{package}");

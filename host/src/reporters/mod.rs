@@ -1,6 +1,7 @@
 //! `reporters`: subscribers that turn run events into output. They only consume
 //! [`Event`](crate::events::Event)s.
 
+pub mod escape;
 mod html;
 mod json;
 mod junit;

@@ -8,6 +8,7 @@ use std::io::{IsTerminal, Write};
 use anstyle::{AnsiColor, Style};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::escape;
 use crate::events::{Event, FailureDetail, NodeLogTail, Outcome, Subscriber};
 
 /// Lines of a failed case's captured output shown at the end (the last ones).
@@ -93,7 +94,7 @@ impl<W: Write + Send> TerminalReporter<W> {
                 self.line(&format!("    at {}", failure.file));
             }
             for text in failure.message.lines() {
-                self.line(&format!("    {text}"));
+                self.line(&format!("    > {text}"));
             }
             if !output.is_empty() {
                 let lines: Vec<&str> = output.lines().collect();
@@ -133,7 +134,8 @@ impl<W: Write + Send> TerminalReporter<W> {
                 let label = self.paint(RED, " FAIL");
                 let tries = if attempts > 1 { format!(" (failed {attempts} attempts)") } else { String::new() };
                 self.line(&format!("      {label} {time} {id}{tries}"));
-                self.line(&format!("            {}", failure.summary()));
+                // Untrusted text never starts a line: it follows a marker.
+                self.line(&format!("            --> {}", failure.summary()));
                 self.failures.push((id, failure.clone(), output.to_string()));
             }
             Outcome::Skipped { reason } => {
@@ -145,8 +147,18 @@ impl<W: Write + Send> TerminalReporter<W> {
     }
 }
 
+/// Everything a package or a node controls, escaped for a terminal: names on one line,
+/// messages and output line by line (see [`escape`]). The reporter prints only this.
+fn for_terminal(event: &Event) -> Event {
+    escape::event_with(event, &|name| escape::terminal_line(name).into_owned(), &|text| {
+        let line = |line: &str| escape::terminal_output_line(line.strip_suffix('\r').unwrap_or(line)).into_owned();
+        escape::tail(text, escape::KEPT_TEXT).split('\n').map(line).collect::<Vec<_>>().join("\n")
+    })
+}
+
 impl<W: Write + Send> Subscriber for TerminalReporter<W> {
     fn handle(&mut self, event: &Event) {
+        let event = &for_terminal(event);
         match event {
             Event::PackageBuilding { package, path } => self.line(&format!("   Building {package} ({path})")),
             Event::RunStarted { tests, cases, iteration, iterations } => {
@@ -192,7 +204,7 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
             }
             Event::Warning { message } => {
                 let label = self.paint(YELLOW, "warning:");
-                self.line(&format!("    {label} {message}"));
+                self.line(&format!("    {label} {}", message.replace('\n', "\n           | ")));
             }
             Event::RunFinished { totals, duration, interrupted } => {
                 if let Some(bar) = self.progress.take() {

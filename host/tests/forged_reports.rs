@@ -1,0 +1,71 @@
+//! A package whose names, messages, file names and output are built to forge or break the
+//! reports (`test-packages/forger`): the terminal shows them escaped on their own lines,
+//! the summary cannot be forged, JUnit parses, the HTML carries no markup of theirs, and
+//! every JSON line is valid.
+
+mod common;
+
+use common::{package, run_in, suite};
+
+fn forger_suite() -> tempfile::TempDir {
+    suite(&format!("[[tests]]\nname = \"forged\"\ntest_package_paths = [\"{}\"]\n", package("forger")))
+}
+
+/// Characters that must never reach a terminal raw from a package.
+fn is_dangerous(c: char) -> bool {
+    (c.is_control() && c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[test]
+fn forged_names_and_messages_cannot_forge_the_terminal_summary_or_break_junit_and_html() {
+    let dir = forger_suite();
+    let junit = dir.path().join("junit.xml");
+    let report = dir.path().join("report");
+    let run = run_in(
+        dir.path(),
+        &["run", "--color", "never", "--junit", junit.to_str().unwrap(), "--report", report.to_str().unwrap()],
+    );
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        let raw: Vec<char> = text.chars().filter(|&c| is_dangerous(c)).collect();
+        assert!(raw.is_empty(), "{stream} carries raw control characters {raw:?}:\n{}", run.both());
+    }
+    let summaries: Vec<&str> = run
+        .stdout
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.split(' ').nth(1) == Some("passed,") && line.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(summaries, vec!["2 passed, 3 failed, 0 skipped"], "one summary, the host's:\n{}", run.both());
+    // The forged text is still there for a person to read, escaped on the line it belongs to.
+    assert!(run.stdout.contains("passes\\n999 passed, 0 failed, 0 skipped"), "{}", run.both());
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let parsed = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("the JUnit report parses");
+    assert_eq!((parsed.tests, parsed.failures), (5, 3), "{xml}");
+    assert!(!xml.contains('\u{fffe}') && !xml.contains('\u{0}') && !xml.contains('\u{1b}'), "{xml}");
+
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(!html.contains("<script>alert"), "the package's markup reached the page");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "shown as text instead");
+    assert!(!html.chars().any(|c| c == '\u{1b}' || c == '\u{0}'), "controls reached the page");
+}
+
+#[test]
+fn every_json_line_is_valid_json_whatever_the_package_wrote() {
+    let dir = forger_suite();
+    let run = run_in(dir.path(), &["run", "--format", "json"]);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    let mut cases = 0;
+    for line in run.stdout.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if value["type"] == "case_finished" {
+            cases += 1;
+        }
+        if value["type"] == "run_finished" {
+            assert_eq!(value["totals"]["failed"], 3, "{line}");
+            assert_eq!(value["totals"]["passed"], 2, "{line}");
+        }
+    }
+    assert_eq!(cases, 5, "{}", run.stdout);
+}
