@@ -52,6 +52,8 @@ pub enum Outcome {
     Passed,
     Failed { failure: FailureDetail },
     Skipped { reason: String },
+    /// Never started: the run was interrupted (Ctrl-C, SIGTERM) before it got there.
+    NotRun { reason: String },
 }
 
 impl Outcome {
@@ -73,6 +75,8 @@ pub struct Totals {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Never started because the run was interrupted.
+    pub not_run: usize,
     /// Passed only after failing first (`--retries`); also counted in `passed`.
     pub flaky: usize,
 }
@@ -84,6 +88,7 @@ impl Totals {
             Outcome::Passed => self.passed += 1,
             Outcome::Failed { .. } => self.failed += 1,
             Outcome::Skipped { .. } => self.skipped += 1,
+            Outcome::NotRun { .. } => self.not_run += 1,
         }
     }
 
@@ -92,6 +97,7 @@ impl Totals {
         self.passed += other.passed;
         self.failed += other.failed;
         self.skipped += other.skipped;
+        self.not_run += other.not_run;
         self.flaky += other.flaky;
     }
 }
@@ -172,8 +178,11 @@ mod secs {
 pub trait Subscriber: Send {
     fn handle(&mut self, event: &Event);
 
-    /// The run is over (or abandoned): flush, clear progress bars.
-    fn finish(&mut self) {}
+    /// The run is over (or abandoned): flush, clear progress bars. An error says what
+    /// could not be written (a report file): the run then fails.
+    fn finish(&mut self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Delivers events to subscribers, one at a time and in emission order.
@@ -199,11 +208,9 @@ impl EventBus {
         }
     }
 
-    /// Tell every subscriber the run is over.
-    pub fn finish(&self) {
-        for subscriber in self.lock().iter_mut() {
-            subscriber.finish();
-        }
+    /// Tell every subscriber the run is over; returns what could not be written.
+    pub fn finish(&self) -> Vec<String> {
+        self.lock().iter_mut().filter_map(|subscriber| subscriber.finish().err()).collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Box<dyn Subscriber>>> {

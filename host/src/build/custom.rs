@@ -52,15 +52,17 @@ pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf
             .replace("{dir}", &dir.display().to_string())
     };
     let args: Vec<String> = spec.command.iter().map(fill).collect();
-    let output = Command::new(&args[0])
+    // Removed if the build fails or is cancelled (Ctrl-C, SIGTERM).
+    let guard = super::PartialFile::new(partial.clone());
+    let mut command = Command::new(&args[0]);
+    command
         .args(&args[1..])
         .current_dir(dir)
         .env("HOST_OUT", &partial)
         .env("HOST_WIT_DIR", &wit)
         .env("HOST_WORLD", WORLD)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output()
+        .stdin(std::process::Stdio::null());
+    let output = super::output_of_group(command)
         .await
         .with_context(|| format!("{}: cannot run build command `{}`", dir.display(), args.join(" ")))?;
     if !output.status.success() {
@@ -72,6 +74,7 @@ pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf
     if !partial.is_file() {
         bail!("{}: build command `{}` succeeded but wrote no component at {{out}} ({})", dir.display(), args.join(" "), partial.display());
     }
+    let partial = guard.kept();
     std::fs::rename(&partial, &out).with_context(|| format!("cannot move the component into {}", out.display()))?;
     Ok(out)
 }

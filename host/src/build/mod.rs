@@ -113,15 +113,15 @@ struct ArtifactTarget {
 async fn cargo_build(dir: &Path, extra: &[&str]) -> Result<Vec<Artifact>> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = dir.join("Cargo.toml");
-    let output = Command::new(&cargo)
+    let mut command = Command::new(&cargo);
+    command
         .arg("build")
         .arg("--message-format=json-render-diagnostics")
         .arg("--manifest-path")
         .arg(&manifest)
         .args(extra)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output()
+        .stdin(std::process::Stdio::null());
+    let output = output_of_group(command)
         .await
         .with_context(|| format!("cannot run {} to build {}", cargo.to_string_lossy(), dir.display()))?;
     if !output.status.success() {
@@ -153,4 +153,38 @@ pub fn which(name: &str) -> Option<PathBuf> {
             use std::os::unix::fs::PermissionsExt;
             candidate.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
+}
+
+/// Run a build command in a process group of its own, collecting its output. The group is
+/// the host's to kill: registered with the lifetime machinery (a second Ctrl-C, the
+/// watchdog of a SIGKILLed host) and SIGKILLed as a whole when this future is dropped —
+/// so a cancelled build leaves no compiler behind, grandchildren included.
+pub(crate) async fn output_of_group(mut command: Command) -> std::io::Result<std::process::Output> {
+    command.process_group(0).kill_on_drop(true).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let child = command.spawn()?;
+    let _group = child.id().map(crate::nodes::groups::GroupGuard::new);
+    child.wait_with_output().await
+}
+
+/// A file that is removed when dropped unless [`kept`](PartialFile::kept): a build's
+/// output before it is complete.
+pub(crate) struct PartialFile(Option<PathBuf>);
+
+impl PartialFile {
+    pub(crate) fn new(path: PathBuf) -> PartialFile {
+        PartialFile(Some(path))
+    }
+
+    /// The build completed: keep the file (the caller moves it into place).
+    pub(crate) fn kept(mut self) -> PathBuf {
+        self.0.take().expect("a partial file is kept once")
+    }
+}
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }

@@ -107,6 +107,14 @@ pub async fn run(args: &RunArgs) -> u8 {
     if let Some(factor) = args.timeout_scale {
         plan.scale_timeouts(factor);
     }
+    // Before anything that takes time (the build included): Ctrl-C and SIGTERM are ours.
+    let (cancel, signals) = match watch_signals() {
+        Ok(watch) => watch,
+        Err(error) => return usage_error(format!("cannot watch for signals: {error}")),
+    };
+    if let Err(error) = check_report_destinations(args) {
+        return usage_error(error);
+    }
     let bus = EventBus::new();
     match args.format {
         Format::Human => {
@@ -128,7 +136,16 @@ pub async fn run(args: &RunArgs) -> u8 {
     if let Some(dir) = &args.report {
         bus.subscribe(HtmlReporter::new(dir.clone()));
     }
-    let (sandbox, prepared, selection) = match args.suite.prepare(&bus, true, &plan).await {
+    let mut cancelled = cancel.clone();
+    let prepared = tokio::select! {
+        prepared = args.suite.prepare(&bus, true, &plan) => prepared,
+        // Dropping the build kills its process groups and removes partial outputs.
+        _ = cancelled.wait_for(|cancelled| *cancelled) => {
+            eprintln!("interrupted while building: nothing ran");
+            return signals.exit_code();
+        }
+    };
+    let (sandbox, prepared, selection) = match prepared {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
@@ -142,10 +159,6 @@ pub async fn run(args: &RunArgs) -> u8 {
     if let Err(error) = watchdog {
         bus.emit(Event::Warning { message: format!("cannot start the watchdog process: {error}") });
     }
-    let cancel = match watch_signals() {
-        Ok(cancel) => cancel,
-        Err(error) => return usage_error(format!("cannot watch for signals: {error}")),
-    };
     let options = RunOptions {
         jobs: args.jobs as usize,
         retries: args.retries,
@@ -154,38 +167,95 @@ pub async fn run(args: &RunArgs) -> u8 {
         keep_going: args.keep_going,
     };
     let result = runner::run(&plan, &prepared, &selection, &sandbox, &bus, &options, cancel).await;
-    bus.finish();
+    let report_errors = bus.finish();
+    for error in &report_errors {
+        eprintln!("error: {error}");
+    }
     match result {
-        Ok(result) if result.interrupted => exit::INTERRUPTED,
+        Ok(result) if result.interrupted => signals.exit_code(),
+        Err(error) => usage_error(format!("{error:#}")),
+        // A report that could not be written is a failed run, whatever the cases did.
+        Ok(_) if !report_errors.is_empty() => exit::USAGE,
         Ok(result) if result.totals.failed == 0 => exit::PASSED,
         Ok(_) => exit::FAILED,
-        Err(error) => usage_error(format!("{error:#}")),
+    }
+}
+
+/// `--junit FILE` and `--report DIR` must be writable where they point, checked before
+/// anything runs: a JUnit path that is a directory, a report directory that is a file, a
+/// parent that does not exist or cannot be written.
+fn check_report_destinations(args: &RunArgs) -> Result<(), String> {
+    use std::path::Path;
+    let writable_dir = |dir: &Path| nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).is_ok();
+    if let Some(file) = &args.junit {
+        let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if file.is_dir() {
+            return Err(format!("--junit {}: is a directory; give a file name", file.display()));
+        }
+        if !parent.is_dir() {
+            return Err(format!("--junit {}: directory {} does not exist", file.display(), parent.display()));
+        }
+        if !writable_dir(parent) || (file.exists() && nix::unistd::access(file.as_path(), nix::unistd::AccessFlags::W_OK).is_err()) {
+            return Err(format!("--junit {}: cannot be written (permission denied)", file.display()));
+        }
+    }
+    if let Some(dir) = &args.report {
+        if dir.exists() && !dir.is_dir() {
+            return Err(format!("--report {}: is a file; give a directory (it is created if missing)", dir.display()));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| format!("--report {}: cannot create the directory: {e}", dir.display()))?;
+        if !writable_dir(dir) {
+            return Err(format!("--report {}: cannot be written (permission denied)", dir.display()));
+        }
+    }
+    Ok(())
+}
+
+/// Which signal stopped the run: its exit code is 128 + the signal (130 for SIGINT, 143
+/// for SIGTERM), whatever phase it came in.
+#[derive(Clone, Default)]
+struct Signals(std::sync::Arc<std::sync::atomic::AtomicU8>);
+
+impl Signals {
+    fn exit_code(&self) -> u8 {
+        match self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            0 => exit::INTERRUPTED,
+            code => code,
+        }
     }
 }
 
 /// The first Ctrl-C or SIGTERM asks the run to stop: the running tests end, their nodes
-/// get SIGTERM and their grace period. The second kills every node's process group at
-/// once and exits.
-fn watch_signals() -> std::io::Result<tokio::sync::watch::Receiver<bool>> {
+/// get SIGTERM and their grace period, the cases that did not run are reported as not
+/// run, and the reports are written. The second skips the grace periods (every process
+/// group the host started is killed at once) — the reports are still written. A third
+/// exits at once.
+fn watch_signals() -> std::io::Result<(tokio::sync::watch::Receiver<bool>, Signals)> {
     use tokio::signal::unix::{SignalKind, signal};
     let (cancel, cancelled) = tokio::sync::watch::channel(false);
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
+    let signals = Signals::default();
+    let first = signals.clone();
     tokio::spawn(async move {
         for count in 1.. {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-            if count == 1 {
-                eprintln!("\ninterrupted: stopping the nodes (signal again to kill them now)");
-                let _ = cancel.send(true);
-            } else {
-                let killed = host::nodes::groups::kill_all();
-                eprintln!("interrupted again: killed {killed} process group(s)");
-                std::process::exit(i32::from(exit::INTERRUPTED));
+            let code = tokio::select! {
+                _ = interrupt.recv() => exit::INTERRUPTED,
+                _ = terminate.recv() => exit::TERMINATED,
+            };
+            let _ = first.0.compare_exchange(0, code, std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst);
+            match count {
+                1 => {
+                    eprintln!("\ninterrupted: stopping the nodes (signal again to kill them now)");
+                    let _ = cancel.send(true);
+                }
+                2 => {
+                    let killed = host::nodes::groups::kill_all();
+                    eprintln!("interrupted again: killed {killed} process group(s); writing the reports (signal again to exit now)");
+                }
+                _ => std::process::exit(i32::from(first.exit_code())),
             }
         }
     });
-    Ok(cancelled)
+    Ok((cancelled, signals))
 }

@@ -19,6 +19,7 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
         Outcome::Passed => Outcome::Passed,
         Outcome::Failed { failure: f } => Outcome::Failed { failure: failure(f) },
         Outcome::Skipped { reason } => Outcome::Skipped { reason: name(reason) },
+        Outcome::NotRun { reason } => Outcome::NotRun { reason: name(reason) },
     };
     match event.clone() {
         Event::PackageBuilding { package, path } => Event::PackageBuilding { package: name(&package), path: name(&path) },

@@ -23,20 +23,22 @@ pub struct HtmlReporter {
     dir: PathBuf,
     started: Instant,
     report: model::Report,
+    /// Why the page could not be written, if it could not.
+    error: Option<String>,
 }
 
 impl HtmlReporter {
     /// A reporter writing into `dir` (created if missing); times count from now.
     pub fn new(dir: PathBuf) -> HtmlReporter {
-        HtmlReporter { dir, started: Instant::now(), report: model::Report::default() }
+        HtmlReporter { dir, started: Instant::now(), report: model::Report::default(), error: None }
     }
 
-    /// Render the report and write it; a failure to write is reported, not fatal.
-    fn write(&self) {
+    /// Render the report and write it; a failure to write fails the run (see `finish`).
+    fn write(&mut self) {
         let file = self.dir.join("index.html");
         let result = std::fs::create_dir_all(&self.dir).and_then(|()| std::fs::write(&file, page::render(&self.report)));
         if let Err(error) = result {
-            eprintln!("error: cannot write HTML report {}: {error}", file.display());
+            self.error = Some(format!("cannot write HTML report {}: {error}", file.display()));
         }
     }
 }
@@ -51,6 +53,10 @@ impl Subscriber for HtmlReporter {
         if let Event::RunFinished { .. } = event {
             self.write();
         }
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        self.error.take().map_or(Ok(()), Err)
     }
 }
 

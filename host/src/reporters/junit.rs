@@ -19,11 +19,13 @@ pub struct JunitReporter {
     /// Suites by name, in first-seen order of their keys' insertion.
     suites: BTreeMap<(usize, String), TestSuite>,
     order: Vec<String>,
+    /// Why the file could not be written, if it could not.
+    error: Option<String>,
 }
 
 impl JunitReporter {
     pub fn new(file: PathBuf) -> JunitReporter {
-        JunitReporter { file, started: Instant::now(), suites: BTreeMap::new(), order: Vec::new() }
+        JunitReporter { file, started: Instant::now(), suites: BTreeMap::new(), order: Vec::new(), error: None }
     }
 
     fn suite(&mut self, name: &str) -> &mut TestSuite {
@@ -45,7 +47,7 @@ impl JunitReporter {
             .map_err(|e| e.to_string())
             .and_then(|file| report.serialize(file).map_err(|e| e.to_string()));
         if let Err(error) = result {
-            eprintln!("error: cannot write JUnit report {}: {error}", self.file.display());
+            self.error = Some(format!("cannot write JUnit report {}: {error}", self.file.display()));
         }
     }
 }
@@ -63,6 +65,11 @@ fn status(outcome: &Outcome, earlier: &[FailureDetail]) -> TestCaseStatus {
         Outcome::Skipped { reason } => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(reason.as_str());
+            status
+        }
+        Outcome::NotRun { reason } => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(format!("not run: {reason}")).set_type("not_run");
             status
         }
     };
@@ -114,5 +121,9 @@ impl Subscriber for JunitReporter {
             }
             _ => {}
         }
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        self.error.take().map_or(Ok(()), Err)
     }
 }

@@ -138,6 +138,11 @@ impl<W: Write + Send> TerminalReporter<W> {
                 self.line(&format!("            --> {}", failure.summary()));
                 self.failures.push((id, failure.clone(), output.to_string()));
             }
+            Outcome::NotRun { reason } => {
+                let label = self.paint(DIM, "NOT RUN");
+                let reason = self.paint(DIM, &format!("({reason})"));
+                self.line(&format!("    {label} {time} {id} {reason}"));
+            }
             Outcome::Skipped { reason } => {
                 let label = self.paint(YELLOW, " SKIP");
                 let reason = self.paint(DIM, &format!("({reason})"));
@@ -217,7 +222,8 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
                 self.line(&format!("\nfinished in {:.2}s", duration.as_secs_f64()));
                 let flaky = if totals.flaky > 0 { format!(" ({} flaky)", totals.flaky) } else { String::new() };
                 let style = if totals.failed > 0 { RED } else { GREEN };
-                let text = format!("{} passed, {} failed, {} skipped{flaky}", totals.passed, totals.failed, totals.skipped);
+                let not_run = if totals.not_run > 0 { format!(", {} not run", totals.not_run) } else { String::new() };
+                let text = format!("{} passed, {} failed, {} skipped{not_run}{flaky}", totals.passed, totals.failed, totals.skipped);
                 // The summary line stays uncoloured text at the start of its line, for parsers.
                 let text = if self.color { format!("{style}{text}{style:#}") } else { text };
                 self.line(&text);
@@ -227,9 +233,10 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
         let _ = self.out.flush();
     }
 
-    fn finish(&mut self) {
+    fn finish(&mut self) -> Result<(), String> {
         if let Some(bar) = self.progress.take() {
             bar.finish_and_clear();
         }
+        Ok(())
     }
 }

@@ -81,15 +81,27 @@ pub async fn run(
             let stop = &stop;
             async move {
                 if *cancel.borrow() {
-                    return Totals::default();
+                    return skip_test(test, selection, bus, Outcome::NotRun { reason: "the run was interrupted".into() });
                 }
                 if let Err(error) = std::fs::create_dir_all(&dir) {
                     bus.emit(Event::Warning { message: format!("cannot create {}: {error}", dir.display()) });
                 }
                 if stop.load(Ordering::SeqCst) {
-                    return skip_test(test, selection, bus, "--fail-fast: an earlier failure stopped the run");
+                    let reason = "--fail-fast: an earlier failure stopped the run".to_string();
+                    return skip_test(test, selection, bus, Outcome::Skipped { reason });
                 }
-                let cx = test::TestContext { plan, prepared, sandbox, bus, selection, options, scratch: &dir, cancel, stop };
+                let cx = test::TestContext {
+                    plan,
+                    prepared,
+                    sandbox,
+                    bus,
+                    selection,
+                    options,
+                    scratch: &dir,
+                    cancel,
+                    stop,
+                    progress: Default::default(),
+                };
                 test::run(test, &cx).await
             }
         }))
@@ -107,10 +119,10 @@ pub async fn run(
     Ok(RunResult { totals, interrupted })
 }
 
-/// Report the selected items of a test that will not start as skipped.
-fn skip_test(test: &TestPlan, selection: &Selection, bus: &EventBus, reason: &str) -> Totals {
+/// Report the selected items of a test that will not start, with `outcome` (skipped, or
+/// not run).
+fn skip_test(test: &TestPlan, selection: &Selection, bus: &EventBus, outcome: Outcome) -> Totals {
     let mut totals = Totals::default();
-    let outcome = Outcome::Skipped { reason: reason.to_string() };
     for item in selection.items().iter().filter(|item| item.test() == test.name) {
         totals.count(&outcome);
         match item {

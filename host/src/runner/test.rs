@@ -32,9 +32,25 @@ pub struct TestContext<'a> {
     pub cancel: tokio::sync::watch::Receiver<bool>,
     /// Set when a failure happened under `--fail-fast`: nothing new starts.
     pub stop: &'a AtomicBool,
+    /// Which cases and scripts of this test have been reported, and which case is running:
+    /// what an interruption leaves is reported once, from this.
+    pub progress: std::sync::Mutex<Progress>,
+}
+
+/// What of a test has been reported so far.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Ids of the cases and scripts reported (each exactly once).
+    reported: std::collections::HashSet<String>,
+    /// The case running now: (package, case).
+    running: Option<(String, String)>,
 }
 
 impl TestContext<'_> {
+    fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn stopping(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
     }
@@ -112,6 +128,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 scripts::run_test_script(script, &name, &nodes, &cx.plan.base_dir, remaining).await
             };
+            cx.progress().reported.insert(script_id(&name, &script_name));
             totals.count(&script_outcome);
             if script_outcome.is_failed() {
                 cx.failed();
@@ -133,16 +150,14 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
     };
     let mut cancel = cx.cancel.clone();
     let outcome = tokio::select! {
-        outcome = body => outcome,
-        _ = cancel.wait_for(|cancelled| *cancelled) => Err(Outcome::Failed {
-            failure: FailureDetail {
-                kind: FailureKind::Error,
-                file: String::new(),
-                line: 0,
-                column: 0,
-                message: "interrupted: the test was stopped and its nodes terminated".into(),
-            },
-        }),
+        outcome = body => Some(outcome),
+        _ = cancel.wait_for(|cancelled| *cancelled) => None,
+    };
+    let outcome = match outcome {
+        Some(outcome) => outcome,
+        // Interrupted: what was reported stays as it is; the case that was running failed
+        // ("interrupted"), everything else of the test was not run. Each counted once.
+        None => Ok(report_interrupted(cx, test, &packages, &mut totals)),
     };
     let outcome = outcome.unwrap_or_else(|setup_failure| {
         // The test could not start: it counts as one failure, its cases as skipped.
@@ -175,6 +190,45 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
     }
     cx.bus.emit(Event::TestFinished { test: name, outcome, duration: started.elapsed(), node_logs });
     totals
+}
+
+/// Report what an interruption left of `test`: the running case as failed, every case and
+/// script not reported yet as not run. Returns the test's outcome.
+fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&PackageRef, bool)], totals: &mut Totals) -> Outcome {
+    let name = &test.name;
+    let running = cx.progress().running.take();
+    let not_run = Outcome::NotRun { reason: "the run was interrupted".into() };
+    let mut outcome = Outcome::NotRun { reason: "the run was interrupted".into() };
+    for &(package, setup) in packages {
+        let loaded = cx.prepared.package(package);
+        for case in cases_to_run(cx, name, loaded, setup) {
+            if cx.progress().reported.contains(&case_id(name, &loaded.name, case)) {
+                continue;
+            }
+            let case_outcome = if running.as_ref().is_some_and(|(p, c)| p == &loaded.name && c == case) {
+                let failure = FailureDetail {
+                    kind: FailureKind::Error,
+                    file: String::new(),
+                    line: 0,
+                    column: 0,
+                    message: "interrupted while it ran: the run was stopped and the test's nodes terminated".into(),
+                };
+                outcome = Outcome::Failed { failure: failure.clone() };
+                Outcome::Failed { failure }
+            } else {
+                not_run.clone()
+            };
+            finish_case(cx, name, &loaded.name, case, case_outcome, Duration::ZERO, String::new(), Vec::new(), totals);
+        }
+    }
+    for script in test.test_scripts.iter().filter(|s| cx.selection.contains(&script_id(name, &script_name(s)))) {
+        let script = script_name(script);
+        if cx.progress().reported.insert(script_id(name, &script)) {
+            totals.count(&not_run);
+            cx.bus.emit(Event::ScriptFinished { test: name.clone(), script, outcome: not_run.clone(), output: String::new() });
+        }
+    }
+    outcome
 }
 
 /// Nodes that exited by themselves while the test ran (not `may_exit`), each with a
@@ -252,7 +306,12 @@ async fn run_package(
             let timeout = scope.policy.case_timeout.map_or(remaining, |limit| limit.min(remaining));
             let mut verdict = match &scratch_error {
                 Some(error) => CaseVerdict::host_error(format!("cannot create scratch directory {}: {error}", scratch.display())),
-                None => cx.sandbox.run_case(package, case, scope.clone(), timeout).await,
+                None => {
+                    cx.progress().running = Some((package.name.clone(), case.to_string()));
+                    let verdict = cx.sandbox.run_case(package, case, scope.clone(), timeout).await;
+                    cx.progress().running = None;
+                    verdict
+                }
             };
             if let Outcome::Failed { failure } = &mut verdict.outcome {
                 if let Some(path) = super::source_location::locate(source, &failure.file) {
@@ -290,8 +349,12 @@ fn finish_case(
     earlier_failures: Vec<FailureDetail>,
     totals: &mut Totals,
 ) {
+    if !cx.progress().reported.insert(case_id(test, package, case)) {
+        // Reported already: a case is counted once, whatever path reaches here again.
+        return;
+    }
     totals.count(&outcome);
-    let attempts = earlier_failures.len() as u32 + 1;
+    let attempts = if matches!(outcome, Outcome::NotRun { .. }) { 0 } else { earlier_failures.len() as u32 + 1 };
     if attempts > 1 && !outcome.is_failed() {
         totals.flaky += 1;
     }

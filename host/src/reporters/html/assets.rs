@@ -65,6 +65,7 @@ pub fn status(outcome: Option<&Outcome>, flaky: bool) -> (&'static str, &'static
         Some(Outcome::Passed) => ("pass", "PASS"),
         Some(Outcome::Failed { .. }) => ("fail", "FAIL"),
         Some(Outcome::Skipped { .. }) => ("skip", "SKIP"),
+        Some(Outcome::NotRun { .. }) => ("skip", "NOT RUN"),
         None => ("running", "UNFINISHED"),
     }
 }
@@ -80,7 +81,7 @@ pub fn colour(outcome: Option<&Outcome>) -> &'static str {
     match outcome {
         Some(Outcome::Passed) => GREEN,
         Some(Outcome::Failed { .. }) => RED,
-        Some(Outcome::Skipped { .. }) => GREY,
+        Some(Outcome::Skipped { .. } | Outcome::NotRun { .. }) => GREY,
         None => BLUE,
     }
 }

@@ -40,8 +40,12 @@ fn summary(report: &Report) -> String {
     let duration = report.finish.as_ref().map_or_else(|| "?".to_string(), |f| seconds(f.duration));
     let rounds = if report.repeated() { format!(" · {} rounds", report.iterations) } else { String::new() };
     let mut html = format!(
-        "<section id=\"summary\">\n<div class=\"banner {class}\"><span>{word}</span><span class=\"sub\">{} passed · {} failed · {} skipped · {} flaky — in {duration}{rounds}</span></div>\n",
-        totals.passed, totals.failed, totals.skipped, totals.flaky
+        "<section id=\"summary\">\n<div class=\"banner {class}\"><span>{word}</span><span class=\"sub\">{} passed · {} failed · {} skipped{} · {} flaky — in {duration}{rounds}</span></div>\n",
+        totals.passed,
+        totals.failed,
+        totals.skipped,
+        if totals.not_run > 0 { format!(" · {} not run", totals.not_run) } else { String::new() },
+        totals.flaky
     );
     html.push_str("<div class=\"cards\">");
     let interrupted = report.finish.as_ref().is_some_and(|f| f.interrupted);
@@ -49,6 +53,7 @@ fn summary(report: &Report) -> String {
         ("pass", "passed", totals.passed.to_string()),
         ("fail", "failed", totals.failed.to_string()),
         ("skip", "skipped", totals.skipped.to_string()),
+        ("skip", "not run", totals.not_run.to_string()),
         ("flaky", "flaky", totals.flaky.to_string()),
         ("", "duration", duration),
         ("", "tests", report.tests.len().to_string()),

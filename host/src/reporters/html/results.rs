@@ -97,11 +97,13 @@ fn case_rows(anchor: &str, id: &str, case: &CaseRecord) -> String {
     let flaky = case.is_flaky();
     let mut cell = format!("<code>{}</code>", escape(id));
     match &case.outcome {
-        Outcome::Skipped { reason } => cell.push_str(&format!(" <span class=\"muted\">— {}</span>", escape(reason))),
+        Outcome::Skipped { reason } | Outcome::NotRun { reason } => {
+            cell.push_str(&format!(" <span class=\"muted\">— {}</span>", escape(reason)))
+        }
         Outcome::Passed => cell.push_str(&output_details("output", &case.output)),
         Outcome::Failed { .. } => {}
     }
-    let ran = case.attempts > 0 && !matches!(case.outcome, Outcome::Skipped { .. });
+    let ran = case.attempts > 0 && !matches!(case.outcome, Outcome::Skipped { .. } | Outcome::NotRun { .. });
     let attempts = match case.attempts {
         _ if !ran => "—".to_string(),
         n if flaky => format!("<span class=\"flaky-note\">{n} (flaky)</span>"),
@@ -137,7 +139,7 @@ fn earlier_failures(case: &CaseRecord) -> String {
 /// A script's row, plus a detail row with its failure and output.
 fn script_rows(anchor: &str, id: &str, script: &ScriptRecord) -> String {
     let mut cell = format!("<code>{}</code>", escape(id));
-    if let Outcome::Skipped { reason } = &script.outcome {
+    if let Outcome::Skipped { reason } | Outcome::NotRun { reason } = &script.outcome {
         cell.push_str(&format!(" <span class=\"muted\">— {}</span>", escape(reason)));
     }
     let mut html = format!(

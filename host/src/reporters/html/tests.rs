@@ -54,7 +54,7 @@ fn events() -> Vec<(f64, Event)> {
         (2.1, Event::SetupFailed { test: "gamma".into(), failure: failure("node <g> exited") }),
         (2.2, Event::Warning { message: format!("careful {HOSTILE}") }),
         (2.3, Event::RunFinished {
-            totals: Totals { passed: 1, failed: 3, skipped: 1, flaky: 1 },
+            totals: Totals { passed: 1, failed: 3, skipped: 1, not_run: 0, flaky: 1 },
             interrupted: false,
             duration: Duration::from_millis(1300),
         }),
