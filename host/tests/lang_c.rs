@@ -8,14 +8,10 @@ use common::{marked_line, node_suite, repo, run_in, totals};
 const FAILING_SRC: &str = "test-packages/c-failing/failing.c";
 const KV_SRC: &str = "test-packages/c-kv/kv.c";
 
-/// The C toolchain build.sh needs (.ci/run installs it).
+/// The C toolchain build.sh needs (scripts/install-tools installs it).
 fn require_toolchain() {
     for tool in ["clang", "wasm-ld", "wit-bindgen", "wasm-tools"] {
-        assert!(
-            host::build::which(tool).is_some(),
-            "{tool} is not installed: `apt-get install clang lld wasi-libc libclang-rt-dev-wasm32` and \
-             `cargo install --locked wit-bindgen-cli@0.63.0 wasm-tools` (.ci/run does this)"
-        );
+        assert!(common::has_tool(tool), "{tool} is not installed: run scripts/install-tools (scripts/test does)");
     }
 }
 

@@ -44,7 +44,7 @@ fn javascript_failures_report_the_marked_line_and_the_message() {
         // `test-packages/js-failing/app.js:LINE:COLUMN: MESSAGE`, the path as seen from the
         // working directory, the line exactly the marked one.
         let prefix = format!("{FAILING_JS}:{}:", marked_line(FAILING_JS, mark));
-        let reported = run.stdout.lines().map(str::trim).any(|line| {
+        let reported = run.stdout.lines().map(|line| line.trim().trim_start_matches("--> ")).any(|line| {
             line.strip_prefix(&prefix)
                 .and_then(|rest| rest.split_once(": "))
                 .is_some_and(|(column, rest)| column.parse::<u32>().is_ok_and(|c| c > 0) && rest == message)

@@ -194,7 +194,8 @@ fn ctrl_c_stops_the_run_terminates_nodes_and_exits_130() {
     let run = common::Run::from(output);
     assert_eq!(run.code, Some(130), "{}", run.both());
     assert!(run.stderr.contains("interrupted: stopping the nodes"), "{}", run.both());
-    assert!(run.stdout.contains("interrupted: the test was stopped and its nodes terminated"), "{}", run.both());
+    assert!(run.stdout.contains("interrupted while it ran: the run was stopped and the test's nodes terminated"), "{}", run.both());
+    assert!(run.stdout.contains("0 passed, 1 failed, 0 skipped"), "the interrupted script counts once, as failed\n{}", run.both());
     let survivors = all_gone_within(&nodes, Duration::from_secs(1));
     assert!(survivors.is_empty(), "nodes outlived the interrupted run: {survivors:?}");
     assert!(processes_with(&token).is_empty());

@@ -44,6 +44,8 @@ pub struct Progress {
     reported: std::collections::HashSet<String>,
     /// The case running now: (package, case).
     running: Option<(String, String)>,
+    /// The test script running now.
+    running_script: Option<String>,
 }
 
 impl TestContext<'_> {
@@ -126,7 +128,10 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
                 (Outcome::Skipped { reason: format!("package {failed_package} failed") }, String::new())
             } else {
                 let remaining = deadline.saturating_duration_since(Instant::now());
-                scripts::run_test_script(script, &name, &nodes, &cx.plan.base_dir, remaining).await
+                cx.progress().running_script = Some(script_name.clone());
+                let ran = scripts::run_test_script(script, &name, &nodes, &cx.plan.base_dir, remaining).await;
+                cx.progress().running_script = None;
+                ran
             };
             cx.progress().reported.insert(script_id(&name, &script_name));
             totals.count(&script_outcome);
@@ -197,6 +202,14 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
 fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&PackageRef, bool)], totals: &mut Totals) -> Outcome {
     let name = &test.name;
     let running = cx.progress().running.take();
+    let running_script = cx.progress().running_script.take();
+    let interrupted = || FailureDetail {
+        kind: FailureKind::Error,
+        file: String::new(),
+        line: 0,
+        column: 0,
+        message: "interrupted while it ran: the run was stopped and the test's nodes terminated".into(),
+    };
     let not_run = Outcome::NotRun { reason: "the run was interrupted".into() };
     let mut outcome = Outcome::NotRun { reason: "the run was interrupted".into() };
     for &(package, setup) in packages {
@@ -206,15 +219,8 @@ fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&Packa
                 continue;
             }
             let case_outcome = if running.as_ref().is_some_and(|(p, c)| p == &loaded.name && c == case) {
-                let failure = FailureDetail {
-                    kind: FailureKind::Error,
-                    file: String::new(),
-                    line: 0,
-                    column: 0,
-                    message: "interrupted while it ran: the run was stopped and the test's nodes terminated".into(),
-                };
-                outcome = Outcome::Failed { failure: failure.clone() };
-                Outcome::Failed { failure }
+                outcome = Outcome::Failed { failure: interrupted() };
+                Outcome::Failed { failure: interrupted() }
             } else {
                 not_run.clone()
             };
@@ -224,8 +230,14 @@ fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&Packa
     for script in test.test_scripts.iter().filter(|s| cx.selection.contains(&script_id(name, &script_name(s)))) {
         let script = script_name(script);
         if cx.progress().reported.insert(script_id(name, &script)) {
-            totals.count(&not_run);
-            cx.bus.emit(Event::ScriptFinished { test: name.clone(), script, outcome: not_run.clone(), output: String::new() });
+            let script_outcome = if running_script.as_ref() == Some(&script) {
+                outcome = Outcome::Failed { failure: interrupted() };
+                Outcome::Failed { failure: interrupted() }
+            } else {
+                not_run.clone()
+            };
+            totals.count(&script_outcome);
+            cx.bus.emit(Event::ScriptFinished { test: name.clone(), script, outcome: script_outcome, output: String::new() });
         }
     }
     outcome

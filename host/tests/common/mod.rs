@@ -19,15 +19,25 @@ pub fn host() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_host"));
     command.env("HOST_CACHE_DIR", repo().join("target").join("host-test-cache"));
     command.env_remove("NO_COLOR");
-    // The guest toolchains that scripts/install-tools puts in .tools/ (project-local), so a
-    // plain `cargo test` finds them once they are installed.
-    let tools = repo().join(".tools");
-    let mut path: Vec<PathBuf> = [tools.join("cargo/bin"), tools.join("venv/bin")].into_iter().filter(|dir| dir.is_dir()).collect();
-    path.extend(std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default());
-    if let Ok(joined) = std::env::join_paths(path) {
+    if let Ok(joined) = std::env::join_paths(search_path()) {
         command.env("PATH", joined);
     }
     command
+}
+
+/// The PATH the tests give `host`: the guest toolchains that scripts/install-tools puts in
+/// .tools/ (project-local) first, so a plain `cargo test` finds them once installed.
+pub fn search_path() -> Vec<PathBuf> {
+    let tools = repo().join(".tools");
+    let mut path: Vec<PathBuf> = [tools.join("cargo/bin"), tools.join("venv/bin")].into_iter().filter(|dir| dir.is_dir()).collect();
+    path.extend(std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default());
+    path
+}
+
+/// Whether `tool` is an executable on [`search_path`].
+pub fn has_tool(tool: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    search_path().iter().any(|dir| dir.join(tool).metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }
 
 /// What a run printed, with both streams as text.
