@@ -54,7 +54,7 @@ pub async fn package(package: &PackageRef, cache: &Path) -> Result<PathBuf> {
 pub async fn runtime(program: &Program, cache: &Path) -> Result<PathBuf> {
     match program {
         Program::Path(path) => Ok(path.clone()),
-        Program::Command(name) => which(name).with_context(|| format!("runtime.Command: {name:?} is not on PATH")),
+        Program::Command(name) => which::which(name).with_context(|| format!("runtime.Command: {name:?} is not on PATH")),
         Program::Cargo { dir, bin, release } => {
             let mut args: Vec<&str> = Vec::new();
             if *release {
@@ -142,18 +142,6 @@ async fn cargo_build(dir: &Path, extra: &[&str]) -> Result<Vec<Artifact>> {
         .collect())
 }
 
-/// `name` itself when it has a slash, else the first executable called `name` on `PATH`.
-pub fn which(name: &str) -> Option<PathBuf> {
-    if name.contains('/') {
-        return Some(PathBuf::from(name));
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|candidate| {
-            use std::os::unix::fs::PermissionsExt;
-            candidate.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-}
 
 /// Run a build command in a process group of its own, collecting its output. The group is
 /// the host's to kill: registered with the lifetime machinery (a second Ctrl-C, the

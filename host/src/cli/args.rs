@@ -130,9 +130,15 @@ pub enum ColorChoice {
     Never,
 }
 
+/// The largest timeout scale: every timetrap times this must still be a duration.
+pub const MAX_TIMEOUT_SCALE: f64 = 1000.0;
+
 fn parse_scale(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(factor) if factor.is_finite() && factor > 0.0 => Ok(factor),
+        Ok(factor) if factor.is_finite() && factor > 0.0 && factor <= MAX_TIMEOUT_SCALE => Ok(factor),
+        Ok(factor) if factor.is_finite() && factor > MAX_TIMEOUT_SCALE => {
+            Err(format!("{text:?} is over the largest timeout scale, {MAX_TIMEOUT_SCALE}"))
+        }
         _ => Err(format!("{text:?} is not a number greater than 0")),
     }
 }

@@ -15,12 +15,15 @@ pub struct ConfigError {
     pub source_line: Option<String>,
     /// What is wrong, naming the key or path.
     pub message: String,
+    /// Further problems found in the same pass (one per `[[tests]]` entry at most), so
+    /// that `host check` shows them all at once.
+    pub others: Vec<ConfigError>,
 }
 
 impl ConfigError {
     /// An error about the file as a whole (it cannot be read, say).
     pub fn whole_file(file: &Path, message: impl Into<String>) -> ConfigError {
-        ConfigError { file: file.to_path_buf(), position: None, source_line: None, message: message.into() }
+        ConfigError { file: file.to_path_buf(), position: None, source_line: None, message: message.into(), others: Vec::new() }
     }
 
     /// An error at byte range `span` of `text`, the contents of `file`.
@@ -36,6 +39,7 @@ impl ConfigError {
             position: Some((line, column)),
             source_line,
             message: message.into(),
+            others: Vec::new(),
         }
     }
 }
@@ -49,6 +53,9 @@ impl fmt::Display for ConfigError {
         write!(f, ": {}", self.message)?;
         if let (Some((line, _)), Some(text)) = (self.position, &self.source_line) {
             write!(f, "\n {line:>4} | {text}")?;
+        }
+        for other in &self.others {
+            write!(f, "\nerror: {other}")?;
         }
         Ok(())
     }

@@ -145,7 +145,8 @@ pub struct Script {
 pub struct RuntimePlan {
     pub program: Program,
     pub args: Vec<Template>,
-    pub env: BTreeMap<String, String>,
+    /// Environment variables; values are templates like the arguments.
+    pub env: BTreeMap<String, Template>,
     pub ready: Option<Readiness>,
     pub boot_timeout: Duration,
     pub stop_timeout: Duration,
@@ -190,8 +191,8 @@ pub struct NodePlan {
     pub runtime: Arc<RuntimePlan>,
     /// The node's argument templates (its own `args`, or the runtime's).
     pub args: Vec<Template>,
-    /// The runtime's environment with the node's `env` on top.
-    pub env: BTreeMap<String, String>,
+    /// The runtime's environment with the node's `env` on top; values are templates.
+    pub env: BTreeMap<String, Template>,
     pub ready: Readiness,
     pub boot_timeout: Duration,
     /// `may_exit`: the node may exit by itself while the test runs. Otherwise a node that

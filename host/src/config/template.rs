@@ -80,7 +80,18 @@ impl Template {
                     literal.push('}');
                 }
                 '{' => {
-                    let inner: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    let mut inner = String::new();
+                    let mut closed = false;
+                    for c in chars.by_ref() {
+                        if c == '}' {
+                            closed = true;
+                            break;
+                        }
+                        inner.push(c);
+                    }
+                    if !closed {
+                        return Err(format!("unclosed placeholder {{{inner} in {text:?} (write `{{{{` for a brace)"));
+                    }
                     let (word, node) = match inner.split_once(':') {
                         Some((word, node)) => (word, Some(node.to_string())),
                         None => (inner.as_str(), None),
@@ -110,6 +121,14 @@ impl Template {
     /// Whether the template uses `key` for the node itself.
     pub fn uses(&self, key: Key) -> bool {
         self.parts.iter().any(|part| matches!(part, Part::Placeholder { key: k, node: None } if *k == key))
+    }
+
+    /// Every placeholder: its key, and the node it names, if any.
+    pub fn placeholders(&self) -> impl Iterator<Item = (Key, Option<&str>)> {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Placeholder { key, node } => Some((*key, node.as_deref())),
+            Part::Literal(_) => None,
+        })
     }
 
     /// Names of other nodes the template refers to.
@@ -183,5 +202,7 @@ mod tests {
         let error = Template::parse("{peers:a}").unwrap_err();
         assert!(error.contains("cannot name another node"), "{error}");
         assert!(Template::parse("a } b").is_err());
+        let error = Template::parse("--port {port").unwrap_err();
+        assert!(error.contains("unclosed placeholder {port"), "{error}");
     }
 }

@@ -1,6 +1,6 @@
 //! Raw tests.toml values → [`Plan`], with errors that point at the value at fault.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,15 +57,24 @@ impl<'a> Validator<'a> {
         if raw.tests.is_empty() {
             return Err(ConfigError::whole_file(self.file, "no [[tests]] entries: nothing to run"));
         }
+        // Every test is checked, so one pass shows every entry's first problem.
         let mut tests = Vec::new();
+        let mut errors = Vec::new();
         let mut names = HashSet::new();
         for (index, test) in raw.tests.iter().enumerate() {
-            let plan = self.test(index, test, runtime.as_ref(), raw.runtime_build_release, raw.sandbox.as_ref())?;
-            if !names.insert(plan.name.clone()) {
-                let span = test.get_ref().name.as_ref().map_or(test.span(), Spanned::span);
-                return Err(self.error(span, format!("tests: two tests are named {:?}", plan.name)));
+            match self.test(index, test, runtime.as_ref(), raw.runtime_build_release, raw.sandbox.as_ref()) {
+                Ok(plan) if !names.insert(plan.name.clone()) => {
+                    let span = test.get_ref().name.as_ref().map_or(test.span(), Spanned::span);
+                    errors.push(self.error(span, format!("tests: two tests are named {:?}", plan.name)));
+                }
+                Ok(plan) => tests.push(plan),
+                Err(error) => errors.push(error),
             }
-            tests.push(plan);
+        }
+        if !errors.is_empty() {
+            let mut first = errors.remove(0);
+            first.others = errors;
+            return Err(first);
         }
         Ok(Plan {
             file: self.file.to_path_buf(),
@@ -97,12 +106,25 @@ impl<'a> Validator<'a> {
                 }
                 Program::Cargo { dir: path, bin: raw.bin.clone(), release }
             }
-            [None, Some(file), None] => Program::Path(self.existing_path(file, "runtime.Path")?),
+            [None, Some(file), None] => {
+                let path = self.existing_path(file, "runtime.Path")?;
+                if !is_executable_file(&path) {
+                    return Err(self.error(file.span(), format!("runtime.Path: {} is not an executable file", path.display())));
+                }
+                Program::Path(path)
+            }
             [None, None, Some(command)] => {
-                if command.get_ref().trim().is_empty() {
+                let name = command.get_ref();
+                if name.trim().is_empty() || name.contains('\0') {
                     return Err(self.error(command.span(), "runtime.Command: empty program name"));
                 }
-                Program::Command(command.get_ref().clone())
+                if name.contains('/') {
+                    return Err(self.error(command.span(), format!("runtime.Command: {name:?} is a path; use runtime.Path for a file, Command for a program on PATH")));
+                }
+                if which::which(name).is_err() {
+                    return Err(self.error(command.span(), format!("runtime.Command: {name:?} is not an executable on PATH")));
+                }
+                Program::Command(name.clone())
             }
             _ => {
                 return Err(self.error(
@@ -118,7 +140,7 @@ impl<'a> Validator<'a> {
         Ok(RuntimePlan {
             program,
             args,
-            env: raw.env.clone(),
+            env: self.env(&raw.env, spanned.span(), "runtime.env")?,
             ready: raw.ready.as_ref().map(|ready| self.ready(ready, "runtime.ready")).transpose()?,
             boot_timeout: self.seconds(raw.boot_timeout_secs.as_ref(), "runtime.boot_timeout_secs", DEFAULT_BOOT_TIMEOUT_SECS)?,
             stop_timeout: self.seconds(raw.stop_timeout_secs.as_ref(), "runtime.stop_timeout_secs", DEFAULT_STOP_TIMEOUT_SECS)?,
@@ -153,7 +175,7 @@ impl<'a> Validator<'a> {
         let packages = |paths: &[Spanned<String>], key: &str| -> Result<Vec<PackageRef>> {
             paths.iter().map(|path| self.package(path, key)).collect()
         };
-        let setup_packages = raw
+        let setup_packages: Vec<SetupPackage> = raw
             .setup_packages
             .iter()
             .map(|setup| {
@@ -163,18 +185,38 @@ impl<'a> Validator<'a> {
             .collect::<Result<_>>()?;
         let timeout = self.seconds(raw.timeout_secs.as_ref(), "tests.timeout_secs", DEFAULT_TIMEOUT_SECS)?;
         let nodes = self.nodes(&raw.nodes, runtime, spanned.span())?;
+        let node_names: Vec<String> = nodes.iter().map(|node| node.name.clone()).collect();
         if name.contains('/') {
             let span = raw.name.as_ref().map_or(spanned.span(), Spanned::span);
             return Err(self.error(span, format!("tests.name {name:?}: must not contain '/' (it separates test, package and case in ids)")));
+        }
+        let test_packages = packages(&raw.test_package_paths, "tests.test_package_paths")?;
+        // Case ids are test/package/case: two packages of one name would mix their cases.
+        let mut seen: Vec<(&str, &PackageRef)> = Vec::new();
+        let all = setup_packages.iter().map(|s: &SetupPackage| (&s.package, "tests.setup_packages")).chain(test_packages.iter().map(|p| (p, "tests.test_package_paths")));
+        for (index, (package, key)) in all.enumerate() {
+            if let Some((_, other)) = seen.iter().find(|(name, _)| *name == package.name) {
+                let span = raw.test_package_paths.get(index.saturating_sub(setup_packages.len())).map_or(spanned.span(), Spanned::span);
+                return Err(self.error(
+                    span,
+                    format!(
+                        "{key}: two packages of this test are named {:?} ({} and {}); their case ids would collide — rename one directory",
+                        package.name,
+                        other.path.display(),
+                        package.path.display()
+                    ),
+                ));
+            }
+            seen.push((&package.name, package));
         }
         Ok(TestPlan {
             name,
             tags: raw.tags.clone(),
             dependency_packages: packages(&raw.dependency_package_paths, "tests.dependency_package_paths")?,
             setup_packages,
-            setup_scripts: self.scripts(&raw.setup_scripts, "tests.setup_scripts")?,
-            test_packages: packages(&raw.test_package_paths, "tests.test_package_paths")?,
-            test_scripts: self.scripts(&raw.test_scripts, "tests.test_scripts")?,
+            setup_scripts: self.scripts(&raw.setup_scripts, "tests.setup_scripts", &node_names)?,
+            test_packages,
+            test_scripts: self.scripts(&raw.test_scripts, "tests.test_scripts", &node_names)?,
             timeout,
             sandbox: self.sandbox(sandbox, raw.sandbox.as_ref())?,
             nodes,
@@ -184,19 +226,23 @@ impl<'a> Validator<'a> {
     /// The test's policy: its own `[tests.sandbox]` keys over the file's `[sandbox]` over defaults.
     fn sandbox(&self, file: Option<&Spanned<RawSandbox>>, test: Option<&Spanned<RawSandbox>>) -> Result<SandboxPolicy> {
         let mut policy = SandboxPolicy::default();
-        for layer in [file, test].into_iter().flatten().map(Spanned::get_ref) {
-            let size = |value: &Option<Spanned<i64>>, key: &str, unit: usize| -> Result<Option<usize>> {
+        for spanned_layer in [file, test].into_iter().flatten() {
+            let layer = spanned_layer.get_ref();
+            // Each limit has a ceiling: what a 32-bit guest can use at all, or what no
+            // sane test needs; past it the number is a mistake, not a limit.
+            let size = |value: &Option<Spanned<i64>>, key: &str, unit: usize, max: i64| -> Result<Option<usize>> {
                 match value {
                     None => Ok(None),
-                    Some(v) if *v.get_ref() > 0 => Ok(Some(*v.get_ref() as usize * unit)),
+                    Some(v) if (1..=max).contains(v.get_ref()) => Ok(Some(*v.get_ref() as usize * unit)),
+                    Some(v) if *v.get_ref() > 0 => Err(self.error(v.span(), format!("sandbox.{key}: {} is over the largest allowed, {max}", v.get_ref()))),
                     Some(v) => Err(self.error(v.span(), format!("sandbox.{key}: must be greater than 0"))),
                 }
             };
-            policy.memory = size(&layer.memory_mib, "memory_mib", 1 << 20)?.unwrap_or(policy.memory);
-            policy.output = size(&layer.output_kib, "output_kib", 1 << 10)?.unwrap_or(policy.output);
-            policy.instances = size(&layer.instances, "instances", 1)?.unwrap_or(policy.instances);
-            policy.tables = size(&layer.tables, "tables", 1)?.unwrap_or(policy.tables);
-            policy.table_elements = size(&layer.table_elements, "table_elements", 1)?.unwrap_or(policy.table_elements);
+            policy.memory = size(&layer.memory_mib, "memory_mib", 1 << 20, 4096)?.unwrap_or(policy.memory);
+            policy.output = size(&layer.output_kib, "output_kib", 1 << 10, 1 << 20)?.unwrap_or(policy.output);
+            policy.instances = size(&layer.instances, "instances", 1, 100_000)?.unwrap_or(policy.instances);
+            policy.tables = size(&layer.tables, "tables", 1, 100_000)?.unwrap_or(policy.tables);
+            policy.table_elements = size(&layer.table_elements, "table_elements", 1, u32::MAX as i64)?.unwrap_or(policy.table_elements);
             if layer.case_timeout_secs.is_some() {
                 policy.case_timeout = Some(self.seconds(layer.case_timeout_secs.as_ref(), "sandbox.case_timeout_secs", 0.0)?);
             }
@@ -208,6 +254,9 @@ impl<'a> Validator<'a> {
                 policy.data_dir = Some(path);
             }
             if let Some(env) = &layer.env {
+                for (key, value) in env {
+                    self.env_entry(key, value, spanned_layer.span(), "sandbox.env")?;
+                }
                 policy.env = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             }
             if let Some(names) = &layer.pass_env {
@@ -248,9 +297,11 @@ impl<'a> Validator<'a> {
                 if name.is_empty() || name.contains(['/', ',', ' ']) {
                     return Err(self.error(name_value.span(), format!("tests.nodes.fake_node_name {name:?}: must be non-empty, without '/', ',' or spaces")));
                 }
-                if nodes.iter().any(|node| &node.name == name) {
-                    return Err(self.error(name_value.span(), format!("tests.nodes: two nodes are named {name:?}")));
-                }
+            }
+            if nodes.iter().any(|node| &node.name == name) {
+                let span = raw.fake_node_name.as_ref().map_or(spanned.span(), Spanned::span);
+                let implicit = if raw.fake_node_name.is_none() { " (the name a node without fake_node_name gets)" } else { "" };
+                return Err(self.error(span, format!("tests.nodes: two nodes are named {name:?}{implicit}")));
             }
             if let Some(rpc) = &raw.rpc {
                 return Err(self.error(rpc.span(), "tests.nodes.rpc cannot be honoured: host does not connect nodes to an Ethereum RPC; remove the key"));
@@ -288,8 +339,21 @@ impl<'a> Validator<'a> {
                 (None, None) if args.iter().any(|a| a.uses(Key::EventPipe)) => Readiness::Event("ready".into()),
                 (None, None) => Readiness::Port,
             };
+            if let Readiness::Command(command) = &ready {
+                for arg in command {
+                    let template = Template::parse(arg).map_err(|e| self.error(spanned.span(), format!("tests.nodes.ready.command: {e}")))?;
+                    if let Some(missing) = template.referenced_nodes().find(|r| !names.iter().any(|n| n == r)) {
+                        return Err(self.error(spanned.span(), format!("tests.nodes.ready.command: {arg:?} names node {missing:?}, which this test does not have (nodes: {})", names.join(", "))));
+                    }
+                }
+            }
             let mut env = runtime.env.clone();
-            env.extend(raw.env.clone());
+            env.extend(self.env(&raw.env, spanned.span(), "tests.nodes.env")?);
+            for template in env.values() {
+                if let Some(missing) = template.referenced_nodes().find(|r| !names.iter().any(|n| n == r)) {
+                    return Err(self.error(spanned.span(), format!("tests.nodes.env: {template} names node {missing:?}, which this test does not have (nodes: {})", names.join(", "))));
+                }
+            }
             nodes.push(NodePlan {
                 name: name.clone(),
                 port,
@@ -336,7 +400,7 @@ impl<'a> Validator<'a> {
         Ok(choice)
     }
 
-    fn scripts(&self, scripts: &[Spanned<RawScript>], key: &str) -> Result<Vec<Script>> {
+    fn scripts(&self, scripts: &[Spanned<RawScript>], key: &str, nodes: &[String]) -> Result<Vec<Script>> {
         scripts
             .iter()
             .map(|spanned| {
@@ -348,10 +412,29 @@ impl<'a> Validator<'a> {
                 if !resolved.is_file() {
                     return Err(self.error(spanned.span(), format!("{key}: no such script: {}", resolved.display())));
                 }
-                let args = args
+                let args: Vec<Template> = args
                     .iter()
                     .map(|arg| Template::parse(arg).map_err(|e| self.error(spanned.span(), format!("{key}.args: {e}"))))
                     .collect::<Result<_>>()?;
+                // A script's placeholders speak of the test's nodes (the first one when
+                // none is named): each must have something to stand for.
+                for template in &args {
+                    for (placeholder, node) in template.placeholders() {
+                        let problem = match node {
+                            Some(node) if !nodes.iter().any(|n| n == node) => {
+                                Some(format!("names node {node:?}, which this test does not have (nodes: {})", nodes.join(", ")))
+                            }
+                            None if nodes.is_empty() => Some("refers to the test's first node, and the test has none".to_string()),
+                            _ if matches!(placeholder, Key::Verbosity | Key::Password) => {
+                                Some("uses a node setting that scripts are not given".to_string())
+                            }
+                            _ => None,
+                        };
+                        if let Some(problem) = problem {
+                            return Err(self.error(spanned.span(), format!("{key}.args: {template} {problem}")));
+                        }
+                    }
+                }
                 Ok(Script { path: resolved, args })
             })
             .collect()
@@ -382,15 +465,43 @@ impl<'a> Validator<'a> {
 
     fn templates(&self, args: &[Spanned<String>], key: &str) -> Result<Vec<Template>> {
         args.iter()
-            .map(|arg| Template::parse(arg.get_ref()).map_err(|e| self.error(arg.span(), format!("{key}: {e}"))))
+            .map(|arg| {
+                if arg.get_ref().contains('\0') {
+                    return Err(self.error(arg.span(), format!("{key}: {:?} contains a NUL byte, which no argument can carry", arg.get_ref())));
+                }
+                Template::parse(arg.get_ref()).map_err(|e| self.error(arg.span(), format!("{key}: {e}")))
+            })
             .collect()
+    }
+
+    /// An `env` table: names a process can carry, values as templates.
+    fn env(&self, env: &BTreeMap<String, String>, span: Range<usize>, key: &str) -> Result<BTreeMap<String, Template>> {
+        env.iter()
+            .map(|(name, value)| {
+                self.env_entry(name, value, span.clone(), key)?;
+                let template = Template::parse(value).map_err(|e| self.error(span.clone(), format!("{key}.{name}: {e}")))?;
+                Ok((name.clone(), template))
+            })
+            .collect()
+    }
+
+    /// An environment variable's name must be non-empty, without `=` or NUL; its value
+    /// without NUL.
+    fn env_entry(&self, name: &str, value: &str, span: Range<usize>, key: &str) -> Result<()> {
+        if name.is_empty() || name.contains(['=', '\0']) {
+            return Err(self.error(span, format!("{key}: {name:?} is not an environment variable name (non-empty, no '=' or NUL)")));
+        }
+        if value.contains('\0') {
+            return Err(self.error(span, format!("{key}.{name}: the value contains a NUL byte, which no environment variable can carry")));
+        }
+        Ok(())
     }
 
     fn seconds(&self, value: Option<&Spanned<f64>>, key: &str, default: f64) -> Result<Duration> {
         let Some(value) = value else { return Ok(Duration::from_secs_f64(default)) };
         let secs = *value.get_ref();
         if !(secs.is_finite() && secs > 0.0 && secs < 1e9) {
-            return Err(self.error(value.span(), format!("{key}: {secs} is not a number of seconds greater than 0")));
+            return Err(self.error(value.span(), format!("{key}: {secs:?} is not a number of seconds greater than 0 and under 1e9")));
         }
         Ok(Duration::from_secs_f64(secs))
     }
@@ -451,6 +562,12 @@ impl<'a> Validator<'a> {
     }
 }
 
+
+/// A regular file (or a link to one) with an execute bit.
+fn is_executable_file(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata().is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
 
 /// `a/b/../c` → `a/c`, without touching the file system (paths may not exist yet).
 fn normalize(path: &Path) -> PathBuf {

@@ -43,7 +43,7 @@ pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) 
     Ok(placed
         .iter()
         .map(|node| {
-            let value = |key: Key, other: Option<&str>| -> String {
+            let value_of = |key: Key, other: Option<&str>| -> String {
                 let target = other.and_then(|name| by_name.get(name).copied()).unwrap_or(node);
                 match key {
                     Key::Name => target.plan.name.clone(),
@@ -65,8 +65,8 @@ pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) 
             NodeSpec {
                 name: node.plan.name.clone(),
                 program: prepared.runtime(&node.plan.runtime.program).clone(),
-                args: node.plan.args.iter().map(|arg| arg.render(value)).collect(),
-                env: node.plan.env.clone(),
+                args: node.plan.args.iter().map(|arg| arg.render(value_of)).collect(),
+                env: node.plan.env.iter().map(|(name, value)| (name.clone(), value.render(value_of))).collect(),
                 cwd: plan.base_dir.clone(),
                 host: NODE_HOST.to_string(),
                 port: node.port,
@@ -75,7 +75,7 @@ pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) 
                 log_file: node.event_pipe.with_file_name("output.log"),
                 ready: match &node.plan.ready {
                     Readiness::Command(args) => Readiness::Command(
-                        args.iter().map(|arg| Template::parse(arg).map_or_else(|_| arg.clone(), |t| t.render(value))).collect(),
+                        args.iter().map(|arg| Template::parse(arg).map_or_else(|_| arg.clone(), |t| t.render(value_of))).collect(),
                     ),
                     other => other.clone(),
                 },

@@ -69,6 +69,15 @@ pub async fn run(
     let stop = AtomicBool::new(false);
     let tests: Vec<(usize, &TestPlan)> = plan.tests.iter().enumerate().filter(|(_, t)| selection.runs(&t.name)).collect();
     let mut totals = Totals::default();
+    let ports = FixedPorts::new(&tests);
+    if options.jobs > 1 {
+        for (port, names) in ports.shared() {
+            bus.emit(Event::Warning {
+                message: format!("tests {} all bind fixed port {port}: they run one at a time, whatever -j says", names.join(", ")),
+            });
+        }
+    }
+    let ports = &ports;
     let iterations = options.repeat.max(1);
     for iteration in 1..=iterations {
         if *cancel.borrow() || stop.load(Ordering::SeqCst) {
@@ -80,6 +89,11 @@ pub async fn run(
             let cancel = cancel.clone();
             let stop = &stop;
             async move {
+                if *cancel.borrow() {
+                    return skip_test(test, selection, bus, Outcome::NotRun { reason: "the run was interrupted".into() });
+                }
+                // Tests that bind the same fixed port never overlap.
+                let _ports = ports.lock(test).await;
                 if *cancel.borrow() {
                     return skip_test(test, selection, bus, Outcome::NotRun { reason: "the run was interrupted".into() });
                 }
@@ -149,4 +163,46 @@ fn skip_test(test: &TestPlan, selection: &Selection, bus: &EventBus, outcome: Ou
 
 fn sanitize(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+/// The fixed ports (`port = N` on a node) of the selected tests, one lock each: a test
+/// holds the locks of all its fixed ports while it runs, so two tests that would bind the
+/// same port are serialised under `-j`.
+struct FixedPorts {
+    locks: std::collections::BTreeMap<u16, (Vec<String>, tokio::sync::Mutex<()>)>,
+}
+
+impl FixedPorts {
+    fn new(tests: &[(usize, &TestPlan)]) -> FixedPorts {
+        let mut locks: std::collections::BTreeMap<u16, (Vec<String>, tokio::sync::Mutex<()>)> = Default::default();
+        for (_, test) in tests {
+            for port in test.nodes.iter().filter_map(|node| node.port) {
+                let entry = locks.entry(port).or_insert_with(|| (Vec::new(), tokio::sync::Mutex::new(())));
+                if !entry.0.contains(&test.name) {
+                    entry.0.push(test.name.clone());
+                }
+            }
+        }
+        FixedPorts { locks }
+    }
+
+    /// Ports that more than one test binds, with those tests' names.
+    fn shared(&self) -> impl Iterator<Item = (u16, &Vec<String>)> {
+        self.locks.iter().filter(|(_, (names, _))| names.len() > 1).map(|(port, (names, _))| (*port, names))
+    }
+
+    /// Take the locks of `test`'s fixed ports, in port order (so two tests never wait on
+    /// each other crosswise).
+    async fn lock(&self, test: &TestPlan) -> Vec<tokio::sync::MutexGuard<'_, ()>> {
+        let mut mine: Vec<u16> = test.nodes.iter().filter_map(|node| node.port).collect();
+        mine.sort_unstable();
+        mine.dedup();
+        let mut guards = Vec::new();
+        for port in mine {
+            if let Some((_, lock)) = self.locks.get(&port) {
+                guards.push(lock.lock().await);
+            }
+        }
+        guards
+    }
 }
