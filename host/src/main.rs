@@ -14,6 +14,9 @@ fn main() -> ExitCode {
         host::nodes::groups::watchdog_main(std::io::stdin().lock());
         return ExitCode::SUCCESS;
     }
+    if let Err(error) = host::nodes::groups::become_subreaper() {
+        eprintln!("warning: cannot become the subreaper of started processes ({error}): a process that escapes its node's group may outlive the run");
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {

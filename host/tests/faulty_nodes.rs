@@ -144,3 +144,23 @@ fn a_home_that_is_the_suite_or_above_it_is_a_config_error_and_nothing_is_deleted
         assert!(dir.path().join("tests.toml").exists() && dir.path().join("node.sh").exists(), "home = {home:?}");
     }
 }
+
+#[test]
+fn a_process_that_escapes_its_nodes_group_does_not_outlive_the_run() {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let unique = format!("{}.{nanos:09}", 400 + std::process::id() % 100);
+    // A new session and process group of its own, out of reach of the node's group.
+    let script = format!("setsid sleep {unique} & echo up; exec sleep 30");
+    let dir = script_suite(&script, "ready = { stdout = \"^up$\" }");
+    let run = run_in(dir.path(), &["run"]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+        .filter(|cmdline| cmdline.contains(&unique))
+        .collect();
+    assert!(left.is_empty(), "escaped processes outlived the run: {left:?}\n{}", run.both());
+    assert!(run.stdout.contains("killed 1 process(es) that nodes or scripts left running"), "{}", run.both());
+}

@@ -7,7 +7,7 @@ use common::{declared_cases, repo, run_in, totals};
 #[test]
 fn redis_replicas_keep_a_write_after_the_primary_is_killed() {
     assert!(
-        host::build::which("redis-server").is_some(),
+        common::has_tool("redis-server"),
         "redis-server is not installed: `apt-get install redis-server` (.ci/run does this)"
     );
     let run = run_in(&repo(), &["run", "examples/redis"]);

@@ -13,6 +13,7 @@ use nix::sys::signal::Signal;
 
 static LIVE: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
 static WATCHDOG: Mutex<Option<ChildStdin>> = Mutex::new(None);
+static WATCHDOG_PID: Mutex<Option<u32>> = Mutex::new(None);
 
 fn live() -> std::sync::MutexGuard<'static, BTreeSet<u32>> {
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -38,6 +39,7 @@ pub fn start_watchdog(program: &std::path::Path, args: &[&str]) -> std::io::Resu
         .process_group(0)
         .spawn()?;
     *WATCHDOG.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = child.stdin.take();
+    *WATCHDOG_PID.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(child.id());
     // The watchdog exits by itself when our end of its stdin closes; reap it then.
     std::thread::spawn(move || child.wait());
     Ok(())
@@ -105,4 +107,61 @@ impl Drop for GroupGuard {
         let _ = super::process::signal_group(self.pid, Signal::SIGKILL);
         unregister(self.pid);
     }
+}
+
+/// Make the host the "child subreaper" of everything it starts (Linux): a process that
+/// leaves its node's or script's process group — `setsid`, a double fork — is re-parented
+/// to the host when its parent dies, instead of to init, so [`kill_strays`] can find it.
+pub fn become_subreaper() -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    // SAFETY: a plain system call on the current process.
+    unsafe {
+        if libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Kill and reap every child of the host that is not one of its own (the watchdog, a
+/// group still registered): descendants of nodes and scripts that escaped their process
+/// group and came back to the host as its children (see [`become_subreaper`]). Killing
+/// one may hand its own children to the host: repeated until none is left. Call it when
+/// every node, script and build of the run has ended. Returns how many were killed.
+pub fn kill_strays() -> usize {
+    let me = std::process::id();
+    let watchdog = *WATCHDOG_PID.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut killed = 0;
+    for _ in 0..100 {
+        let registered = live().clone();
+        let strays: Vec<u32> =
+            children_of(me).into_iter().filter(|pid| Some(*pid) != watchdog && !registered.contains(pid)).collect();
+        if strays.is_empty() {
+            break;
+        }
+        for &pid in &strays {
+            let target = nix::unistd::Pid::from_raw(pid as i32);
+            // Its whole group too: an escapee that became a group leader took it along.
+            let _ = super::process::signal_group(pid, Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(target, Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(target, None);
+        }
+        killed += strays.len();
+    }
+    killed
+}
+
+/// The pids whose parent is `parent`, from /proc.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // After the parenthesised name: state, then the parent's pid.
+            let ppid = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+            ppid == Some(parent)
+        })
+        .collect()
 }

@@ -124,6 +124,13 @@ pub async fn run(
         .await;
         runs.into_iter().for_each(|run| totals.add(run));
     }
+    // Every node and script has ended: whatever they left behind goes now.
+    let strays = crate::nodes::groups::kill_strays();
+    if strays > 0 {
+        bus.emit(Event::Warning {
+            message: format!("killed {strays} process(es) that nodes or scripts left running outside their process group"),
+        });
+    }
     let interrupted = *cancel.borrow();
     if plan.persist_home {
         let kept = scratch::keep(scratch);
