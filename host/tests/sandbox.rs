@@ -44,7 +44,8 @@ data_dir = "{repo}/test-packages/sandboxed/data"
 env = { GREETING = "hello", EXPECTED_SCALE = "1.5" }
 "#,
     );
-    let run = run_in(&repo(), &["run", dir.path().to_str().unwrap(), "--timeout-scale", "1.5", "!*million*"]);
+    let report = dir.path().join("report");
+    let run = run_in(&repo(), &["run", dir.path().to_str().unwrap(), "--timeout-scale", "1.5", "!*million*", "--report", report.to_str().unwrap()]);
     assert_eq!(run.code, Some(1), "{}", run.both());
     let timetrap = 2.0 * 1.5;
     let at = |mark: &str| format!("{HOSTILE_SRC}:{}:", marked_line(HOSTILE_SRC, mark));
@@ -81,6 +82,12 @@ env = { GREETING = "hello", EXPECTED_SCALE = "1.5" }
         assert!(run.stdout.contains(&format!("PASS [")) && run.stdout.contains(&format!("sandboxed/sandboxed/{case}")), "{case}\n{}", run.both());
     }
     assert_eq!(totals(&run.stdout), (sandboxed.len(), expectations.len(), 0), "{}", run.both());
+    // Long outputs live in files of their own; the page keeps a bounded tail and names them.
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    let whole: Vec<u64> = std::fs::read_dir(report.join("outputs")).unwrap().flatten().map(|e| e.metadata().unwrap().len()).collect();
+    assert!(!whole.is_empty() && whole.iter().all(|&len| len > 64 << 10), "{whole:?}");
+    assert!(html.contains("the whole output is in outputs/case-1.txt"), "the page names the file");
+    assert!(html.len() < 2 << 20, "the page holds tails, not whole outputs: {} bytes", html.len());
     // A million lines of output are capped in the report, not dumped.
     assert!(run.stdout.contains("output (last 40 of"), "{}", run.both());
     assert!(run.stdout.len() < 200_000, "the report is {} bytes", run.stdout.len());

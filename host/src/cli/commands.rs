@@ -172,7 +172,8 @@ pub async fn run(args: &RunArgs) -> u8 {
         eprintln!("error: {error}");
     }
     match result {
-        Ok(result) if result.interrupted => signals.exit_code(),
+        // A signal while the reports were written is honoured too.
+        Ok(result) if result.interrupted || signals.received() => signals.exit_code(),
         Err(error) => usage_error(format!("{error:#}")),
         // A report that could not be written is a failed run, whatever the cases did.
         Ok(_) if !report_errors.is_empty() => exit::USAGE,
@@ -217,6 +218,10 @@ fn check_report_destinations(args: &RunArgs) -> Result<(), String> {
 struct Signals(std::sync::Arc<std::sync::atomic::AtomicU8>);
 
 impl Signals {
+    fn received(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst) != 0
+    }
+
     fn exit_code(&self) -> u8 {
         match self.0.load(std::sync::atomic::Ordering::SeqCst) {
             0 => exit::INTERRUPTED,
