@@ -19,6 +19,7 @@ pub use plan::{
     SetupPackage, TestPlan,
 };
 pub use template::{Key, Template};
+pub(crate) use validate::normalize;
 
 /// The manifest that makes a directory a package in any language.
 pub const PACKAGE_MANIFEST: &str = "host-package.toml";

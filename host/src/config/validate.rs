@@ -570,7 +570,7 @@ fn is_executable_file(path: &Path) -> bool {
 }
 
 /// `a/b/../c` → `a/c`, without touching the file system (paths may not exist yet).
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut normal = PathBuf::new();
     for component in path.components() {

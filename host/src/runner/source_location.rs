@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{PackageKind, PackageRef};
+use crate::config::{PackageKind, PackageRef, normalize};
 
 /// `file` as a path to open (relative to the working directory when it is below it), if
 /// it names a file of `package`'s own sources.
@@ -48,22 +48,6 @@ fn source_roots(package: &PackageRef) -> Vec<PathBuf> {
         roots.extend(workspace.map(Path::to_path_buf));
     }
     roots
-}
-
-/// `a/b/../c` → `a/c`, lexically.
-fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut normal = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                normal.pop();
-            }
-            other => normal.push(other),
-        }
-    }
-    normal
 }
 
 #[cfg(test)]
