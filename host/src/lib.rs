@@ -1,10 +1,11 @@
 //! `host`: runs WebAssembly test packages against real native nodes.
 //!
-//! The pipeline, one module each:
-//! [`config`] (tests.toml → validated plan) → [`build`] (sources → components and node
-//! executables) → [`nodes`] (native daemon supervision) and [`sandbox`] (wasmtime engine,
-//! WASI policy, host interfaces) → [`selection`] (filters, tags, partitions) → [`runner`] (orchestrates tests) → [`events`] (typed
-//! events on a bus) → [`reporters`] (what people and machines read).
+//! The pipeline, one module each (see ARCHITECTURE.md):
+//! [`config`] (tests.toml → validated plan) → [`suite`] (case ids, the suite index from
+//! list-cases, selection: filters, tags, partitions) → [`runner`] (a run, the life of one
+//! test) over [`build`] (sources → components and node executables), [`nodes`] (native
+//! daemon supervision) and [`sandbox`] (wasmtime engine, WASI policy, host interfaces) →
+//! [`events`] (typed events on a bus) → [`reporters`] (what people and machines read).
 
 pub mod build;
 pub mod config;
@@ -13,4 +14,4 @@ pub mod nodes;
 pub mod reporters;
 pub mod runner;
 pub mod sandbox;
-pub mod selection;
+pub mod suite;

@@ -7,7 +7,7 @@ use host::events::{Event, EventBus};
 use host::reporters::{HtmlReporter, JsonReporter, JunitReporter, TerminalReporter};
 use host::runner::{self, Prepared, RunOptions};
 use host::sandbox::{CompileCache, Sandbox};
-use host::selection::{Filters, Partition, Selection, Selector};
+use host::suite::{Filters, Partition, Selection, Selector};
 
 use super::args::{CheckArgs, ColorChoice, Format, ListArgs, RunArgs, SuiteArgs};
 use super::exit;
@@ -57,7 +57,7 @@ impl SuiteArgs {
         let selector = self.selector().map_err(usage_error)?;
         let sandbox = self.sandbox().map_err(usage_error)?;
         let prepared = runner::prepare(plan, &sandbox, bus, with_runtimes).await.map_err(|e| usage_error(format!("{e:#}")))?;
-        let selection = Selection::new(plan, &prepared, &selector);
+        let selection = Selection::new(plan, &prepared.index(), &selector);
         Ok((sandbox, prepared, selection))
     }
 }

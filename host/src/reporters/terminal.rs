@@ -184,11 +184,11 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
             }
             Event::CaseFinished { test, package, case, outcome, duration, output, attempts, .. } => {
                 self.advance();
-                self.result(crate::selection::case_id(test, package, case), outcome, Some(duration.as_secs_f64()), *attempts, output);
+                self.result(crate::suite::case_id(test, package, case), outcome, Some(duration.as_secs_f64()), *attempts, output);
             }
             Event::ScriptFinished { test, script, outcome, output } => {
                 self.advance();
-                self.result(crate::selection::script_id(test, script), outcome, None, 1, output);
+                self.result(crate::suite::script_id(test, script), outcome, None, 1, output);
             }
             Event::SetupFailed { test, failure } => {
                 let label = self.paint(RED, " FAIL");

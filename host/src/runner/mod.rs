@@ -21,7 +21,7 @@ pub use prepare::{Prepared, prepare};
 use crate::config::{Plan, TestPlan};
 use crate::events::{Event, EventBus, Outcome, Totals};
 use crate::sandbox::Sandbox;
-use crate::selection::{Item, Selection};
+use crate::suite::{Item, Selection};
 
 /// How a run behaves.
 #[derive(Debug, Clone)]

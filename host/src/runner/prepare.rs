@@ -23,6 +23,15 @@ impl Prepared {
         &self.packages[package]
     }
 
+    /// Every loaded package's name and cases, for selection.
+    pub fn index(&self) -> crate::suite::SuiteIndex {
+        let mut index = crate::suite::SuiteIndex::default();
+        for (package, loaded) in &self.packages {
+            index.insert(package.clone(), loaded.name.clone(), loaded.cases.clone());
+        }
+        index
+    }
+
     /// The executable of `program` (prepared for the same plan).
     pub fn runtime(&self, program: &Program) -> &PathBuf {
         &self.runtimes[program]

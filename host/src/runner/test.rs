@@ -10,7 +10,7 @@ use super::prepare::Prepared;
 use super::RunOptions;
 use super::scripts;
 use crate::config::{PackageRef, Plan, TestPlan};
-use crate::selection::{Selection, case_id, script_id, script_name};
+use crate::suite::{Selection, case_id, script_id, script_name};
 use crate::events::{Event, EventBus, FailureDetail, FailureKind, NodeLogTail, Outcome, Totals};
 use crate::nodes::Node;
 use crate::sandbox::{CaseScope, CaseVerdict, Package, Sandbox};

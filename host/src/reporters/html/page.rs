@@ -83,7 +83,7 @@ fn failure_links(report: &Report) -> String {
             }
         }
         for (s, script) in test.scripts.iter().enumerate().filter(|(_, s)| s.outcome.is_failed()) {
-            items.push((results::anchor_script(t, s), crate::selection::script_id(&label, &script.name), first_line(&script.outcome)));
+            items.push((results::anchor_script(t, s), crate::suite::script_id(&label, &script.name), first_line(&script.outcome)));
         }
     }
     if items.is_empty() {

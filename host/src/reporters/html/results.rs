@@ -68,7 +68,7 @@ fn test_block(report: &Report, t: usize, test: &TestRecord) -> String {
     if !test.scripts.is_empty() {
         html.push_str("<tr class=\"pkg\"><td colspan=\"4\">test scripts</td></tr>\n");
         for (s, script) in test.scripts.iter().enumerate() {
-            html.push_str(&script_rows(&anchor_script(t, s), &crate::selection::script_id(&label, &script.name), script));
+            html.push_str(&script_rows(&anchor_script(t, s), &crate::suite::script_id(&label, &script.name), script));
         }
     }
     html.push_str("</tbody>\n</table>\n");

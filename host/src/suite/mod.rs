@@ -1,4 +1,6 @@
-//! `selection`: which cases and scripts of a plan run — name filters, tags and partitions.
+//! `suite`: the suite as the host knows it once packages are loaded — every case of every
+//! package ([`SuiteIndex`], from their `list-cases`), the ids of cases and scripts — and
+//! which of them run: name filters, tags and partitions ([`Selection`]).
 //!
 //! The unit of selection is an *item*: a case of a test package (`test/package/case`) or a
 //! test script (`test/script:NAME`). Setup packages are not items: they run whenever
@@ -7,13 +9,31 @@
 mod filter;
 mod partition;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 pub use filter::Filters;
 pub use partition::{Partition, Scheme};
 
-use crate::config::{Plan, Script, TestPlan};
-use crate::runner::Prepared;
+use crate::config::{PackageRef, Plan, Script, TestPlan};
+
+/// The cases of every package of a plan, as each package's `list-cases` gave them, and
+/// each package's name in ids.
+#[derive(Debug, Clone, Default)]
+pub struct SuiteIndex {
+    packages: HashMap<PackageRef, (String, Vec<String>)>,
+}
+
+impl SuiteIndex {
+    /// Record `package`'s report name and cases.
+    pub fn insert(&mut self, package: PackageRef, name: String, cases: Vec<String>) {
+        self.packages.insert(package, (name, cases));
+    }
+
+    /// `package`'s report name and cases (none for a package that was not loaded).
+    pub fn cases<'a>(&'a self, package: &'a PackageRef) -> (&'a str, &'a [String]) {
+        self.packages.get(package).map_or((package.name.as_str(), &[][..]), |(name, cases)| (name.as_str(), cases.as_slice()))
+    }
+}
 
 /// What the command line asked for.
 #[derive(Debug, Clone, Default)]
@@ -68,9 +88,9 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// Every item of `plan` (cases from the `prepared` packages) that `selector` keeps.
-    pub fn new(plan: &Plan, prepared: &Prepared, selector: &Selector) -> Selection {
-        let all = plan.tests.iter().flat_map(|test| items_of(test, prepared));
+    /// Every item of `plan` (cases from the `index`) that `selector` keeps.
+    pub fn new(plan: &Plan, index: &SuiteIndex, selector: &Selector) -> Selection {
+        let all = plan.tests.iter().flat_map(|test| items_of(test, index));
         let items: Vec<Item> = all
             .enumerate()
             .filter(|(position, item)| {
@@ -105,14 +125,10 @@ impl Selection {
     }
 }
 
-fn items_of(test: &TestPlan, prepared: &Prepared) -> Vec<Item> {
+fn items_of(test: &TestPlan, index: &SuiteIndex) -> Vec<Item> {
     let cases = test.test_packages.iter().flat_map(|package| {
-        let loaded = prepared.package(package);
-        loaded.cases.iter().map(|case| Item::Case {
-            test: test.name.clone(),
-            package: loaded.name.clone(),
-            case: case.clone(),
-        })
+        let (name, cases) = index.cases(package);
+        cases.iter().map(move |case| Item::Case { test: test.name.clone(), package: name.to_string(), case: case.clone() })
     });
     let scripts = test.test_scripts.iter().map(|script| Item::Script { test: test.name.clone(), name: script_name(script) });
     cases.chain(scripts).collect()
