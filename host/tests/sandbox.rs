@@ -45,7 +45,7 @@ env = { GREETING = "hello", EXPECTED_SCALE = "1.5" }
 "#,
     );
     let report = dir.path().join("report");
-    let run = run_in(&repo(), &["run", dir.path().to_str().unwrap(), "--timeout-scale", "1.5", "!*million*", "--report", report.to_str().unwrap()]);
+    let run = run_in(&repo(), &["run", dir.path().to_str().unwrap(), "--timeout-scale", "1.5", "!*million*", "--report", report.to_str().unwrap(), "--junit", dir.path().join("junit.xml").to_str().unwrap()]);
     assert_eq!(run.code, Some(1), "{}", run.both());
     let timetrap = 2.0 * 1.5;
     let at = |mark: &str| format!("{HOSTILE_SRC}:{}:", marked_line(HOSTILE_SRC, mark));
@@ -88,6 +88,9 @@ env = { GREETING = "hello", EXPECTED_SCALE = "1.5" }
     assert!(!whole.is_empty() && whole.iter().all(|&len| len > 64 << 10), "{whole:?}");
     assert!(html.contains("the whole output is in outputs/case-1.txt"), "the page names the file");
     assert!(html.len() < 2 << 20, "the page holds tails, not whole outputs: {} bytes", html.len());
+    let xml = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    assert!(xml.contains("the whole output is in junit-outputs/case-1.txt"), "JUnit names the file too");
+    assert!(dir.path().join("junit-outputs/case-1.txt").metadata().unwrap().len() > 64 << 10);
     // A million lines of output are capped in the report, not dumped.
     assert!(run.stdout.contains("output (last 40 of"), "{}", run.both());
     assert!(run.stdout.len() < 200_000, "the report is {} bytes", run.stdout.len());

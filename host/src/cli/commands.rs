@@ -136,6 +136,13 @@ pub async fn run(args: &RunArgs) -> u8 {
     if let Some(dir) = &args.report {
         bus.subscribe(HtmlReporter::new(dir.clone()));
     }
+    // Before the build, whose process groups it covers too. Without a watchdog, a
+    // SIGKILLed host still takes its nodes down (parent-death signal), but not what they
+    // started: worth a warning, not a refusal to run.
+    let watchdog = std::env::current_exe().and_then(|exe| host::nodes::groups::start_watchdog(&exe, &["__watchdog"]));
+    if let Err(error) = watchdog {
+        bus.emit(Event::Warning { message: format!("cannot start the watchdog process: {error}") });
+    }
     let mut cancelled = cancel.clone();
     let prepared = tokio::select! {
         prepared = args.suite.prepare(&bus, true, &plan) => prepared,
@@ -152,12 +159,6 @@ pub async fn run(args: &RunArgs) -> u8 {
     if selection.is_empty() {
         eprintln!("nothing selected: no case or script matches the filters and partition");
         return exit::NOTHING_SELECTED;
-    }
-    // Without a watchdog, a SIGKILLed host still takes its nodes down (parent-death
-    // signal), but not what they started: worth a warning, not a refusal to run.
-    let watchdog = std::env::current_exe().and_then(|exe| host::nodes::groups::start_watchdog(&exe, &["__watchdog"]));
-    if let Err(error) = watchdog {
-        bus.emit(Event::Warning { message: format!("cannot start the watchdog process: {error}") });
     }
     let options = RunOptions {
         jobs: args.jobs as usize,

@@ -25,28 +25,15 @@ pub struct HtmlReporter {
     report: model::Report,
     /// Why the page could not be written, if it could not.
     error: Option<String>,
-    /// Case outputs written to files of their own so far.
-    outputs: usize,
+    /// Long case outputs, written to `DIR/outputs/`.
+    outputs: super::outputs::OutputFiles,
 }
 
 impl HtmlReporter {
     /// A reporter writing into `dir` (created if missing); times count from now.
     pub fn new(dir: PathBuf) -> HtmlReporter {
-        HtmlReporter { dir, started: Instant::now(), report: model::Report::default(), error: None, outputs: 0 }
-    }
-
-    /// Write `output` to `DIR/outputs/case-N.txt`; what the page shows instead: a line that
-    /// names the file, then the output's tail.
-    fn keep_whole_output(&mut self, output: &str) -> String {
-        self.outputs += 1;
-        let relative = format!("outputs/case-{}.txt", self.outputs);
-        let file = self.dir.join(&relative);
-        let written = file.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&file, output));
-        let note = match written {
-            Ok(()) => format!("[{} bytes in all: the whole output is in {relative}]", output.len()),
-            Err(error) => format!("[{} bytes in all; cannot write {}: {error}]", output.len(), file.display()),
-        };
-        format!("{note}\n{}", super::escape::tail(output, super::escape::KEPT_TEXT - 256))
+        let outputs = super::outputs::OutputFiles::new(dir.join("outputs"), "outputs");
+        HtmlReporter { dir, started: Instant::now(), report: model::Report::default(), error: None, outputs }
     }
 
     /// Render the report and write it; a failure to write fails the run (see `finish`).
@@ -65,9 +52,7 @@ impl Subscriber for HtmlReporter {
         // a bounded tail of every text, controls visible in names (it escapes the rest).
         let mut event = event.clone();
         if let Event::CaseFinished { output, .. } = &mut event {
-            if output.len() > super::escape::KEPT_TEXT {
-                *output = self.keep_whole_output(output);
-            }
+            *output = self.outputs.keep(output);
         }
         let event = super::escape::event_with(&event, &|name| super::escape::terminal_line(name).into_owned(), &|text| {
             super::escape::tail(text, super::escape::KEPT_TEXT).into_owned()

@@ -21,11 +21,16 @@ pub struct JunitReporter {
     order: Vec<String>,
     /// Why the file could not be written, if it could not.
     error: Option<String>,
+    /// Long case outputs, written to `FILE-outputs/` beside the report.
+    outputs: super::outputs::OutputFiles,
 }
 
 impl JunitReporter {
     pub fn new(file: PathBuf) -> JunitReporter {
-        JunitReporter { file, started: Instant::now(), suites: BTreeMap::new(), order: Vec::new(), error: None }
+        let stem = file.file_stem().map_or_else(|| "junit".to_string(), |s| s.to_string_lossy().into_owned());
+        let dir = file.with_file_name(format!("{stem}-outputs"));
+        let outputs = super::outputs::OutputFiles::new(dir, format!("{stem}-outputs"));
+        JunitReporter { file, started: Instant::now(), suites: BTreeMap::new(), order: Vec::new(), error: None, outputs }
     }
 
     fn suite(&mut self, name: &str) -> &mut TestSuite {
@@ -83,8 +88,13 @@ fn status(outcome: &Outcome, earlier: &[FailureDetail]) -> TestCaseStatus {
 
 impl Subscriber for JunitReporter {
     fn handle(&mut self, event: &Event) {
+        // A long output goes whole to a file beside the report; the XML keeps its tail.
+        let mut event = event.clone();
+        if let Event::CaseFinished { output, .. } = &mut event {
+            *output = self.outputs.keep(output);
+        }
         // Only characters XML allows, whatever a package or a node wrote.
-        let event = &escape::event_with(event, &|name| escape::xml_name(name).into_owned(), &|text| {
+        let event = &escape::event_with(&event, &|name| escape::xml_name(name).into_owned(), &|text| {
             escape::xml_text(&escape::tail(text, escape::KEPT_TEXT)).into_owned()
         });
         match event {

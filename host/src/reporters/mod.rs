@@ -5,6 +5,7 @@ pub mod escape;
 mod html;
 mod json;
 mod junit;
+mod outputs;
 mod terminal;
 
 pub use html::HtmlReporter;
