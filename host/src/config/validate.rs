@@ -76,9 +76,15 @@ impl<'a> Validator<'a> {
             }
         }
         if !errors.is_empty() {
-            let mut first = errors.remove(0);
-            first.others = errors;
-            return Err(first);
+            // A test's own further errors stay with it, in order.
+            let flat: Vec<ConfigError> = errors
+                .into_iter()
+                .flat_map(|mut error| {
+                    let others = std::mem::take(&mut error.others);
+                    std::iter::once(error).chain(others)
+                })
+                .collect();
+            return Err(first_of(flat));
         }
         Ok(Plan {
             file: self.file.to_path_buf(),
@@ -160,48 +166,70 @@ impl<'a> Validator<'a> {
         sandbox: Option<&Spanned<RawSandbox>>,
     ) -> Result<TestPlan> {
         let raw = spanned.get_ref();
+        // Each part of a test is checked on its own, so one pass shows each part's problem.
+        let mut errors: Vec<ConfigError> = Vec::new();
+        let mut keep = |result: Result<()>| {
+            if let Err(error) = result {
+                errors.push(error);
+            }
+        };
         let name = match &raw.name {
             Some(name) if name.get_ref().trim().is_empty() => {
-                return Err(self.error(name.span(), "tests.name: must not be empty"));
+                keep(Err(self.error(name.span(), "tests.name: must not be empty")));
+                format!("test-{}", index + 1)
             }
             Some(name) => name.get_ref().clone(),
             None => format!("test-{}", index + 1),
         };
+        if name.contains('/') {
+            let span = raw.name.as_ref().map_or(spanned.span(), Spanned::span);
+            keep(Err(self.error(span, format!("tests.name {name:?}: must not contain '/' (it separates test, package and case in ids)"))));
+        }
         if let Some(router) = &raw.fakechain_router {
-            return Err(self.error(
+            keep(Err(self.error(
                 router.span(),
                 "tests.fakechain_router cannot be honoured: host has no fake chain (anvil) support; \
                  remove the key, or run the chain as a node of the test",
-            ));
+            )));
         }
-        let own_runtime = raw.runtime.as_ref().map(|r| self.runtime(r, release).map(Arc::new)).transpose()?;
-        let runtime = own_runtime.as_ref().or(runtime);
-        let packages = |paths: &[Spanned<String>], key: &str| -> Result<Vec<PackageRef>> {
-            paths.iter().map(|path| self.package(path, key)).collect()
+        let own_runtime = match raw.runtime.as_ref().map(|r| self.runtime(r, release).map(Arc::new)).transpose() {
+            Ok(own) => own,
+            Err(error) => {
+                // Without its runtime, the test's nodes cannot be checked: this is its error.
+                errors.push(error);
+                return Err(first_of(errors));
+            }
         };
-        let setup_packages: Vec<SetupPackage> = raw
-            .setup_packages
+        let runtime = own_runtime.as_ref().or(runtime);
+        let mut collect = |paths: &[Spanned<String>], key: &str, errors: &mut Vec<ConfigError>| -> Vec<PackageRef> {
+            paths.iter().filter_map(|path| self.package(path, key).map_err(|e| errors.push(e)).ok()).collect()
+        };
+        let setup_paths: Vec<Spanned<String>> = raw.setup_packages.iter().map(|s| s.get_ref().path.clone()).collect();
+        let setup_packages: Vec<SetupPackage> = collect(&setup_paths, "tests.setup_packages.path", &mut errors)
+            .into_iter()
+            .zip(&raw.setup_packages)
+            .map(|(package, setup)| SetupPackage { package, run: setup.get_ref().run })
+            .collect();
+        let test_packages = collect(&raw.test_package_paths, "tests.test_package_paths", &mut errors);
+        let dependency_packages = collect(&raw.dependency_package_paths, "tests.dependency_package_paths", &mut errors);
+        let timeout = self.seconds(raw.timeout_secs.as_ref(), "tests.timeout_secs", DEFAULT_TIMEOUT_SECS).unwrap_or_else(|e| {
+            errors.push(e);
+            Duration::ZERO
+        });
+        let nodes = self.nodes(&raw.nodes, runtime, spanned.span(), &mut errors);
+        let node_names: Vec<String> = raw
+            .nodes
             .iter()
-            .map(|setup| {
-                let setup = setup.get_ref();
-                Ok(SetupPackage { package: self.package(&setup.path, "tests.setup_packages.path")?, run: setup.run })
-            })
-            .collect::<Result<_>>()?;
-        let timeout = self.seconds(raw.timeout_secs.as_ref(), "tests.timeout_secs", DEFAULT_TIMEOUT_SECS)?;
-        let nodes = self.nodes(&raw.nodes, runtime, spanned.span())?;
-        let node_names: Vec<String> = nodes.iter().map(|node| node.name.clone()).collect();
-        if name.contains('/') {
-            let span = raw.name.as_ref().map_or(spanned.span(), Spanned::span);
-            return Err(self.error(span, format!("tests.name {name:?}: must not contain '/' (it separates test, package and case in ids)")));
-        }
-        let test_packages = packages(&raw.test_package_paths, "tests.test_package_paths")?;
+            .enumerate()
+            .map(|(i, n)| n.get_ref().fake_node_name.as_ref().map_or(format!("node-{}", i + 1), |s| s.get_ref().clone()))
+            .collect();
         // Case ids are test/package/case: two packages of one name would mix their cases.
         let mut seen: Vec<(&str, &PackageRef)> = Vec::new();
-        let all = setup_packages.iter().map(|s: &SetupPackage| (&s.package, "tests.setup_packages")).chain(test_packages.iter().map(|p| (p, "tests.test_package_paths")));
-        for (index, (package, key)) in all.enumerate() {
+        let all = setup_packages.iter().map(|s| (&s.package, "tests.setup_packages")).chain(test_packages.iter().map(|p| (p, "tests.test_package_paths")));
+        for (position, (package, key)) in all.enumerate() {
             if let Some((_, other)) = seen.iter().find(|(name, _)| *name == package.name) {
-                let span = raw.test_package_paths.get(index.saturating_sub(setup_packages.len())).map_or(spanned.span(), Spanned::span);
-                return Err(self.error(
+                let span = raw.test_package_paths.get(position.saturating_sub(setup_packages.len())).map_or(spanned.span(), Spanned::span);
+                errors.push(self.error(
                     span,
                     format!(
                         "{key}: two packages of this test are named {:?} ({} and {}); their case ids would collide — rename one directory",
@@ -210,19 +238,35 @@ impl<'a> Validator<'a> {
                         package.path.display()
                     ),
                 ));
+                break;
             }
             seen.push((&package.name, package));
+        }
+        let setup_scripts = self.scripts(&raw.setup_scripts, "tests.setup_scripts", &node_names).unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        });
+        let test_scripts = self.scripts(&raw.test_scripts, "tests.test_scripts", &node_names).unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        });
+        let sandbox = self.sandbox(sandbox, raw.sandbox.as_ref()).unwrap_or_else(|e| {
+            errors.push(e);
+            SandboxPolicy::default()
+        });
+        if !errors.is_empty() {
+            return Err(first_of(errors));
         }
         Ok(TestPlan {
             name,
             tags: raw.tags.clone(),
-            dependency_packages: packages(&raw.dependency_package_paths, "tests.dependency_package_paths")?,
+            dependency_packages,
             setup_packages,
-            setup_scripts: self.scripts(&raw.setup_scripts, "tests.setup_scripts", &node_names)?,
+            setup_scripts,
             test_packages,
-            test_scripts: self.scripts(&raw.test_scripts, "tests.test_scripts", &node_names)?,
+            test_scripts,
             timeout,
-            sandbox: self.sandbox(sandbox, raw.sandbox.as_ref())?,
+            sandbox,
             nodes,
         })
     }
@@ -276,12 +320,14 @@ impl<'a> Validator<'a> {
         Ok(policy)
     }
 
+    /// Every node of a test; each node's first problem is an error of its own.
     fn nodes(
         &self,
         raw_nodes: &[Spanned<RawNode>],
         runtime: Option<&Arc<RuntimePlan>>,
         test_span: Range<usize>,
-    ) -> Result<Vec<NodePlan>> {
+        errors: &mut Vec<ConfigError>,
+    ) -> Vec<NodePlan> {
         let mut nodes: Vec<NodePlan> = Vec::new();
         let names: Vec<String> = raw_nodes
             .iter()
@@ -289,6 +335,27 @@ impl<'a> Validator<'a> {
             .map(|(i, n)| n.get_ref().fake_node_name.as_ref().map_or(format!("node-{}", i + 1), |s| s.get_ref().clone()))
             .collect();
         for (spanned, name) in raw_nodes.iter().zip(&names) {
+            match self.node(spanned, name, &names, &nodes, runtime, test_span.clone()) {
+                Ok(node) => nodes.push(node),
+                Err(error) => errors.push(error),
+            }
+        }
+        nodes
+    }
+
+    /// One `[[tests.nodes]]` entry; `names` are the test's node names, `nodes` the nodes
+    /// before it.
+    fn node(
+        &self,
+        spanned: &Spanned<RawNode>,
+        name: &String,
+        names: &[String],
+        nodes: &[NodePlan],
+        runtime: Option<&Arc<RuntimePlan>>,
+        test_span: Range<usize>,
+    ) -> Result<NodePlan> {
+        let names = names.to_vec();
+        {
             let raw = spanned.get_ref();
             let Some(runtime) = runtime else {
                 return Err(self.error(
@@ -358,7 +425,7 @@ impl<'a> Validator<'a> {
                     return Err(self.error(spanned.span(), format!("tests.nodes.env: {template} names node {missing:?}, which this test does not have (nodes: {})", names.join(", "))));
                 }
             }
-            nodes.push(NodePlan {
+            Ok(NodePlan {
                 name: name.clone(),
                 port,
                 home: raw.home.as_ref().map(|home| self.home(home)).transpose()?,
@@ -373,9 +440,8 @@ impl<'a> Validator<'a> {
                     Some(_) => self.seconds(raw.boot_timeout_secs.as_ref(), "tests.nodes.boot_timeout_secs", 0.0)?,
                     None => runtime.boot_timeout,
                 },
-            });
+            })
         }
-        Ok(nodes)
     }
 
     fn ready(&self, spanned: &Spanned<RawReady>, key: &str) -> Result<Readiness> {
@@ -566,6 +632,13 @@ impl<'a> Validator<'a> {
     }
 }
 
+
+/// The first of `errors`, carrying the others.
+fn first_of(mut errors: Vec<ConfigError>) -> ConfigError {
+    let mut first = errors.remove(0);
+    first.others.extend(errors);
+    first
+}
 
 /// A regular file (or a link to one) with an execute bit.
 fn is_executable_file(path: &Path) -> bool {
