@@ -83,3 +83,82 @@ fn bad_arguments_exit_2() {
     assert_eq!(run.code, Some(2), "{}", run.both());
     assert!(run.stderr.contains("--no-such-flag"), "{}", run.both());
 }
+
+/// Every file of `tests/bad-configs/` starts with `# expect: LINE:COL: MESSAGE` lines
+/// (`{dir}`: the corpus directory, `{home}`: $HOME, ` ... `: any text); `host check`
+/// must exit 2 and report each of them, all in one pass, without panicking.
+#[test]
+fn every_bad_config_in_the_corpus_is_reported_with_file_line_and_column() {
+    let corpus = repo().join("host/tests/bad-configs");
+    let home = tempfile::tempdir().unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 30, "the corpus is there: {files:?}");
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let expected: Vec<String> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("# expect: "))
+            .map(|line| line.replace("{dir}", &corpus.display().to_string()).replace("{home}", &home.path().display().to_string()))
+            .collect();
+        assert!(!expected.is_empty(), "{} has no `# expect:` line", file.display());
+        let run: common::Run = common::host()
+            .env("HOME", home.path())
+            .arg("check")
+            .arg(file)
+            .output()
+            .expect("cannot run host")
+            .into();
+        let context = format!("{}\n{}", file.display(), run.both());
+        assert_eq!(run.code, Some(2), "{context}");
+        assert!(!run.stderr.contains("panicked"), "{context}");
+        let errors: Vec<&str> = run.stderr.lines().filter(|line| line.starts_with("error: ")).collect();
+        assert_eq!(errors.len(), expected.len(), "one error per expectation, all in one pass: {context}");
+        for (error, expected) in errors.iter().zip(&expected) {
+            let (place, message) = expected.split_once(": ").unwrap();
+            let prefix = format!("error: {}:{place}: ", file.display());
+            assert!(error.starts_with(&prefix), "expected {prefix}… in {context}");
+            let mut rest = &error[prefix.len()..];
+            for fragment in message.split(" ... ") {
+                let at = rest.find(fragment).unwrap_or_else(|| panic!("expected {fragment:?} in {error:?}: {context}"));
+                rest = &rest[at + fragment.len()..];
+            }
+        }
+    }
+}
+
+#[test]
+fn check_reads_regular_files_only_and_never_hangs_on_a_device_or_fifo() {
+    let run = run_in(&repo(), &["check", "/dev/zero"]);
+    assert_eq!(run.code, Some(2), "{}", run.both());
+    assert!(run.stderr.contains("/dev/zero: not a regular file"), "{}", run.both());
+
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("tests.toml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    // Nobody ever writes the FIFO: opening it to read would block forever.
+    let run = run_in(dir.path(), &["check", "tests.toml"]);
+    assert_eq!(run.code, Some(2), "{}", run.both());
+    assert!(run.stderr.contains("tests.toml: not a regular file"), "{}", run.both());
+    let run = run_in(dir.path(), &["check"]);
+    assert_eq!(run.code, Some(2), "a directory whose tests.toml is a FIFO: {}", run.both());
+    assert!(!run.stderr.contains("panicked"), "{}", run.both());
+}
+
+#[test]
+fn a_timeout_scale_out_of_range_is_a_usage_error_not_a_panic() {
+    for scale in ["1e300", "inf", "NaN", "0", "-1", "1001"] {
+        let run = run_in(&repo(), &["run", &format!("--timeout-scale={scale}"), "tests.toml"]);
+        assert_eq!(run.code, Some(2), "{scale}: {}", run.both());
+        assert!(run.stderr.contains("is not a number greater than 0 and at most 1000"), "{scale}: {}", run.both());
+        assert!(!run.stderr.contains("panicked"), "{scale}: {}", run.both());
+    }
+    let dir = suite("[[tests]]\ntimeout_secs = 5\n");
+    let run: common::Run = common::host().current_dir(dir.path()).env("HOST_TIMEOUT_SCALE", "1e300").args(["run"]).output().unwrap().into();
+    assert_eq!(run.code, Some(2), "{}", run.both());
+    assert!(run.stderr.contains("at most 1000"), "{}", run.both());
+}

@@ -5,6 +5,9 @@
 //! silently ignored: unknown keys are errors, and keys that kit knows but host cannot
 //! honour (`FetchVersion`, `fakechain_router`, `rpc`) are errors that say so.
 
+mod addresses;
+mod checks;
+mod disk;
 mod error;
 mod plan;
 mod raw;
@@ -13,11 +16,12 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
-pub use error::ConfigError;
+pub use error::{ConfigError, ConfigErrors};
 pub use plan::{
     BuildSpec, NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, SandboxPolicy, Script,
     SetupPackage, TestPlan,
 };
+pub use addresses::{AddressBook, NodeAddress, ResolveError};
 pub use template::{Key, Template};
 
 /// The manifest that makes a directory a package in any language.
@@ -25,6 +29,9 @@ pub const PACKAGE_MANIFEST: &str = "host-package.toml";
 
 /// The file name looked for when the path given is a directory.
 pub const DEFAULT_FILE: &str = "tests.toml";
+
+/// The largest configuration file read (a tests.toml is a few kilobytes).
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
 
 /// Find the configuration file: `path` itself, or `path/tests.toml` for a directory.
 pub fn locate(path: &Path) -> Result<PathBuf, ConfigError> {
@@ -41,16 +48,36 @@ pub fn locate(path: &Path) -> Result<PathBuf, ConfigError> {
     Ok(path.to_path_buf())
 }
 
+/// Read `file`: a regular file (never a device, FIFO or socket, which could block or
+/// never end) of at most [`MAX_FILE_BYTES`], in UTF-8.
+pub fn read(file: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    let metadata = std::fs::metadata(file).map_err(|e| ConfigError::whole_file(file, format!("cannot read: {e}")))?;
+    if !metadata.is_file() {
+        return Err(ConfigError::whole_file(file, "not a regular file (a device, FIFO or socket is never read)"));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(ConfigError::whole_file(file, format!("too large: {} bytes (at most {MAX_FILE_BYTES})", metadata.len())));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| ConfigError::whole_file(file, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ConfigError::whole_file(file, format!("too large: more than {MAX_FILE_BYTES} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|e| ConfigError::whole_file(file, format!("not UTF-8: {e}")))
+}
+
 /// Read, parse and validate the configuration at `path` (a file or a directory).
-pub fn load(path: &Path) -> Result<Plan, ConfigError> {
+pub fn load(path: &Path) -> Result<Plan, ConfigErrors> {
     let file = locate(path)?;
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| ConfigError::whole_file(&file, format!("cannot read: {e}")))?;
+    let text = read(&file)?;
     parse(&file, &text)
 }
 
-/// Parse and validate `text`, the contents of `file`.
-pub fn parse(file: &Path, text: &str) -> Result<Plan, ConfigError> {
+/// Parse and validate `text`, the contents of `file`: every error found, in one pass.
+pub fn parse(file: &Path, text: &str) -> Result<Plan, ConfigErrors> {
     let raw: raw::RawConfig = toml::from_str(text).map_err(|e| match e.span() {
         Some(span) => ConfigError::at(file, text, span, e.message().trim()),
         None => ConfigError::whole_file(file, e.message().trim()),

@@ -41,6 +41,11 @@ impl Key {
         ("password", Key::Password),
     ];
 
+    /// The placeholder's word, as written in templates.
+    pub fn word(self) -> &'static str {
+        Key::ALL.iter().find(|(_, key)| *key == self).map_or("?", |(word, _)| *word)
+    }
+
     fn parse(word: &str) -> Option<Key> {
         Key::ALL.iter().find(|(name, _)| *name == word).map(|(_, key)| *key)
     }
@@ -66,6 +71,9 @@ pub struct Template {
 impl Template {
     /// Parse `text`; the error names the bad placeholder.
     pub fn parse(text: &str) -> Result<Template, String> {
+        if text.contains('\0') {
+            return Err(format!("{text:?} contains NUL, which no argument can carry"));
+        }
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut chars = text.chars().peekable();
@@ -80,7 +88,21 @@ impl Template {
                     literal.push('}');
                 }
                 '{' => {
-                    let inner: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    let mut inner = String::new();
+                    let mut closed = false;
+                    for c in chars.by_ref() {
+                        if c == '}' {
+                            closed = true;
+                            break;
+                        }
+                        inner.push(c);
+                    }
+                    if !closed {
+                        return Err(format!("unclosed placeholder {{{inner} in {text:?} (write `{{{{` for a brace)"));
+                    }
+                    if inner.ends_with(':') {
+                        return Err(format!("placeholder {{{inner}}}: empty node name"));
+                    }
                     let (word, node) = match inner.split_once(':') {
                         Some((word, node)) => (word, Some(node.to_string())),
                         None => (inner.as_str(), None),
@@ -120,6 +142,26 @@ impl Template {
         })
     }
 
+    /// Every placeholder: its key and the other node it names, if any.
+    pub fn placeholders(&self) -> impl Iterator<Item = (Key, Option<&str>)> {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Placeholder { key, node } => Some((*key, node.as_deref())),
+            Part::Literal(_) => None,
+        })
+    }
+
+    /// Fill the placeholders, stopping at the first that `value` cannot answer.
+    pub fn try_render<E>(&self, value: impl Fn(Key, Option<&str>) -> Result<String, E>) -> Result<String, E> {
+        let mut text = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(literal) => text.push_str(literal),
+                Part::Placeholder { key, node } => text.push_str(&value(*key, node.as_deref())?),
+            }
+        }
+        Ok(text)
+    }
+
     /// Fill the placeholders; `value(key, node)` answers for this node (`None`) or another.
     pub fn render(&self, value: impl Fn(Key, Option<&str>) -> String) -> String {
         self.parts
@@ -138,7 +180,7 @@ impl fmt::Display for Template {
             match part {
                 Part::Literal(text) => write!(f, "{}", text.replace('{', "{{").replace('}', "}}"))?,
                 Part::Placeholder { key, node } => {
-                    let word = Key::ALL.iter().find(|(_, k)| k == key).map_or("?", |(w, _)| *w);
+                    let word = key.word();
                     match node {
                         Some(node) => write!(f, "{{{word}:{node}}}")?,
                         None => write!(f, "{{{word}}}")?,

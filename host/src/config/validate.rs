@@ -1,5 +1,6 @@
 //! Raw tests.toml values → [`Plan`], with errors that point at the value at fault.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -10,8 +11,9 @@ use toml::Spanned;
 
 use super::raw::{RawConfig, RawNode, RawReady, RawRuntime, RawSandbox, RawScript, RawTest};
 use super::template::{Key, Template};
+use super::{checks, disk};
 use super::{
-    ConfigError, NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, SandboxPolicy,
+    ConfigError, ConfigErrors, NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, SandboxPolicy,
     Script, SetupPackage, TestPlan,
 };
 
@@ -24,12 +26,16 @@ const DEFAULT_ARGS: &[&str] = &[
 const DEFAULT_TIMEOUT_SECS: f64 = 60.0;
 const DEFAULT_BOOT_TIMEOUT_SECS: f64 = 30.0;
 const DEFAULT_STOP_TIMEOUT_SECS: f64 = 5.0;
+/// The largest sandbox limit, in its own unit (bytes, instances…): 2^40 (1 TiB of memory).
+const MAX_SANDBOX_VALUE: usize = 1 << 40;
 
-/// Validates one file's raw configuration.
+/// Validates one file's raw configuration, collecting every error instead of stopping
+/// at the first.
 pub struct Validator<'a> {
     file: &'a Path,
     text: &'a str,
     base_dir: PathBuf,
+    errors: RefCell<Vec<ConfigError>>,
 }
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -40,32 +46,47 @@ impl<'a> Validator<'a> {
         // every path in the plan (and in messages) means one thing wherever it is used.
         let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let base_dir = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
-        Validator { file, text, base_dir }
+        Validator { file, text, base_dir, errors: RefCell::new(Vec::new()) }
     }
 
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
         ConfigError::at(self.file, self.text, span, message)
     }
 
-    pub fn plan(&self, raw: RawConfig) -> Result<Plan> {
-        let runtime = raw
-            .runtime
-            .as_ref()
-            .map(|runtime| self.runtime(runtime, raw.runtime_build_release))
-            .transpose()?
-            .map(Arc::new);
+    /// Record `error` and go on validating.
+    fn report(&self, error: ConfigError) {
+        self.errors.borrow_mut().push(error);
+    }
+
+    /// The value, or `None` with its error recorded.
+    fn keep<T>(&self, result: Result<T>) -> Option<T> {
+        result.map_err(|error| self.report(error)).ok()
+    }
+
+    pub fn plan(&self, raw: RawConfig) -> std::result::Result<Plan, ConfigErrors> {
+        let runtime = raw.runtime.as_ref().map(|runtime| self.keep(self.runtime(runtime, raw.runtime_build_release)).map(Arc::new));
         if raw.tests.is_empty() {
-            return Err(ConfigError::whole_file(self.file, "no [[tests]] entries: nothing to run"));
+            self.report(ConfigError::whole_file(self.file, "no [[tests]] entries: nothing to run"));
         }
+        // The file's `[sandbox]` is checked once; a wrong one is reported once, not per test.
+        let sandbox = raw.sandbox.as_ref().filter(|sandbox| self.keep(self.sandbox(Some(sandbox), None)).is_some());
         let mut tests = Vec::new();
         let mut names = HashSet::new();
         for (index, test) in raw.tests.iter().enumerate() {
-            let plan = self.test(index, test, runtime.as_ref(), raw.runtime_build_release, raw.sandbox.as_ref())?;
+            let Some(plan) = self.test(index, test, runtime.as_ref(), raw.runtime_build_release, sandbox) else {
+                continue;
+            };
             if !names.insert(plan.name.clone()) {
                 let span = test.get_ref().name.as_ref().map_or(test.span(), Spanned::span);
-                return Err(self.error(span, format!("tests: two tests are named {:?}", plan.name)));
+                self.report(self.error(span, format!("tests: two tests are named {:?}", plan.name)));
             }
             tests.push(plan);
+        }
+        let mut errors = self.errors.take();
+        // In the order of the file (a stable sort keeps same-place errors in order).
+        errors.sort_by_key(|error| error.position.unwrap_or((0, 0)));
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
         }
         Ok(Plan {
             file: self.file.to_path_buf(),
@@ -97,10 +118,19 @@ impl<'a> Validator<'a> {
                 }
                 Program::Cargo { dir: path, bin: raw.bin.clone(), release }
             }
-            [None, Some(file), None] => Program::Path(self.existing_path(file, "runtime.Path")?),
+            [None, Some(file), None] => {
+                let path = self.existing_path(file, "runtime.Path")?;
+                if let Some(problem) = disk::executable_problem(&path) {
+                    return Err(self.error(file.span(), format!("runtime.Path: {problem}")));
+                }
+                Program::Path(path)
+            }
             [None, None, Some(command)] => {
                 if command.get_ref().trim().is_empty() {
                     return Err(self.error(command.span(), "runtime.Command: empty program name"));
+                }
+                if let Some(problem) = disk::command_problem(command.get_ref()) {
+                    return Err(self.error(command.span(), format!("runtime.Command: {problem}")));
                 }
                 Program::Command(command.get_ref().clone())
             }
@@ -113,8 +143,9 @@ impl<'a> Validator<'a> {
         };
         let args = match &raw.args {
             Some(args) => self.templates(args, "runtime.args")?,
-            None => DEFAULT_ARGS.iter().map(|arg| Template::parse(arg).expect("default template")).collect(),
+            None => DEFAULT_ARGS.iter().filter_map(|arg| Template::parse(arg).ok()).collect(),
         };
+        self.env(&raw.env, spanned.span(), "runtime.env", true)?;
         Ok(RuntimePlan {
             program,
             args,
@@ -125,70 +156,122 @@ impl<'a> Validator<'a> {
         })
     }
 
+    /// Environment variables: keys non-empty, without `=` or NUL; values without NUL
+    /// (neither can reach a process intact). A node's values are templates, like its
+    /// arguments (`templated`).
+    fn env<'v>(&self, env: impl IntoIterator<Item = (&'v String, &'v String)>, span: Range<usize>, key: &str, templated: bool) -> Result<()> {
+        for (name, value) in env {
+            if let Some(problem) = checks::env_problem(name, value) {
+                return Err(self.error(span, format!("{key}: {problem}")));
+            }
+            if templated {
+                Template::parse(value).map_err(|e| self.error(span.clone(), format!("{key}.{name}: {e}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One test, or `None` with its errors recorded.
     fn test(
         &self,
         index: usize,
         spanned: &Spanned<RawTest>,
-        runtime: Option<&Arc<RuntimePlan>>,
+        runtime: Option<&Option<Arc<RuntimePlan>>>,
         release: bool,
         sandbox: Option<&Spanned<RawSandbox>>,
-    ) -> Result<TestPlan> {
+    ) -> Option<TestPlan> {
         let raw = spanned.get_ref();
+        let before = self.errors.borrow().len();
         let name = match &raw.name {
             Some(name) if name.get_ref().trim().is_empty() => {
-                return Err(self.error(name.span(), "tests.name: must not be empty"));
+                self.report(self.error(name.span(), "tests.name: must not be empty"));
+                format!("test-{}", index + 1)
+            }
+            Some(name) if name.get_ref().contains('/') => {
+                self.report(self.error(name.span(), format!("tests.name {:?}: must not contain '/' (it separates test, package and case in ids)", name.get_ref())));
+                format!("test-{}", index + 1)
             }
             Some(name) => name.get_ref().clone(),
             None => format!("test-{}", index + 1),
         };
         if let Some(router) = &raw.fakechain_router {
-            return Err(self.error(
+            self.report(self.error(
                 router.span(),
                 "tests.fakechain_router cannot be honoured: host has no fake chain (anvil) support; \
                  remove the key, or run the chain as a node of the test",
             ));
         }
-        let own_runtime = raw.runtime.as_ref().map(|r| self.runtime(r, release).map(Arc::new)).transpose()?;
+        let own_runtime = raw.runtime.as_ref().map(|r| self.keep(self.runtime(r, release)).map(Arc::new));
+        // `Some(None)`: a runtime was given but is wrong (its error is already recorded).
         let runtime = own_runtime.as_ref().or(runtime);
-        let packages = |paths: &[Spanned<String>], key: &str| -> Result<Vec<PackageRef>> {
-            paths.iter().map(|path| self.package(path, key)).collect()
+        let packages = |paths: &[Spanned<String>], key: &str| -> Vec<PackageRef> {
+            paths.iter().filter_map(|path| self.keep(self.package(path, key))).collect()
         };
-        let setup_packages = raw
+        let setup_packages: Vec<SetupPackage> = raw
             .setup_packages
             .iter()
-            .map(|setup| {
+            .filter_map(|setup| {
                 let setup = setup.get_ref();
-                Ok(SetupPackage { package: self.package(&setup.path, "tests.setup_packages.path")?, run: setup.run })
+                let package = self.keep(self.package(&setup.path, "tests.setup_packages.path"))?;
+                Some(SetupPackage { package, run: setup.run })
             })
-            .collect::<Result<_>>()?;
-        let timeout = self.seconds(raw.timeout_secs.as_ref(), "tests.timeout_secs", DEFAULT_TIMEOUT_SECS)?;
-        let nodes = self.nodes(&raw.nodes, runtime, spanned.span())?;
-        if name.contains('/') {
-            let span = raw.name.as_ref().map_or(spanned.span(), Spanned::span);
-            return Err(self.error(span, format!("tests.name {name:?}: must not contain '/' (it separates test, package and case in ids)")));
-        }
-        Ok(TestPlan {
+            .collect();
+        let timeout = self.keep(self.seconds(raw.timeout_secs.as_ref(), "tests.timeout_secs", DEFAULT_TIMEOUT_SECS));
+        let nodes = self.nodes(&raw.nodes, runtime, spanned.span());
+        let test_packages = packages(&raw.test_package_paths, "tests.test_package_paths");
+        self.package_names_unique(&raw.test_package_paths, &test_packages);
+        let plan = TestPlan {
             name,
             tags: raw.tags.clone(),
-            dependency_packages: packages(&raw.dependency_package_paths, "tests.dependency_package_paths")?,
+            dependency_packages: packages(&raw.dependency_package_paths, "tests.dependency_package_paths"),
             setup_packages,
-            setup_scripts: self.scripts(&raw.setup_scripts, "tests.setup_scripts")?,
-            test_packages: packages(&raw.test_package_paths, "tests.test_package_paths")?,
-            test_scripts: self.scripts(&raw.test_scripts, "tests.test_scripts")?,
-            timeout,
-            sandbox: self.sandbox(sandbox, raw.sandbox.as_ref())?,
+            setup_scripts: self.scripts(&raw.setup_scripts, "tests.setup_scripts", &node_names(&raw.nodes)),
+            test_packages,
+            test_scripts: self.scripts(&raw.test_scripts, "tests.test_scripts", &node_names(&raw.nodes)),
+            timeout: timeout.unwrap_or_default(),
+            sandbox: self.keep(self.sandbox(sandbox, raw.sandbox.as_ref())).unwrap_or_default(),
             nodes,
-        })
+        };
+        (self.errors.borrow().len() == before).then_some(plan)
+    }
+
+    /// Two test packages of one test must not share a report name (`a/kv` and `b/kv`
+    /// are both "kv"): their case ids would collide.
+    fn package_names_unique(&self, paths: &[Spanned<String>], packages: &[PackageRef]) {
+        if packages.len() != paths.len() {
+            return; // Some paths are wrong; their errors are already recorded.
+        }
+        for (i, (path, package)) in paths.iter().zip(packages).enumerate() {
+            if let Some(first) = packages[..i].iter().find(|p| p.name == package.name) {
+                self.report(self.error(
+                    path.span(),
+                    format!(
+                        "tests.test_package_paths: {} and {} are both named {:?} in reports; their case ids would collide (rename one)",
+                        first.path.display(),
+                        package.path.display(),
+                        package.name
+                    ),
+                ));
+            }
+        }
     }
 
     /// The test's policy: its own `[tests.sandbox]` keys over the file's `[sandbox]` over defaults.
     fn sandbox(&self, file: Option<&Spanned<RawSandbox>>, test: Option<&Spanned<RawSandbox>>) -> Result<SandboxPolicy> {
         let mut policy = SandboxPolicy::default();
-        for layer in [file, test].into_iter().flatten().map(Spanned::get_ref) {
+        for spanned in [file, test].into_iter().flatten() {
+            let layer = spanned.get_ref();
             let size = |value: &Option<Spanned<i64>>, key: &str, unit: usize| -> Result<Option<usize>> {
                 match value {
                     None => Ok(None),
-                    Some(v) if *v.get_ref() > 0 => Ok(Some(*v.get_ref() as usize * unit)),
+                    Some(v) if *v.get_ref() > 0 => usize::try_from(*v.get_ref())
+                        .ok()
+                        .and_then(|n| n.checked_mul(unit))
+                        .filter(|bytes| *bytes <= MAX_SANDBOX_VALUE)
+                        .map(Some)
+                        .ok_or_else(|| {
+                            self.error(v.span(), format!("sandbox.{key}: {} is too large (at most {})", v.get_ref(), MAX_SANDBOX_VALUE / unit))
+                        }),
                     Some(v) => Err(self.error(v.span(), format!("sandbox.{key}: must be greater than 0"))),
                 }
             };
@@ -208,6 +291,7 @@ impl<'a> Validator<'a> {
                 policy.data_dir = Some(path);
             }
             if let Some(env) = &layer.env {
+                self.env(env, spanned.span(), "sandbox.env", false)?;
                 policy.env = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             }
             if let Some(names) = &layer.pass_env {
@@ -223,90 +307,139 @@ impl<'a> Validator<'a> {
         Ok(policy)
     }
 
+    /// The test's nodes; a node with an error is left out, its error recorded.
     fn nodes(
         &self,
         raw_nodes: &[Spanned<RawNode>],
-        runtime: Option<&Arc<RuntimePlan>>,
+        runtime: Option<&Option<Arc<RuntimePlan>>>,
         test_span: Range<usize>,
-    ) -> Result<Vec<NodePlan>> {
-        let mut nodes: Vec<NodePlan> = Vec::new();
-        let names: Vec<String> = raw_nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| n.get_ref().fake_node_name.as_ref().map_or(format!("node-{}", i + 1), |s| s.get_ref().clone()))
-            .collect();
-        for (spanned, name) in raw_nodes.iter().zip(&names) {
-            let raw = spanned.get_ref();
-            let Some(runtime) = runtime else {
-                return Err(self.error(
+    ) -> Vec<NodePlan> {
+        let names = node_names(raw_nodes);
+        let runtime = match runtime {
+            Some(Some(runtime)) => runtime,
+            // The runtime is wrong: its error is recorded; the nodes cannot be checked further.
+            Some(None) => return Vec::new(),
+            None if raw_nodes.is_empty() => return Vec::new(),
+            None => {
+                self.report(self.error(
                     test_span,
                     "tests.nodes: nodes need a runtime: add `runtime = { RepoPath = \"…\" }` (or Path / Command) \
                      at the top of the file or in this test",
                 ));
-            };
-            if let Some(name_value) = &raw.fake_node_name {
-                if name.is_empty() || name.contains(['/', ',', ' ']) {
-                    return Err(self.error(name_value.span(), format!("tests.nodes.fake_node_name {name:?}: must be non-empty, without '/', ',' or spaces")));
-                }
-                if nodes.iter().any(|node| &node.name == name) {
-                    return Err(self.error(name_value.span(), format!("tests.nodes: two nodes are named {name:?}")));
-                }
+                return Vec::new();
             }
-            if let Some(rpc) = &raw.rpc {
-                return Err(self.error(rpc.span(), "tests.nodes.rpc cannot be honoured: host does not connect nodes to an Ethereum RPC; remove the key"));
+        };
+        let mut nodes = Vec::new();
+        for (index, spanned) in raw_nodes.iter().enumerate() {
+            // Implicit names (`node-N`) count: `fake_node_name = "node-2"` beside an unnamed
+            // second node is a duplicate.
+            if let Some(first) = names[..index].iter().position(|n| *n == names[index]) {
+                let span = spanned.get_ref().fake_node_name.as_ref().map_or(spanned.span(), Spanned::span);
+                let how = |i: usize| if raw_nodes[i].get_ref().fake_node_name.is_some() { "named" } else { "unnamed, so implicitly" };
+                self.report(self.error(
+                    span,
+                    format!(
+                        "tests.nodes: two nodes are named {:?} (node {} is {} {:?}, node {} is {} {:?})",
+                        names[index], first + 1, how(first), names[first], index + 1, how(index), names[index]
+                    ),
+                ));
+                continue;
             }
-            let port = match &raw.port {
-                None => None,
-                Some(port) => match *port.get_ref() {
-                    0 => None,
-                    p @ 1..=65535 => Some(p as u16),
-                    p => return Err(self.error(port.span(), format!("tests.nodes.port: {p} is not a TCP port (1-65535, or 0 for a free one)"))),
-                },
-            };
-            if let (Some(port), Some(other)) = (port, nodes.iter().find(|n| n.port == port)) {
-                let span = raw.port.as_ref().map_or(spanned.span(), Spanned::span);
-                return Err(self.error(span, format!("tests.nodes.port: {port} is also the port of node {:?}", other.name)));
+            if let Some(node) = self.keep(self.node(spanned, &names[index], &names, runtime, &nodes)) {
+                nodes.push(node);
             }
-            let verbosity = match &raw.runtime_verbosity {
-                None => 0,
-                Some(v) if (0..=u32::MAX as i64).contains(v.get_ref()) => *v.get_ref() as u32,
-                Some(v) => return Err(self.error(v.span(), "tests.nodes.runtime_verbosity: must be 0 or more")),
-            };
-            let mut args = match &raw.args {
-                Some(args) => self.templates(args, "tests.nodes.args")?,
-                None => runtime.args.clone(),
-            };
-            args.extend(self.templates(&raw.extra_args, "tests.nodes.extra_args")?);
-            for template in &args {
-                if let Some(missing) = template.referenced_nodes().find(|r| !names.iter().any(|n| n == r)) {
-                    return Err(self.error(spanned.span(), format!("tests.nodes: argument {template} names node {missing:?}, which this test does not have (nodes: {})", names.join(", "))));
-                }
-            }
-            let ready = match (&raw.ready, &runtime.ready) {
-                (Some(ready), _) => self.ready(ready, "tests.nodes.ready")?,
-                (None, Some(ready)) => ready.clone(),
-                (None, None) if args.iter().any(|a| a.uses(Key::EventPipe)) => Readiness::Event("ready".into()),
-                (None, None) => Readiness::Port,
-            };
-            let mut env = runtime.env.clone();
-            env.extend(raw.env.clone());
-            nodes.push(NodePlan {
-                name: name.clone(),
-                port,
-                home: raw.home.as_ref().map(|home| self.resolve(home.get_ref())),
-                verbosity,
-                password: raw.password.clone().unwrap_or_else(|| "secret".into()),
-                runtime: Arc::clone(runtime),
-                args,
-                env,
-                ready,
-                boot_timeout: match &raw.boot_timeout_secs {
-                    Some(_) => self.seconds(raw.boot_timeout_secs.as_ref(), "tests.nodes.boot_timeout_secs", 0.0)?,
-                    None => runtime.boot_timeout,
-                },
-            });
         }
-        Ok(nodes)
+        nodes
+    }
+
+    fn node(&self, spanned: &Spanned<RawNode>, name: &str, names: &[String], runtime: &Arc<RuntimePlan>, nodes: &[NodePlan]) -> Result<NodePlan> {
+        let raw = spanned.get_ref();
+        if let Some(name_value) = &raw.fake_node_name {
+            if name.is_empty() || name.contains(['/', ',', ' ']) {
+                return Err(self.error(name_value.span(), format!("tests.nodes.fake_node_name {name:?}: must be non-empty, without '/', ',' or spaces")));
+            }
+        }
+        if let Some(rpc) = &raw.rpc {
+            return Err(self.error(rpc.span(), "tests.nodes.rpc cannot be honoured: host does not connect nodes to an Ethereum RPC; remove the key"));
+        }
+        let port = match &raw.port {
+            None => None,
+            Some(port) => match *port.get_ref() {
+                0 => None,
+                p @ 1..=65535 => Some(p as u16),
+                p => return Err(self.error(port.span(), format!("tests.nodes.port: {p} is not a TCP port (1-65535, or 0 for a free one)"))),
+            },
+        };
+        if let (Some(port), Some(other)) = (port, nodes.iter().find(|n| n.port == port)) {
+            let span = raw.port.as_ref().map_or(spanned.span(), Spanned::span);
+            return Err(self.error(span, format!("tests.nodes.port: {port} is also the port of node {:?}", other.name)));
+        }
+        let verbosity = match &raw.runtime_verbosity {
+            None => 0,
+            Some(v) if (0..=u32::MAX as i64).contains(v.get_ref()) => *v.get_ref() as u32,
+            Some(v) => return Err(self.error(v.span(), "tests.nodes.runtime_verbosity: must be 0 or more")),
+        };
+        let mut args = match &raw.args {
+            Some(args) => self.templates(args, "tests.nodes.args")?,
+            None => runtime.args.clone(),
+        };
+        args.extend(self.templates(&raw.extra_args, "tests.nodes.extra_args")?);
+        for template in &args {
+            if let Some(missing) = template.referenced_nodes().find(|r| !names.iter().any(|n| n == r)) {
+                return Err(self.error(spanned.span(), format!("tests.nodes: argument {template} names node {missing:?}, which this test does not have (nodes: {})", names.join(", "))));
+            }
+        }
+        let ready = match (&raw.ready, &runtime.ready) {
+            (Some(ready), _) => self.ready(ready, "tests.nodes.ready")?,
+            (None, Some(ready)) => ready.clone(),
+            (None, None) if args.iter().any(|a| a.uses(Key::EventPipe)) => Readiness::Event("ready".into()),
+            (None, None) => Readiness::Port,
+        };
+        self.env(&raw.env, spanned.span(), "tests.nodes.env", true)?;
+        let mut env = runtime.env.clone();
+        env.extend(raw.env.clone());
+        let ready_command = match &ready {
+            Readiness::Command(command) => command.as_slice(),
+            _ => &[],
+        };
+        for text in env.values().chain(ready_command) {
+            let Ok(template) = Template::parse(text) else { continue };
+            if let Some(missing) = template.referenced_nodes().find(|r| !names.iter().any(|n| n == r)) {
+                return Err(self.error(spanned.span(), format!("tests.nodes: {template} (in env or ready.command) names node {missing:?}, which this test does not have (nodes: {})", names.join(", "))));
+            }
+        }
+        let home = match &raw.home {
+            None => None,
+            Some(home) => Some(self.home(home)?),
+        };
+        Ok(NodePlan {
+            name: name.to_string(),
+            port,
+            home,
+            verbosity,
+            password: raw.password.clone().unwrap_or_else(|| "secret".into()),
+            runtime: Arc::clone(runtime),
+            args,
+            env,
+            ready,
+            boot_timeout: match &raw.boot_timeout_secs {
+                Some(_) => self.seconds(raw.boot_timeout_secs.as_ref(), "tests.nodes.boot_timeout_secs", 0.0)?,
+                None => runtime.boot_timeout,
+            },
+        })
+    }
+
+    /// A node's `home`: a directory of its own, never the suite's directory, the user's
+    /// home or one of their ancestors (the host clears a home before each run), never a file.
+    fn home(&self, home: &Spanned<String>) -> Result<PathBuf> {
+        let resolved = self.resolve(home.get_ref());
+        let user_home = std::env::var_os("HOME").map(PathBuf::from);
+        let problem = checks::home_problem(home.get_ref(), &resolved, &self.base_dir, user_home.as_deref())
+            .or_else(|| disk::home_problem(&resolved, &self.base_dir, user_home.as_deref()));
+        match problem {
+            Some(problem) => Err(self.error(home.span(), format!("tests.nodes.home {:?}: {problem}", home.get_ref()))),
+            None => Ok(resolved),
+        }
     }
 
     fn ready(&self, spanned: &Spanned<RawReady>, key: &str) -> Result<Readiness> {
@@ -335,23 +468,29 @@ impl<'a> Validator<'a> {
         Ok(choice)
     }
 
-    fn scripts(&self, scripts: &[Spanned<RawScript>], key: &str) -> Result<Vec<Script>> {
+    fn scripts(&self, scripts: &[Spanned<RawScript>], key: &str, names: &[String]) -> Vec<Script> {
         scripts
             .iter()
-            .map(|spanned| {
+            .filter_map(|spanned| {
                 let (path, args) = match spanned.get_ref() {
                     RawScript::Path(path) => (path.clone(), Vec::new()),
                     RawScript::Table(table) => (table.path.clone(), table.args.clone()),
                 };
                 let resolved = self.resolve(&path);
                 if !resolved.is_file() {
-                    return Err(self.error(spanned.span(), format!("{key}: no such script: {}", resolved.display())));
+                    self.report(self.error(spanned.span(), format!("{key}: no such script: {}", resolved.display())));
+                    return None;
                 }
                 let args = args
                     .iter()
                     .map(|arg| Template::parse(arg).map_err(|e| self.error(spanned.span(), format!("{key}.args: {e}"))))
-                    .collect::<Result<_>>()?;
-                Ok(Script { path: resolved, args })
+                    .collect::<Result<_>>();
+                let args: Vec<Template> = self.keep(args)?;
+                if let Some(problem) = args.iter().find_map(|arg| script_template_problem(arg, names)) {
+                    self.report(self.error(spanned.span(), format!("{key}.args: {problem}")));
+                    return None;
+                }
+                Some(Script { path: resolved, args })
             })
             .collect()
     }
@@ -412,6 +551,31 @@ impl<'a> Validator<'a> {
     }
 }
 
+
+/// Every node's name: `fake_node_name`, or `node-N` (1-based).
+fn node_names(raw_nodes: &[Spanned<RawNode>]) -> Vec<String> {
+    raw_nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| n.get_ref().fake_node_name.as_ref().map_or(format!("node-{}", i + 1), |s| s.get_ref().clone()))
+        .collect()
+}
+
+/// Why a script argument cannot be filled in a test with nodes `names`, if it cannot.
+fn script_template_problem(template: &Template, names: &[String]) -> Option<String> {
+    for (key, node) in template.placeholders() {
+        if matches!(key, Key::Verbosity | Key::Password) {
+            return Some(format!("{{{}}} has no value in a script's arguments (it is a node's own setting)", key.word()));
+        }
+        if names.is_empty() {
+            return Some(format!("{{{}}} needs a node, and this test has none", key.word()));
+        }
+        if let Some(node) = node.filter(|node| !names.iter().any(|n| n == node)) {
+            return Some(format!("{template} names node {node:?}, which this test does not have (nodes: {})", names.join(", ")));
+        }
+    }
+    None
+}
 
 /// `a/b/../c` → `a/c`, without touching the file system (paths may not exist yet).
 fn normalize(path: &Path) -> PathBuf {
