@@ -219,7 +219,13 @@ impl<'a> Validator<'a> {
         let timeout = self.keep(self.seconds(raw.timeout_secs.as_ref(), "tests.timeout_secs", DEFAULT_TIMEOUT_SECS));
         let nodes = self.nodes(&raw.nodes, runtime, spanned.span());
         let test_packages = packages(&raw.test_package_paths, "tests.test_package_paths");
-        self.package_names_unique(&raw.test_package_paths, &test_packages);
+        let setup_paths = raw.setup_packages.iter().map(|setup| &setup.get_ref().path);
+        let found: Vec<_> = setup_paths
+            .filter(|path| setup_packages.iter().any(|s| s.package.path == self.resolve(path.get_ref())))
+            .zip(setup_packages.iter().map(|s| &s.package))
+            .chain(raw.test_package_paths.iter().filter(|path| test_packages.iter().any(|p| p.path == self.resolve(path.get_ref()))).zip(&test_packages))
+            .collect();
+        self.package_names_unique(&found);
         let plan = TestPlan {
             name,
             tags: raw.tags.clone(),

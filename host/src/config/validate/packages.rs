@@ -13,18 +13,17 @@ use crate::config::{ConfigError, PackageKind, PackageRef, SandboxPolicy};
 const MAX_SANDBOX_VALUE: usize = 1 << 40;
 
 impl Validator<'_> {
-    /// Two test packages of one test must not share a report name (`a/kv` and `b/kv`
-    /// are both "kv"): their case ids would collide.
-    pub(super) fn package_names_unique(&self, paths: &[Spanned<String>], packages: &[PackageRef]) {
-        if packages.len() != paths.len() {
-            return; // Some paths are wrong; their errors are already recorded.
-        }
-        for (i, (path, package)) in paths.iter().zip(packages).enumerate() {
-            if let Some(first) = packages[..i].iter().find(|p| p.name == package.name) {
+    /// Two packages of one test (setup or test packages) must not share a report name
+    /// (`a/kv` and `b/kv` are both "kv"): their case ids would collide. `packages` are
+    /// those that were found, each with the span of its path.
+    pub(super) fn package_names_unique(&self, packages: &[(&Spanned<String>, &PackageRef)]) {
+        for (i, (path, package)) in packages.iter().enumerate() {
+            let earlier = &packages[..i];
+            if let Some((_, first)) = earlier.iter().find(|(_, p)| p.name == package.name && p.path != package.path) {
                 self.report(self.error(
                     path.span(),
                     format!(
-                        "tests.test_package_paths: {} and {} are both named {:?} in reports; their case ids would collide (rename one)",
+                        "tests: packages {} and {} are both named {:?} in reports; their case ids would collide (rename one)",
                         first.path.display(),
                         package.path.display(),
                         package.name
