@@ -7,6 +7,7 @@ use toml::Spanned;
 
 use super::super::raw::RawSandbox;
 use super::{Result, Validator};
+use crate::config::checks;
 use crate::config::{ConfigError, PackageKind, PackageRef, SandboxPolicy};
 
 /// The largest sandbox limit, in its own unit (bytes, instances…): 2^40 (1 TiB of memory).
@@ -73,6 +74,9 @@ impl Validator<'_> {
             }
             if let Some(names) = &layer.pass_env {
                 for name in names {
+                    if let Some(problem) = checks::env_problem(name.get_ref(), "") {
+                        return Err(self.error(name.span(), format!("sandbox.pass_env: {problem}")));
+                    }
                     // A listed variable that the host does not have is simply not passed.
                     if let Ok(value) = std::env::var(name.get_ref()) {
                         policy.env.retain(|(k, _)| k != name.get_ref());
