@@ -1,8 +1,64 @@
-//! Planning checks: what the configuration names must be on disk (executables, homes).
-//! Kept apart from the pure checks so that validation of values never touches the disk.
+//! Planning checks: what the configuration names must be on disk (executables, homes,
+//! scripts, data directories). Validation records them as [`Obligation`]s instead of
+//! looking; [`check`] then looks at the disk once, and its errors keep their positions.
+//! (Packages and `RepoPath` are looked at during validation: what kind of package a
+//! path is depends on what is there.)
 
+use std::ops::Range;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// What a path must be on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// An executable regular file (`runtime.Path`).
+    Executable,
+    /// A program found on `PATH` (`runtime.Command`); the path is the command.
+    OnPath,
+    /// A regular file (a script).
+    File,
+    /// A directory (`sandbox.data_dir`).
+    Directory,
+    /// A node home: absent, or a directory that is not (through a link) a protected one.
+    Home,
+}
+
+/// A check that validation leaves to planning: `path` (for the value at `span` of key
+/// `key`) must be what `expect` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Obligation {
+    pub span: Range<usize>,
+    pub key: String,
+    pub path: PathBuf,
+    pub expect: Expect,
+}
+
+/// Look at the disk for every obligation (each distinct one once): the span and the
+/// message of each that is not met.
+pub fn check(obligations: &[Obligation], base_dir: &Path, user_home: Option<&Path>) -> Vec<(Range<usize>, String)> {
+    let mut seen: Vec<&Obligation> = Vec::new();
+    let mut problems = Vec::new();
+    for obligation in obligations {
+        if seen.contains(&obligation) {
+            continue;
+        }
+        seen.push(obligation);
+        let path = &obligation.path;
+        let problem = match obligation.expect {
+            Expect::OnPath => command_problem(&path.to_string_lossy()),
+            Expect::Home => home_problem(path, base_dir, user_home),
+            _ if !path.exists() => Some(format!("no such file or directory: {}", path.display())),
+            Expect::Executable => executable_problem(path),
+            Expect::File if !path.is_file() => Some(format!("{} is not a file", path.display())),
+            Expect::Directory if !path.is_dir() => Some(format!("{} is not a directory", path.display())),
+            Expect::File | Expect::Directory => None,
+        };
+        if let Some(problem) = problem {
+            problems.push((obligation.span.clone(), format!("{}: {problem}", obligation.key)));
+        }
+    }
+    problems
+}
 
 /// Why `path` (which exists) cannot be run as a node's program, or `None` when it can.
 pub fn executable_problem(path: &Path) -> Option<String> {

@@ -13,7 +13,8 @@ mod packages;
 
 use super::raw::{RawConfig, RawNode, RawReady, RawRuntime, RawSandbox, RawScript, RawTest};
 use super::template::{Key, Template};
-use super::{checks, disk};
+use super::disk::{self, Expect, Obligation};
+use super::checks;
 use super::{
     ConfigError, ConfigErrors, NodePlan, PackageRef, Plan, Program, Readiness, RuntimePlan,
     Script, SetupPackage, TestPlan,
@@ -36,6 +37,8 @@ pub struct Validator<'a> {
     text: &'a str,
     base_dir: PathBuf,
     errors: RefCell<Vec<ConfigError>>,
+    /// Disk checks left to planning.
+    obligations: RefCell<Vec<Obligation>>,
 }
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -46,11 +49,16 @@ impl<'a> Validator<'a> {
         // every path in the plan (and in messages) means one thing wherever it is used.
         let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let base_dir = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
-        Validator { file, text, base_dir, errors: RefCell::new(Vec::new()) }
+        Validator { file, text, base_dir, errors: RefCell::new(Vec::new()), obligations: RefCell::new(Vec::new()) }
     }
 
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
         ConfigError::at(self.file, self.text, span, message)
+    }
+
+    /// Leave a disk check to planning.
+    fn expect(&self, span: Range<usize>, key: &str, path: &Path, expect: Expect) {
+        self.obligations.borrow_mut().push(Obligation { span, key: key.to_string(), path: path.to_path_buf(), expect });
     }
 
     /// Record `error` and go on validating.
@@ -81,6 +89,11 @@ impl<'a> Validator<'a> {
                 self.report(self.error(span, format!("tests: two tests are named {:?}", plan.name)));
             }
             tests.push(plan);
+        }
+        // Planning: look at the disk for everything validation left to it.
+        let user_home = std::env::var_os("HOME").map(PathBuf::from);
+        for (span, message) in disk::check(&self.obligations.take(), &self.base_dir, user_home.as_deref()) {
+            self.report(self.error(span, message));
         }
         let mut errors = self.errors.take();
         // In the order of the file (a stable sort keeps same-place errors in order).
@@ -119,19 +132,15 @@ impl<'a> Validator<'a> {
                 Program::Cargo { dir: path, bin: raw.bin.clone(), release }
             }
             [None, Some(file), None] => {
-                let path = self.existing_path(file, "runtime.Path")?;
-                if let Some(problem) = disk::executable_problem(&path) {
-                    return Err(self.error(file.span(), format!("runtime.Path: {problem}")));
-                }
+                let path = self.resolve(file.get_ref());
+                self.expect(file.span(), "runtime.Path", &path, Expect::Executable);
                 Program::Path(path)
             }
             [None, None, Some(command)] => {
                 if command.get_ref().trim().is_empty() {
                     return Err(self.error(command.span(), "runtime.Command: empty program name"));
                 }
-                if let Some(problem) = disk::command_problem(command.get_ref()) {
-                    return Err(self.error(command.span(), format!("runtime.Command: {problem}")));
-                }
+                self.expect(command.span(), "runtime.Command", Path::new(command.get_ref()), Expect::OnPath);
                 Program::Command(command.get_ref().clone())
             }
             _ => {
@@ -368,12 +377,11 @@ impl<'a> Validator<'a> {
     fn home(&self, home: &Spanned<String>) -> Result<PathBuf> {
         let resolved = self.resolve(home.get_ref());
         let user_home = std::env::var_os("HOME").map(PathBuf::from);
-        let problem = checks::home_problem(home.get_ref(), &resolved, &self.base_dir, user_home.as_deref())
-            .or_else(|| disk::home_problem(&resolved, &self.base_dir, user_home.as_deref()));
-        match problem {
-            Some(problem) => Err(self.error(home.span(), format!("tests.nodes.home {:?}: {problem}", home.get_ref()))),
-            None => Ok(resolved),
+        if let Some(problem) = checks::home_problem(home.get_ref(), &resolved, &self.base_dir, user_home.as_deref()) {
+            return Err(self.error(home.span(), format!("tests.nodes.home {:?}: {problem}", home.get_ref())));
         }
+        self.expect(home.span(), &format!("tests.nodes.home {:?}", home.get_ref()), &resolved, Expect::Home);
+        Ok(resolved)
     }
 
     fn ready(&self, spanned: &Spanned<RawReady>, key: &str) -> Result<Readiness> {
@@ -411,10 +419,7 @@ impl<'a> Validator<'a> {
                     RawScript::Table(table) => (table.path.clone(), table.args.clone()),
                 };
                 let resolved = self.resolve(&path);
-                if !resolved.is_file() {
-                    self.report(self.error(spanned.span(), format!("{key}: no such script: {}", resolved.display())));
-                    return None;
-                }
+                self.expect(spanned.span(), key, &resolved, Expect::File);
                 let args = args
                     .iter()
                     .map(|arg| Template::parse(arg).map_err(|e| self.error(spanned.span(), format!("{key}.args: {e}"))))

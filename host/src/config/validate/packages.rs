@@ -8,6 +8,7 @@ use toml::Spanned;
 use super::super::raw::RawSandbox;
 use super::{Result, Validator};
 use crate::config::checks;
+use crate::config::disk::Expect;
 use crate::config::{ConfigError, PackageKind, PackageRef, SandboxPolicy};
 
 /// The largest sandbox limit, in its own unit (bytes, instances…): 2^40 (1 TiB of memory).
@@ -62,10 +63,8 @@ impl Validator<'_> {
                 policy.case_timeout = Some(self.seconds(layer.case_timeout_secs.as_ref(), "sandbox.case_timeout_secs", 0.0)?);
             }
             if let Some(dir) = &layer.data_dir {
-                let path = self.existing_path(dir, "sandbox.data_dir")?;
-                if !path.is_dir() {
-                    return Err(self.error(dir.span(), format!("sandbox.data_dir: {} is not a directory", path.display())));
-                }
+                let path = self.resolve(dir.get_ref());
+                self.expect(dir.span(), "sandbox.data_dir", &path, Expect::Directory);
                 policy.data_dir = Some(path);
             }
             if let Some(env) = &layer.env {
