@@ -124,16 +124,38 @@ pub async fn start_all(test: &str, specs: Vec<NodeSpec>, bus: &EventBus) -> (Vec
     (nodes, Ok(()))
 }
 
-/// What the sandbox may tell a package about the nodes.
+/// The running nodes as one [`AddressBook`], for what is resolved once they are up:
+/// script arguments and the sandbox's view (and network allow-list) of the nodes.
+/// `{verbosity}` and `{password}` have no value there.
+pub fn address_book(nodes: &[Arc<Node>]) -> AddressBook {
+    AddressBook::new(
+        nodes
+            .iter()
+            .map(|node| NodeAddress {
+                name: node.spec.name.clone(),
+                host: node.spec.host.clone(),
+                port: node.spec.port,
+                home: node.spec.home.clone(),
+                event_pipe: node.spec.event_pipe.clone(),
+                verbosity: None,
+                password: None,
+            })
+            .collect(),
+    )
+}
+
+/// What the sandbox may tell a package about the nodes; the sandbox lets packages
+/// connect to exactly these addresses.
 pub fn node_infos(nodes: &[Arc<Node>]) -> Vec<NodeInfo> {
-    nodes
+    address_book(nodes)
+        .nodes()
         .iter()
         .map(|node| NodeInfo {
-            name: node.spec.name.clone(),
-            host: node.spec.host.clone(),
-            port: node.spec.port,
-            address: node.spec.address(),
-            home: node.spec.home.display().to_string(),
+            name: node.name.clone(),
+            host: node.host.clone(),
+            port: node.port,
+            address: node.address(),
+            home: node.home.display().to_string(),
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use tokio::process::{Child, Command};
 
-use crate::config::{AddressBook, NodeAddress, Script};
+use crate::config::Script;
 use crate::events::{FailureDetail, FailureKind, Outcome};
 use crate::nodes::Node;
 use crate::nodes::groups::GroupGuard;
@@ -19,20 +19,7 @@ use crate::nodes::groups::GroupGuard;
 fn command(script: &Script, test: &str, nodes: &[Arc<Node>], cwd: &Path) -> Command {
     // The nodes as a script sees them: `{port}` is the first node's; `{verbosity}` and
     // `{password}` have no value here (validation refuses them in script arguments).
-    let book = AddressBook::new(
-        nodes
-            .iter()
-            .map(|n| NodeAddress {
-                name: n.spec.name.clone(),
-                host: n.spec.host.clone(),
-                port: n.spec.port,
-                home: n.spec.home.clone(),
-                event_pipe: n.spec.event_pipe.clone(),
-                verbosity: None,
-                password: None,
-            })
-            .collect(),
-    );
+    let book = super::boot::address_book(nodes);
     // Validation makes every argument resolvable; one that is not anyway is passed as
     // written (visibly wrong), never as an empty string.
     let args = script.args.iter().map(|arg| book.render(None, arg).unwrap_or_else(|_| arg.to_string()));
