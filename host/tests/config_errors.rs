@@ -181,6 +181,7 @@ fn check_reads_regular_files_only_and_never_hangs_on_a_device_or_fifo() {
     assert!(run.stderr.contains("tests.toml: not a regular file"), "{}", run.both());
     let run = check_within_a_minute(dir.path(), ".").expect("check on a directory holding a FIFO ended");
     assert_eq!(run.code, Some(2), "a directory whose tests.toml is a FIFO: {}", run.both());
+    assert!(run.stderr.contains("tests.toml: not a regular file"), "{}", run.both());
     assert!(!run.stderr.contains("panicked"), "{}", run.both());
 }
 

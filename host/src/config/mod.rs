@@ -37,7 +37,8 @@ pub const MAX_FILE_BYTES: u64 = 4 << 20;
 pub fn locate(path: &Path) -> Result<PathBuf, ConfigError> {
     if path.is_dir() {
         let file = path.join(DEFAULT_FILE);
-        if file.is_file() {
+        // Whatever is there; `read` says so when it is not a regular file.
+        if file.exists() {
             return Ok(file);
         }
         return Err(ConfigError::whole_file(&file, format!("no {DEFAULT_FILE} in directory {}", path.display())));
