@@ -198,3 +198,18 @@ fn a_timeout_scale_out_of_range_is_a_usage_error_not_a_panic() {
     assert_eq!(run.code, Some(2), "{}", run.both());
     assert!(run.stderr.contains("at most 1000"), "{}", run.both());
 }
+
+#[test]
+fn a_package_that_lists_a_case_twice_is_refused_before_anything_runs() {
+    let dir = suite(&format!("[[tests]]\nname = \"dup\"\ntest_package_paths = [{:?}]\n", common::package("duplicate-cases")));
+    for command in ["list", "run"] {
+        let run = run_in(dir.path(), &[command]);
+        assert_eq!(run.code, Some(2), "{command}: {}", run.both());
+        assert!(
+            run.stderr.contains("test dup: package duplicate-cases") && run.stderr.contains("lists case \"same\" more than once"),
+            "{command}: {}",
+            run.both()
+        );
+        assert!(!run.stdout.contains("dup/duplicate-cases/same"), "nothing listed or run: {}", run.both());
+    }
+}
