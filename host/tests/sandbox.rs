@@ -136,7 +136,7 @@ fake_node_name = "first.dev"
     // Built first, so that only the run itself is measured.
     let listed = run_in(&repo(), &["list", dir.path().to_str().unwrap()]);
     assert_eq!(listed.code, Some(0), "{}", listed.both());
-    let mut child = common::host()
+    let child = common::host()
         .current_dir(repo())
         .args(["run", dir.path().to_str().unwrap(), "hostile/hostile/logs_a_million_lines_then_passes"])
         .stdout(std::process::Stdio::piped())

@@ -13,9 +13,11 @@ use super::args::{CheckArgs, ColorChoice, Format, ListArgs, RunArgs, SuiteArgs};
 use super::exit;
 
 fn load(path: &Path) -> Result<Plan, u8> {
-    config::load(path).map_err(|error| {
-        eprintln!("error: {error}");
-        exit::USAGE
+    config::load(path).map_err(|errors| {
+        for error in errors.iter() {
+            eprintln!("error: {error}");
+        }
+        errors.exit_code()
     })
 }
 

@@ -145,8 +145,7 @@ pub struct Script {
 pub struct RuntimePlan {
     pub program: Program,
     pub args: Vec<Template>,
-    /// Environment variables; values are templates like the arguments.
-    pub env: BTreeMap<String, Template>,
+    pub env: BTreeMap<String, String>,
     pub ready: Option<Readiness>,
     pub boot_timeout: Duration,
     pub stop_timeout: Duration,
@@ -191,8 +190,8 @@ pub struct NodePlan {
     pub runtime: Arc<RuntimePlan>,
     /// The node's argument templates (its own `args`, or the runtime's).
     pub args: Vec<Template>,
-    /// The runtime's environment with the node's `env` on top; values are templates.
-    pub env: BTreeMap<String, Template>,
+    /// The runtime's environment with the node's `env` on top.
+    pub env: BTreeMap<String, String>,
     pub ready: Readiness,
     pub boot_timeout: Duration,
     /// `may_exit`: the node may exit by itself while the test runs. Otherwise a node that

@@ -1,13 +1,12 @@
 //! Turning a test's node plans into running, ready nodes.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 
 use super::prepare::Prepared;
-use crate::config::{Key, NodePlan, Plan, Readiness, Template, TestPlan};
+use crate::config::{AddressBook, NodeAddress, NodePlan, Plan, Readiness, TestPlan};
 use crate::events::{Event, EventBus};
 use crate::nodes::{Node, NodeSpec, free_port};
 use crate::sandbox::NodeInfo;
@@ -39,34 +38,31 @@ pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) 
         };
         placed.push(Placed { plan: node, port, home, event_pipe: dir.join("events.fifo") });
     }
-    let by_name: HashMap<&str, &Placed> = placed.iter().map(|p| (p.plan.name.as_str(), p)).collect();
-    Ok(placed
+    // One resolver for arguments, environment and readiness commands alike.
+    let book = AddressBook::new(
+        placed
+            .iter()
+            .map(|p| NodeAddress {
+                name: p.plan.name.clone(),
+                host: NODE_HOST.to_string(),
+                port: p.port,
+                home: p.home.clone(),
+                event_pipe: p.event_pipe.clone(),
+                verbosity: Some(p.plan.verbosity),
+                password: Some(p.plan.password.clone()),
+            })
+            .collect(),
+    );
+    placed
         .iter()
         .map(|node| {
-            let value_of = |key: Key, other: Option<&str>| -> String {
-                let target = other.and_then(|name| by_name.get(name).copied()).unwrap_or(node);
-                match key {
-                    Key::Name => target.plan.name.clone(),
-                    Key::Host => NODE_HOST.to_string(),
-                    Key::Port => target.port.to_string(),
-                    Key::Address => format!("{NODE_HOST}:{}", target.port),
-                    Key::Home => target.home.display().to_string(),
-                    Key::EventPipe => node.event_pipe.display().to_string(),
-                    Key::Peers => placed
-                        .iter()
-                        .filter(|p| p.plan.name != node.plan.name)
-                        .map(|p| format!("{NODE_HOST}:{}", p.port))
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    Key::Verbosity => node.plan.verbosity.to_string(),
-                    Key::Password => node.plan.password.clone(),
-                }
-            };
-            NodeSpec {
+            let this = Some(node.plan.name.as_str());
+            let fill = |text: &str| book.render_text(this, text).with_context(|| format!("node {}", node.plan.name));
+            Ok(NodeSpec {
                 name: node.plan.name.clone(),
                 program: prepared.runtime(&node.plan.runtime.program).clone(),
-                args: node.plan.args.iter().map(|arg| arg.render(value_of)).collect(),
-                env: node.plan.env.iter().map(|(name, value)| (name.clone(), value.render(value_of))).collect(),
+                args: node.plan.args.iter().map(|arg| book.render(this, arg)).collect::<Result<_, _>>()?,
+                env: node.plan.env.iter().map(|(k, v)| Ok((k.clone(), fill(v)?))).collect::<Result<_>>()?,
                 cwd: plan.base_dir.clone(),
                 host: NODE_HOST.to_string(),
                 port: node.port,
@@ -74,16 +70,14 @@ pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) 
                 event_pipe: node.event_pipe.clone(),
                 log_file: node.event_pipe.with_file_name("output.log"),
                 ready: match &node.plan.ready {
-                    Readiness::Command(args) => Readiness::Command(
-                        args.iter().map(|arg| Template::parse(arg).map_or_else(|_| arg.clone(), |t| t.render(value_of))).collect(),
-                    ),
+                    Readiness::Command(args) => Readiness::Command(args.iter().map(|arg| fill(arg)).collect::<Result<_>>()?),
                     other => other.clone(),
                 },
                 boot_timeout: node.plan.boot_timeout,
                 stop_timeout: node.plan.runtime.stop_timeout,
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// A configured `home`: a fresh one for every run, as kit does, unless `persist_home`.
@@ -152,16 +146,38 @@ pub async fn start_all(test: &str, specs: Vec<NodeSpec>, bus: &EventBus) -> (Vec
     (nodes, Ok(()))
 }
 
-/// What the sandbox may tell a package about the nodes.
+/// The running nodes as one [`AddressBook`], for what is resolved once they are up:
+/// script arguments and the sandbox's view (and network allow-list) of the nodes.
+/// `{verbosity}` and `{password}` have no value there.
+pub fn address_book(nodes: &[Arc<Node>]) -> AddressBook {
+    AddressBook::new(
+        nodes
+            .iter()
+            .map(|node| NodeAddress {
+                name: node.spec.name.clone(),
+                host: node.spec.host.clone(),
+                port: node.spec.port,
+                home: node.spec.home.clone(),
+                event_pipe: node.spec.event_pipe.clone(),
+                verbosity: None,
+                password: None,
+            })
+            .collect(),
+    )
+}
+
+/// What the sandbox may tell a package about the nodes; the sandbox lets packages
+/// connect to exactly these addresses.
 pub fn node_infos(nodes: &[Arc<Node>]) -> Vec<NodeInfo> {
-    nodes
+    address_book(nodes)
+        .nodes()
         .iter()
         .map(|node| NodeInfo {
-            name: node.spec.name.clone(),
-            host: node.spec.host.clone(),
-            port: node.spec.port,
-            address: node.spec.address(),
-            home: node.spec.home.display().to_string(),
+            name: node.name.clone(),
+            host: node.host.clone(),
+            port: node.port,
+            address: node.address(),
+            home: node.home.display().to_string(),
         })
         .collect()
 }

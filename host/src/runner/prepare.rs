@@ -66,8 +66,18 @@ pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtim
     let loads = built.iter().map(|(test, package, wasm)| async move {
         sandbox.load(&package.name, wasm).await.with_context(|| format!("test {test}: package {}", package.name))
     });
-    for ((_, package, _), loaded) in built.iter().zip(futures::future::join_all(loads).await) {
+    for ((test, package, _), loaded) in built.iter().zip(futures::future::join_all(loads).await) {
         let loaded = loaded?;
+        // Case ids are `test/package/case`: a name listed twice would be counted and
+        // reported as one case, or overwrite the other's result.
+        let mut seen = std::collections::HashSet::new();
+        if let Some(case) = loaded.package.cases.iter().find(|case| !seen.insert(case.as_str())) {
+            anyhow::bail!(
+                "test {test}: package {} ({}) lists case {case:?} more than once; case names must be unique within a package",
+                package.name,
+                package.path.display()
+            );
+        }
         if let Some(message) = loaded.warning {
             bus.emit(Event::Warning { message });
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use tokio::process::{Child, Command};
 
-use crate::config::{Key, Script};
+use crate::config::Script;
 use crate::events::{FailureDetail, FailureKind, Outcome};
 use crate::nodes::Node;
 use crate::nodes::groups::GroupGuard;
@@ -17,26 +17,15 @@ use crate::nodes::groups::GroupGuard;
 /// (`{port}` means the first node's, `{port:NAME}` another's), node details in
 /// `HOST_*` environment variables, its own process group.
 fn command(script: &Script, test: &str, nodes: &[Arc<Node>], cwd: &Path) -> Command {
-    let value = |key: Key, name: Option<&str>| -> String {
-        let node = match name {
-            Some(name) => nodes.iter().find(|n| n.spec.name == name),
-            None => nodes.first(),
-        };
-        let Some(node) = node else { return String::new() };
-        match key {
-            Key::Name => node.spec.name.clone(),
-            Key::Host => node.spec.host.clone(),
-            Key::Port => node.spec.port.to_string(),
-            Key::Address => node.spec.address(),
-            Key::Home => node.spec.home.display().to_string(),
-            Key::EventPipe => node.spec.event_pipe.display().to_string(),
-            Key::Peers => nodes.iter().map(|n| n.spec.address()).collect::<Vec<_>>().join(","),
-            Key::Verbosity | Key::Password => String::new(),
-        }
-    };
+    // The nodes as a script sees them: `{port}` is the first node's; `{verbosity}` and
+    // `{password}` have no value here (validation refuses them in script arguments).
+    let book = super::boot::address_book(nodes);
+    // Validation makes every argument resolvable; one that is not anyway is passed as
+    // written (visibly wrong), never as an empty string.
+    let args = script.args.iter().map(|arg| book.render(None, arg).unwrap_or_else(|_| arg.to_string()));
     let mut command = Command::new(&script.path);
     command
-        .args(script.args.iter().map(|arg| arg.render(value)))
+        .args(args)
         .current_dir(cwd)
         .env("HOST_TEST", test)
         .env("HOST_NODES", nodes.iter().map(|n| n.spec.name.as_str()).collect::<Vec<_>>().join(","))
