@@ -6,6 +6,7 @@ mod boot;
 mod prepare;
 mod scratch;
 mod scripts;
+mod source_location;
 mod test;
 
 use std::sync::atomic::{AtomicBool, Ordering};

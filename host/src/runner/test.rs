@@ -168,24 +168,6 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
     totals
 }
 
-/// Source paths in failures are as the guest's compiler saw them (for cargo, relative
-/// to the workspace root). Find the file next to the package and show it relative to
-/// the working directory, so `file:line` can be opened as printed.
-fn locate_source(package: &PackageRef, file: &str) -> Option<String> {
-    let given = Path::new(file);
-    if file.is_empty() {
-        return None;
-    }
-    let found = if given.is_absolute() {
-        given.is_file().then(|| given.to_path_buf())?
-    } else {
-        package.path.ancestors().map(|dir| dir.join(given)).find(|candidate| candidate.is_file())?
-    };
-    let found = found.canonicalize().ok()?;
-    let shown = std::env::current_dir().ok().and_then(|cwd| found.strip_prefix(cwd).ok().map(Path::to_path_buf));
-    Some(shown.unwrap_or(found).display().to_string())
-}
-
 fn setup_error(error: anyhow::Error) -> Outcome {
     Outcome::Failed {
         failure: FailureDetail {
@@ -244,7 +226,7 @@ async fn run_package(
                 None => cx.sandbox.run_case(package, case, scope.clone(), timeout).await,
             };
             if let Outcome::Failed { failure } = &mut verdict.outcome {
-                if let Some(path) = locate_source(source, &failure.file) {
+                if let Some(path) = super::source_location::locate_source(source, &failure.file) {
                     failure.file = path;
                 }
                 if earlier_failures.len() < cx.options.retries as usize && !deadline.saturating_duration_since(Instant::now()).is_zero() {

@@ -15,7 +15,7 @@ impl log::Host for CaseState {
             Level::Warn => "WARN",
             Level::Error => "ERROR",
         };
-        self.logs.lock().unwrap_or_else(|p| p.into_inner()).push(format!("[{level}] {message}"));
+        self.output.line(&format!("[{level}] "), &message);
     }
 }
 

@@ -27,48 +27,67 @@ impl CaseVerdict {
     }
 }
 
-/// Judge a finished (or timed-out) case call.
+/// Longest failure message kept from a package, in bytes; the rest is cut and marked.
+const MAX_MESSAGE: usize = 64 << 10;
+/// Longest failure file name kept from a package, in bytes.
+const MAX_FILE: usize = 4 << 10;
+
+/// Judge a finished (or timed-out) case call. A case passes only when it returned Ok and
+/// nothing recorded a failure on the way: a failure reported through `outcome`, a
+/// resource limit hit, or output past the cap each turn the Ok into a failure. When
+/// several went wrong, the first real failure is kept and the limits are named above it.
 pub fn judge(
     case: &str,
     timeout: Duration,
     result: Result<wasmtime::Result<Response>, tokio::time::error::Elapsed>,
     state: &CaseState,
 ) -> CaseVerdict {
+    let reported = || state.reported.clone().map(|failure| failed(FailureKind::Panic, failure));
     let outcome = match result {
-        Ok(Ok(Response::Run(Ok(())))) => Outcome::Passed,
-        Ok(Ok(Response::Run(Err(failure)))) if state.output_capped() => {
-            with_prefix(&output_cap(state), failed(FailureKind::Fail, failure))
-        }
-        Ok(Ok(Response::Run(Err(failure)))) => failed(FailureKind::Fail, failure),
-        Ok(Err(error)) => match (&state.reported, &state.limits.hit) {
-            (_, Some(limit)) => with_prefix(limit, trapped(&error)),
-            (Some(failure), None) if state.output_capped() => with_prefix(&output_cap(state), failed(FailureKind::Panic, failure.clone())),
-            (Some(failure), None) => failed(FailureKind::Panic, failure.clone()),
-            (None, None) if state.output_capped() => with_prefix(&output_cap(state), trapped(&error)),
-            (None, None) => trapped(&error),
-        },
-        Err(_) => Outcome::Failed {
-            failure: FailureDetail {
-                kind: FailureKind::Timeout,
-                file: String::new(),
-                line: 0,
-                column: 0,
-                message: format!(
-                    "case {case} timed out after {:.1}s while {}",
-                    timeout.as_secs_f64(),
-                    state.current_call().unwrap_or_else(|| "running guest code (no host call)".into())
-                ),
+        Ok(Ok(Response::Run(Ok(())))) => match (reported(), &state.limits.hit) {
+            (Some(outcome), _) => with_prefix(
+                "the case returned Ok after reporting a failure through `outcome.report-failure`",
+                outcome,
+            ),
+            (None, Some(limit)) => failure(FailureKind::Error, format!("{limit}
+the case returned Ok after hitting this limit")),
+            (None, None) => match state.output_overflow() {
+                Some(overflow) => failure(FailureKind::Fail, format!("{overflow}
+the case returned Ok after writing past the limit")),
+                None => Outcome::Passed,
             },
         },
+        // A failure reported before the case returned its own comes first.
+        Ok(Ok(Response::Run(Err(failure)))) => reported().unwrap_or_else(|| failed(FailureKind::Fail, failure)),
+        Ok(Err(error)) => match (reported(), &state.limits.hit) {
+            (_, Some(limit)) => with_prefix(limit, trapped(&error)),
+            (Some(outcome), None) => outcome,
+            (None, None) => trapped(&error),
+        },
+        Err(_) => failure(
+            FailureKind::Timeout,
+            format!(
+                "case {case} timed out after {:.1}s while {}",
+                timeout.as_secs_f64(),
+                state.current_call().unwrap_or_else(|| "running guest code (no host call)".into())
+            ),
+        ),
+    };
+    // Output past the cap is named on every failure that is not already about it.
+    let outcome = match state.output_overflow() {
+        Some(overflow) if !outcome_mentions(&outcome, "output limit exceeded") => with_prefix(&overflow.to_string(), outcome),
+        _ => outcome,
     };
     CaseVerdict { outcome, output: state.output() }
 }
 
-fn output_cap(state: &CaseState) -> String {
-    format!(
-        "output limit: the package wrote more than {} KiB to stdout/stderr (sandbox.output_kib)",
-        state.scope.policy.output >> 10
-    )
+fn outcome_mentions(outcome: &Outcome, text: &str) -> bool {
+    matches!(outcome, Outcome::Failed { failure } if failure.message.contains(text))
+}
+
+/// A failure the host found, with no place in the package's source.
+fn failure(kind: FailureKind, message: String) -> Outcome {
+    Outcome::Failed { failure: FailureDetail { kind, file: String::new(), line: 0, column: 0, message } }
 }
 
 /// Put `reason` (a limit that was hit) first in the failure's message.
@@ -82,14 +101,29 @@ fn with_prefix(reason: &str, outcome: Outcome) -> Outcome {
     }
 }
 
+/// `text` cut to at most `max` bytes (on a character boundary), marked when cut.
+fn bounded(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let dropped = text.len() - cut;
+        text.truncate(cut);
+        text.push_str(&format!(" … [{dropped} more bytes cut]"));
+    }
+    text
+}
+
+/// A failure the package reported, its text bounded.
 fn failed(kind: FailureKind, failure: FailResponse) -> Outcome {
     Outcome::Failed {
         failure: FailureDetail {
             kind,
-            file: failure.file,
+            file: bounded(failure.file, MAX_FILE),
             line: failure.line,
             column: failure.column,
-            message: failure.message,
+            message: bounded(failure.message, MAX_MESSAGE),
         },
     }
 }
