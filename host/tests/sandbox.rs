@@ -56,7 +56,7 @@ env = { GREETING = "hello", EXPECTED_SCALE = "1.5" }
         ("allocates_until_it_fails", vec!["out of memory: the package asked to grow its linear memory".into(), "over the limit of 512.0 MiB (sandbox.memory_mib)".into()]),
         ("spins_forever", vec![format!("case spins_forever timed out after {timetrap:.1}s while running guest code (no host call)")]),
         ("recurses_forever", vec!["trap: wasm trap: call stack exhausted".into()]),
-        ("prints_forever", vec![at("print"), "output limit: the package wrote more than 1024 KiB to stdout/stderr (sandbox.output_kib)".into()]),
+        ("prints_forever", vec![at("print"), "output limit exceeded: wrote ".into(), "limit 1048576 bytes (sandbox.output_kib = 1024)".into()]),
         ("hits_unreachable", vec![at("unreachable"), "trap: wasm trap: wasm `unreachable` instruction executed".into()]),
         ("divides_by_zero", vec![at("divide"), "panicked: attempt to divide by zero".into()]),
         ("blocks_in_a_host_call", vec![format!("case blocks_in_a_host_call timed out after {timetrap:.1}s while waiting for event `never-emitted` on node first.dev")]),
