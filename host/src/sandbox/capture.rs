@@ -133,9 +133,9 @@ impl Capture {
     }
 }
 
-/// The guest's stdout or stderr. Writes past the cap fail with an error the guest sees
-/// (Rust's `println!` panics at its call site), so a flood ends at once instead of
-/// spinning until the timeout.
+/// The guest's stdout or stderr. The write that crosses the cap fails with an error the
+/// guest sees (Rust's `println!` panics at its call site), and the stream is closed
+/// from then on, so a flood ends at once instead of spinning until the timeout.
 #[derive(Clone)]
 pub struct CapturedStdio {
     capture: Capture,
@@ -147,7 +147,12 @@ fn over_the_limit() -> wasmtime::Error {
 
 impl OutputStream for CapturedStdio {
     fn write(&mut self, bytes: Bytes) -> Result<(), StreamError> {
-        if self.capture.stdio(&bytes) { Ok(()) } else { Err(StreamError::LastOperationFailed(over_the_limit())) }
+        match (self.capture.overflow(), self.capture.stdio(&bytes)) {
+            (_, true) => Ok(()),
+            // Already over: closed, which costs no error value (a backtrace each) per write.
+            (Some(_), false) => Err(StreamError::Closed),
+            (None, false) => Err(StreamError::LastOperationFailed(over_the_limit())),
+        }
     }
 
     fn flush(&mut self) -> Result<(), StreamError> {
@@ -158,7 +163,7 @@ impl OutputStream for CapturedStdio {
         // Always a non-zero permit below the cap: a zero permit would leave a guest
         // waiting for readiness forever. The write that crosses the cap fails.
         match self.capture.overflow() {
-            Some(_) => Err(StreamError::LastOperationFailed(over_the_limit())),
+            Some(_) => Err(StreamError::Closed),
             None => Ok(WRITE_PERMIT),
         }
     }
