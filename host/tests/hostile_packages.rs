@@ -131,3 +131,31 @@ timeout_secs = 200
     assert_eq!(last["totals"]["passed"].as_u64(), Some(0), "{last}");
     assert_eq!(last["totals"]["failed"].as_u64(), Some(finished as u64), "{last}");
 }
+
+/// `host run` on a suite with one test running `package`.
+fn run_single(package: &str) -> common::Run {
+    let dir = suite(&format!("[[tests]]\nname = \"names\"\ntest_package_paths = [\"{{repo}}/test-packages/{package}\"]\n"));
+    common::run_in(dir.path(), &["run"])
+}
+
+#[test]
+fn case_names_are_bounded_in_length_and_count() {
+    let run = run_single("hostile-long-case-name");
+    assert_eq!(run.code, Some(2), "{}", run.both());
+    assert!(
+        run.stderr.contains("package hostile-long-case-name: ")
+            && run.stderr.contains("list-cases named a case of 5000 bytes (case 2, starting \"nnnn")
+            && run.stderr.contains("over the limit of 4096 bytes"),
+        "{}",
+        run.both()
+    );
+
+    let run = run_single("hostile-many-cases");
+    assert_eq!(run.code, Some(2), "{}", run.both());
+    assert!(
+        run.stderr.contains("package hostile-many-cases: ")
+            && run.stderr.contains("list-cases named 100001 cases, over the limit of 100000"),
+        "{}",
+        run.both()
+    );
+}
