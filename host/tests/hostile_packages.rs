@@ -106,7 +106,7 @@ timeout_secs = 200
     let logged = message("logs_a_million_lines_then_passes");
     let written: u64 = logged["output limit exceeded: wrote ".len()..].split(' ').next().unwrap().parse().unwrap();
     assert!(written > 1_000_000 * 1024, "counted {written} bytes: {logged}");
-    assert!(logged.contains("the case returned Ok after writing past the limit"), "{logged}");
+    assert!(logged.contains("the case returned Ok after writing past the output limit"), "{logged}");
     assert!(message("prints_a_million_lines").contains("panicked: failed printing to stderr"), "{}", message("prints_a_million_lines"));
     assert!(message("writes_past_the_cap_then_traps").contains("trap: "), "{}", message("writes_past_the_cap_then_traps"));
     // What a case wrote is kept up to the cap and no further.

@@ -49,13 +49,14 @@ pub fn judge(
                 "the case returned Ok after reporting a failure through `outcome.report-failure`",
                 outcome,
             ),
-            (None, Some(limit)) => failure(FailureKind::Error, format!("{limit}
-the case returned Ok after hitting this limit")),
-            (None, None) => match state.output_overflow() {
-                Some(overflow) => failure(FailureKind::Fail, format!("{overflow}
-the case returned Ok after writing past the limit")),
-                None => Outcome::Passed,
-            },
+            (None, Some(limit)) => {
+                failure(FailureKind::Error, format!("{limit}\nthe case returned Ok after hitting this limit"))
+            }
+            // Named with the limit below.
+            (None, None) if state.output_overflow().is_some() => {
+                failure(FailureKind::Fail, "the case returned Ok after writing past the output limit".into())
+            }
+            (None, None) => Outcome::Passed,
         },
         // A failure reported before the case returned its own comes first.
         Ok(Ok(Response::Run(Err(failure)))) => reported().unwrap_or_else(|| failed(FailureKind::Fail, failure)),
@@ -73,16 +74,12 @@ the case returned Ok after writing past the limit")),
             ),
         ),
     };
-    // Output past the cap is named on every failure that is not already about it.
+    // Output past the cap is named first on every failure.
     let outcome = match state.output_overflow() {
-        Some(overflow) if !outcome_mentions(&outcome, "output limit exceeded") => with_prefix(&overflow.to_string(), outcome),
-        _ => outcome,
+        Some(overflow) => with_prefix(&overflow.to_string(), outcome),
+        None => outcome,
     };
     CaseVerdict { outcome, output: state.output() }
-}
-
-fn outcome_mentions(outcome: &Outcome, text: &str) -> bool {
-    matches!(outcome, Outcome::Failed { failure } if failure.message.contains(text))
 }
 
 /// A failure the host found, with no place in the package's source.
