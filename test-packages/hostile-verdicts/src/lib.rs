@@ -35,7 +35,7 @@ fn logs_a_million_lines_then_passes(_ctx: &Context) -> TestResult {
 }
 
 fn logs_one_huge_line_then_passes(_ctx: &Context) -> TestResult {
-    let huge = "y".repeat(16 << 20);
+    let huge = "y".repeat(4 << 20);
     guest_sdk::log(Level::Info, &huge);
     Ok(())
 }
