@@ -126,6 +126,11 @@ timeout_secs = 200
     assert!(reported.contains("reported, then returned Ok"), "{reported}");
     assert!(message("reports_a_failure_then_traps").contains("reported, then trapped"), "{}", message("reports_a_failure_then_traps"));
 
+    // So is a resource limit the case ran into, even when it went on to return Ok.
+    let memory = message("hits_the_memory_limit_then_passes");
+    assert!(memory.starts_with("out of memory: the package asked to grow its linear memory"), "{memory}");
+    assert!(memory.contains("the case returned Ok after hitting this limit"), "{memory}");
+
     // Paths a package names are shown as given, never resolved on the host's disk.
     assert_eq!(case("fails_at_a_relative_path_out_of_the_package")["file"], "../../../../etc/passwd");
     assert_eq!(case("fails_at_an_absolute_host_path")["file"], "/etc/passwd");

@@ -16,6 +16,7 @@ test_package!(
     reports_a_failure_then_passes,
     reports_a_failure_then_traps,
     writes_past_the_cap_then_traps,
+    hits_the_memory_limit_then_passes,
     fails_at_a_relative_path_out_of_the_package,
     fails_at_an_absolute_host_path,
 );
@@ -82,6 +83,15 @@ fn writes_past_the_cap_then_traps(_ctx: &Context) -> TestResult {
         let _ = writeln!(stdout, "{}", kib_line(n));
     }
     std::process::abort()
+}
+
+fn hits_the_memory_limit_then_passes(_ctx: &Context) -> TestResult {
+    let mut hoard: Vec<u8> = Vec::new();
+    // Over the 512 MiB limit: the host refuses to grow memory and the allocation fails
+    // gracefully; the case shrugs it off.
+    let refused = hoard.try_reserve(600 << 20).is_err();
+    guest_sdk::log(Level::Info, &format!("allocation refused: {refused}"));
+    Ok(())
 }
 
 fn fails_at_a_relative_path_out_of_the_package(_ctx: &Context) -> TestResult {
