@@ -57,12 +57,12 @@ env = { GREETING = "hello", EXPECTED_SCALE = "1.5" }
         ("allocates_until_it_fails", vec!["out of memory: the package asked to grow its linear memory".into(), "over the limit of 512.0 MiB (sandbox.memory_mib)".into()]),
         ("spins_forever", vec![format!("case spins_forever timed out after {timetrap:.1}s while running guest code (no host call)")]),
         ("recurses_forever", vec!["trap: wasm trap: call stack exhausted".into()]),
-        ("prints_forever", vec![at("print"), "output limit exceeded: the package wrote more than 1024 KiB".into()]),
+        ("prints_forever", vec![at("print"), "output limit exceeded: wrote ".into()]),
         ("hits_unreachable", vec![at("unreachable"), "trap: wasm trap: wasm `unreachable` instruction executed".into()]),
         ("divides_by_zero", vec![at("divide"), "panicked: attempt to divide by zero".into()]),
         ("blocks_in_a_host_call", vec![format!("case blocks_in_a_host_call timed out after {timetrap:.1}s while waiting for event `never-emitted` on node first.dev")]),
-        ("writes_past_the_output_cap_ignoring_errors_then_passes", vec!["output limit exceeded: the package wrote more than 1024 KiB".into()]),
-        ("reports_a_failure_then_returns_ok", vec!["the case returned ok after reporting a failure".into(), "reported, then denied".into()]),
+        ("writes_past_the_output_cap_ignoring_errors_then_passes", vec!["output limit exceeded: wrote ".into()]),
+        ("reports_a_failure_then_returns_ok", vec!["the case returned Ok after reporting a failure through `outcome.report-failure`".into()]),
         // Shown exactly as given: never resolved against the host's disk.
         ("fails_at_a_path_outside_its_sources", vec!["../../../../../../etc/passwd:1:1: a failure that names a host file".into()]),
     ];

@@ -15,13 +15,7 @@ impl log::Host for CaseState {
             Level::Warn => "WARN",
             Level::Error => "ERROR",
         };
-        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
-        if logs.dropped() > 0 {
-            // Past the cap: count it without building the line.
-            logs.push_dropped(message.len() + level.len() + 3);
-            return;
-        }
-        logs.push(format!("[{level}] {message}"));
+        self.output.line(&format!("[{level}] "), &message);
     }
 }
 

@@ -8,10 +8,10 @@
 
 mod bindings;
 mod cache;
+mod capture;
 mod interfaces;
 mod limits;
 mod node_calls;
-mod output;
 mod state;
 mod verdict;
 
@@ -35,6 +35,10 @@ use state::CaseState;
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// How long a package may take to name its cases.
 const LIST_CASES_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most cases a package may declare.
+const MAX_CASES: usize = 100_000;
+/// Longest case name a package may declare, in bytes.
+const MAX_CASE_NAME: usize = 4 << 10;
 
 /// The engine and linker of a run.
 pub struct Sandbox {
@@ -142,13 +146,15 @@ impl Sandbox {
             let tester = package.pre.instantiate_async(&mut store).await?;
             tester.host_test_suite().call_list_cases(&mut store).await
         };
-        tokio::time::timeout(LIST_CASES_TIMEOUT, call)
+        let cases = tokio::time::timeout(LIST_CASES_TIMEOUT, call)
             .await
             .with_context(|| {
                 format!("{}: list-cases did not return within {}s", package.path.display(), LIST_CASES_TIMEOUT.as_secs())
             })?
             .map_err(anyhow::Error::from)
-            .with_context(|| format!("{}: list-cases failed", package.path.display()))
+            .with_context(|| format!("{}: list-cases failed", package.path.display()))?;
+        check_case_names(&package.path, &cases)?;
+        Ok(cases)
     }
 
     /// Run one case in a fresh store, with `timeout` for all of it.
@@ -175,6 +181,27 @@ impl Sandbox {
         let result = tokio::time::timeout(timeout, call).await;
         verdict::judge(case, timeout, result, store.data())
     }
+}
+
+/// A package's case names are bounded in count and length (reporters escape their text).
+fn check_case_names(path: &Path, cases: &[String]) -> Result<()> {
+    if cases.len() > MAX_CASES {
+        anyhow::bail!("{}: list-cases named {} cases, over the limit of {MAX_CASES}", path.display(), cases.len());
+    }
+    if let Some((index, name)) = cases.iter().enumerate().find(|(_, name)| name.len() > MAX_CASE_NAME) {
+        let mut start = 64;
+        while !name.is_char_boundary(start) {
+            start -= 1;
+        }
+        anyhow::bail!(
+            "{}: list-cases named a case of {} bytes (case {}, starting {:?}), over the limit of {MAX_CASE_NAME} bytes",
+            path.display(),
+            name.len(),
+            index + 1,
+            &name[..start]
+        );
+    }
+    Ok(())
 }
 
 /// Advance `engine`'s epoch every tick for as long as the engine lives.

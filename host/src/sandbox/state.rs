@@ -8,13 +8,12 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::{FailResponse, NodeInfo};
+use super::capture::{Capture, Overflow};
 use super::limits::Limits;
-use super::output::CappedLog;
 use crate::config::SandboxPolicy;
 use crate::nodes::Node;
 
@@ -46,14 +45,12 @@ pub struct CaseState {
     pub(super) scope: CaseScope,
     /// Set by `outcome.report-failure` (a panic hook) before the package traps.
     pub(super) reported: Option<FailResponse>,
-    /// Guest stdout and stderr, interleaved as written.
-    pub(super) stdio: MemoryOutputPipe,
+    /// Guest stdout and stderr, `log` lines and sandbox refusals, within the output cap.
+    pub(super) output: Capture,
     /// When the case's time is up: host calls wait no longer than this.
     pub(super) deadline: Instant,
     /// What the package is waiting for in a host call right now, if anything.
     pub(super) doing: Arc<Mutex<Option<String>>>,
-    /// Lines logged through the `log` interface, and sandbox refusals, up to the output cap.
-    pub(super) logs: Arc<Mutex<CappedLog>>,
 }
 
 impl CaseState {
@@ -62,11 +59,10 @@ impl CaseState {
     /// other file; stdout and stderr captured up to the policy's cap; TCP only to the
     /// addresses of `scope`'s nodes; no UDP, no name lookup.
     pub fn new(scope: CaseScope, deadline: Instant) -> anyhow::Result<CaseState> {
-        let stdio = MemoryOutputPipe::new(scope.policy.output);
+        let output = Capture::new(scope.policy.output);
         let allowed: HashSet<SocketAddr> =
             scope.nodes.iter().filter_map(|node| node.address.parse().ok()).collect();
-        let logs = Arc::new(Mutex::new(CappedLog::new(scope.policy.output)));
-        let refusals = Arc::clone(&logs);
+        let refusals = output.clone();
         let mut builder = WasiCtxBuilder::new();
         for (key, value) in &scope.policy.env {
             builder.env(key, value);
@@ -84,8 +80,8 @@ impl CaseState {
                 .with_context(|| format!("cannot mount {} at {DATA_MOUNT}", data.display()))?;
         }
         let wasi = builder
-            .stdout(stdio.clone())
-            .stderr(stdio.clone())
+            .stdout(output.stream())
+            .stderr(output.stream())
             .allow_tcp(true)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -98,9 +94,7 @@ impl CaseState {
                 };
                 if !allowed {
                     let what = format!("{usage:?}");
-                    refusals.lock().unwrap_or_else(|p| p.into_inner()).push(format!(
-                        "[SANDBOX] refused {what} {addr}: only the test's nodes may be reached"
-                    ));
+                    refusals.line("[SANDBOX] ", &format!("refused {what} {addr}: only the test's nodes may be reached"));
                 }
                 Box::pin(async move { allowed })
             })
@@ -113,29 +107,18 @@ impl CaseState {
             deadline,
             doing: Arc::new(Mutex::new(None)),
             reported: None,
-            stdio,
-            logs,
+            output,
         })
     }
 
-    /// The output cap was reached: stdout/stderr are full (further writes failed) or log
-    /// lines were dropped.
-    pub fn output_capped(&self) -> bool {
-        self.stdio.contents().len() >= self.scope.policy.output
-            || self.logs.lock().unwrap_or_else(|p| p.into_inner()).dropped() > 0
+    /// How far the package went over the output cap, if it did.
+    pub fn output_overflow(&self) -> Option<Overflow> {
+        self.output.overflow()
     }
 
-    /// Everything the package wrote: log lines, then stdout/stderr.
+    /// What the package wrote (within the cap): log lines, then stdout/stderr.
     pub fn output(&self) -> String {
-        let mut output = self.logs.lock().unwrap_or_else(|p| p.into_inner()).joined();
-        let stdio = self.stdio.contents();
-        if !stdio.is_empty() {
-            if !output.is_empty() {
-                output.push('\n');
-            }
-            output.push_str(&String::from_utf8_lossy(&stdio));
-        }
-        output.trim_end().to_string()
+        self.output.text()
     }
 }
 

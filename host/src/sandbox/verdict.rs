@@ -27,61 +27,64 @@ impl CaseVerdict {
     }
 }
 
-/// Judge a finished (or timed-out) case call.
+/// Longest failure message kept from a package, in bytes; the rest is cut and marked.
+const MAX_MESSAGE: usize = 64 << 10;
+/// Longest failure file name kept from a package, in bytes.
+const MAX_FILE: usize = 4 << 10;
+
+/// Judge a finished (or timed-out) case call. A case passes only when it returned Ok and
+/// nothing recorded a failure on the way: a failure reported through `outcome`, a
+/// resource limit hit, or output past the cap each turn the Ok into a failure. When
+/// several went wrong, the first real failure is kept and the limits are named above it.
 pub fn judge(
     case: &str,
     timeout: Duration,
     result: Result<wasmtime::Result<Response>, tokio::time::error::Elapsed>,
     state: &CaseState,
 ) -> CaseVerdict {
+    let reported = || state.reported.clone().map(|failure| failed(FailureKind::Panic, failure));
     let outcome = match result {
-        // A case that returned Ok after a failure was reported through a host call, or
-        // after its output went past the cap, did not pass.
-        Ok(Ok(Response::Run(Ok(())))) => match &state.reported {
-            Some(failure) if state.output_capped() => with_prefix(&output_cap(state), failed(FailureKind::Fail, failure.clone())),
-            Some(failure) => {
-                let message = format!("the case returned ok after reporting a failure: {}", failure.message);
-                failed(FailureKind::Fail, FailResponse { message, ..failure.clone() })
+        Ok(Ok(Response::Run(Ok(())))) => match (reported(), &state.limits.hit) {
+            (Some(outcome), _) => with_prefix(
+                "the case returned Ok after reporting a failure through `outcome.report-failure`",
+                outcome,
+            ),
+            (None, Some(limit)) => {
+                failure(FailureKind::Error, format!("{limit}\nthe case returned Ok after hitting this limit"))
             }
-            None if state.output_capped() => Outcome::Failed {
-                failure: FailureDetail { kind: FailureKind::Fail, file: String::new(), line: 0, column: 0, message: output_cap(state) },
-            },
-            None => Outcome::Passed,
+            // Named with the limit below.
+            (None, None) if state.output_overflow().is_some() => {
+                failure(FailureKind::Fail, "the case returned Ok after writing past the output limit".into())
+            }
+            (None, None) => Outcome::Passed,
         },
-        Ok(Ok(Response::Run(Err(failure)))) if state.output_capped() => {
-            with_prefix(&output_cap(state), failed(FailureKind::Fail, failure))
-        }
-        Ok(Ok(Response::Run(Err(failure)))) => failed(FailureKind::Fail, failure),
-        Ok(Err(error)) => match (&state.reported, &state.limits.hit) {
+        // A failure reported before the case returned its own comes first.
+        Ok(Ok(Response::Run(Err(failure)))) => reported().unwrap_or_else(|| failed(FailureKind::Fail, failure)),
+        Ok(Err(error)) => match (reported(), &state.limits.hit) {
             (_, Some(limit)) => with_prefix(limit, trapped(&error)),
-            (Some(failure), None) if state.output_capped() => with_prefix(&output_cap(state), failed(FailureKind::Panic, failure.clone())),
-            (Some(failure), None) => failed(FailureKind::Panic, failure.clone()),
-            (None, None) if state.output_capped() => with_prefix(&output_cap(state), trapped(&error)),
+            (Some(outcome), None) => outcome,
             (None, None) => trapped(&error),
         },
-        Err(_) => Outcome::Failed {
-            failure: FailureDetail {
-                kind: FailureKind::Timeout,
-                file: String::new(),
-                line: 0,
-                column: 0,
-                message: format!(
-                    "case {case} timed out after {:.1}s while {}",
-                    timeout.as_secs_f64(),
-                    state.current_call().unwrap_or_else(|| "running guest code (no host call)".into())
-                ),
-            },
-        },
+        Err(_) => failure(
+            FailureKind::Timeout,
+            format!(
+                "case {case} timed out after {:.1}s while {}",
+                timeout.as_secs_f64(),
+                state.current_call().unwrap_or_else(|| "running guest code (no host call)".into())
+            ),
+        ),
+    };
+    // Output past the cap is named first on every failure.
+    let outcome = match state.output_overflow() {
+        Some(overflow) => with_prefix(&overflow.to_string(), outcome),
+        None => outcome,
     };
     CaseVerdict { outcome, output: state.output() }
 }
 
-fn output_cap(state: &CaseState) -> String {
-    format!(
-        "output limit exceeded: the package wrote more than {} KiB to stdout/stderr or to its log (sandbox.output_kib); \
-         what came after the limit was not kept",
-        state.scope.policy.output >> 10
-    )
+/// A failure the host found, with no place in the package's source.
+fn failure(kind: FailureKind, message: String) -> Outcome {
+    Outcome::Failed { failure: FailureDetail { kind, file: String::new(), line: 0, column: 0, message } }
 }
 
 /// Put `reason` (a limit that was hit) first in the failure's message.
@@ -95,14 +98,29 @@ fn with_prefix(reason: &str, outcome: Outcome) -> Outcome {
     }
 }
 
+/// `text` cut to at most `max` bytes (on a character boundary), marked when cut.
+fn bounded(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let dropped = text.len() - cut;
+        text.truncate(cut);
+        text.push_str(&format!(" … [{dropped} more bytes cut]"));
+    }
+    text
+}
+
+/// A failure the package reported, its text bounded.
 fn failed(kind: FailureKind, failure: FailResponse) -> Outcome {
     Outcome::Failed {
         failure: FailureDetail {
             kind,
-            file: failure.file,
+            file: bounded(failure.file, MAX_FILE),
             line: failure.line,
             column: failure.column,
-            message: failure.message,
+            message: bounded(failure.message, MAX_MESSAGE),
         },
     }
 }
