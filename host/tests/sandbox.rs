@@ -120,19 +120,7 @@ fn sandbox_keys_are_validated() {
 
 #[test]
 fn a_million_log_lines_fail_the_case_without_the_host_holding_them() {
-    let dir = suite(
-        r#"
-runtime = { RepoPath = "{repo}/kvnode" }
-
-[[tests]]
-name = "hostile"
-test_package_paths = ["{repo}/test-packages/hostile"]
-timeout_secs = 300
-
-[[tests.nodes]]
-fake_node_name = "first.dev"
-"#,
-    );
+    let dir = common::node_suite("hostile", "hostile", &["first.dev"]);
     // Built first, so that only the run itself is measured.
     let listed = run_in(&repo(), &["list", dir.path().to_str().unwrap()]);
     assert_eq!(listed.code, Some(0), "{}", listed.both());
