@@ -22,7 +22,7 @@ timeout_secs = 30
 
 [[tests.nodes]]
 fake_node_name = "crashy"
-boot_timeout_secs = 10
+boot_timeout_secs = 60
 {node_keys}
 "#,
         package("sleepy")
@@ -163,4 +163,21 @@ fn a_process_that_escapes_its_nodes_group_does_not_outlive_the_run() {
         .collect();
     assert!(left.is_empty(), "escaped processes outlived the run: {left:?}\n{}", run.both());
     assert!(run.stdout.contains("killed 1 process(es) that nodes or scripts left running"), "{}", run.both());
+}
+
+#[test]
+fn a_node_flooding_its_output_and_event_pipe_does_not_grow_the_host() {
+    // A gigabyte of output in 512 KiB lines, and 200 MiB of event lines, before ready.
+    let script = r#"
+line=$(head -c 524288 /dev/zero | tr '\0' x)
+yes "$line" | head -n 2000
+yes "{\"flood\": \"$line\"}" | head -n 400 > "$1"
+echo up
+exec sleep 30
+"#;
+    let dir = script_suite(script, "ready = { stdout = \"^up$\" }");
+    let (run, peak_kib) = common::run_measuring_peak(dir.path(), &["run"]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    assert!(peak_kib > 0, "the host's memory was read");
+    assert!(peak_kib < 150 * 1024, "the host peaked at {} MiB for a gigabyte of node output", peak_kib / 1024);
 }

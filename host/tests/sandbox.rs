@@ -124,32 +124,11 @@ fn a_million_log_lines_fail_the_case_without_the_host_holding_them() {
     // Built first, so that only the run itself is measured.
     let listed = run_in(&repo(), &["list", dir.path().to_str().unwrap()]);
     assert_eq!(listed.code, Some(0), "{}", listed.both());
-    let child = common::host()
-        .current_dir(repo())
-        .args(["run", dir.path().to_str().unwrap(), "hostile/hostile/logs_a_million_lines_then_passes"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
-    let peak_kib = std::thread::scope(|scope| {
-        let poll = scope.spawn(|| {
-            let mut peak = 0u64;
-            while let Ok(status) = std::fs::read_to_string(&status_file) {
-                let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
-                peak = peak.max(hwm.unwrap_or(0));
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            peak
-        });
-        let output = child.wait_with_output().unwrap();
-        let run = common::Run::from(output);
-        assert_eq!(run.code, Some(1), "{}", run.both());
-        let (_, reason) = failure_of(&run.stdout, "logs_a_million_lines_then_passes");
-        assert!(reason.contains("output limit exceeded"), "{reason}\n{}", run.both());
-        assert_eq!(totals(&run.stdout), (0, 1, 0), "{}", run.both());
-        poll.join().unwrap()
-    });
+    let (run, peak_kib) = common::run_measuring_peak(&repo(), &["run", dir.path().to_str().unwrap(), "hostile/hostile/logs_a_million_lines_then_passes"]);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    let (_, reason) = failure_of(&run.stdout, "logs_a_million_lines_then_passes");
+    assert!(reason.contains("output limit exceeded"), "{reason}\n{}", run.both());
+    assert_eq!(totals(&run.stdout), (0, 1, 0), "{}", run.both());
     assert!(peak_kib > 0, "the host's memory was read");
     assert!(peak_kib < 100 * 1024, "the host peaked at {} MiB for a gigabyte of log lines", peak_kib / 1024);
 }

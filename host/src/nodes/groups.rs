@@ -151,7 +151,8 @@ pub fn kill_strays() -> usize {
     killed
 }
 
-/// The pids whose parent is `parent`, from /proc.
+/// The live (not zombie) pids whose parent is `parent`, from /proc. A zombie has ended
+/// already; whoever started it reaps it.
 fn children_of(parent: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     entries
@@ -160,8 +161,10 @@ fn children_of(parent: u32) -> Vec<u32> {
         .filter(|pid| {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
             // After the parenthesised name: state, then the parent's pid.
-            let ppid = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
-            ppid == Some(parent)
+            let mut fields = stat.rsplit(')').next().unwrap_or_default().split_whitespace();
+            let state = fields.next();
+            let ppid = fields.next().and_then(|ppid| ppid.parse::<u32>().ok());
+            ppid == Some(parent) && !matches!(state, Some("Z") | Some("X"))
         })
         .collect()
 }

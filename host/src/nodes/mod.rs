@@ -38,6 +38,15 @@ use crate::config::Readiness;
 /// Output lines kept in memory per node (all lines also go to the node's log file).
 const OUTPUT_LINES_KEPT: usize = 10_000;
 
+/// The longest output line kept in memory (the log file has it up to [`LINE_CAP`]): with
+/// [`OUTPUT_LINES_KEPT`], a node's output costs the host at most about 40 MiB.
+const OUTPUT_LINE_KEPT: usize = 4 << 10;
+
+/// Events kept per node (the oldest go first), and the longest line read as an event: a
+/// node flooding its event pipe cannot grow the host without bound.
+const EVENTS_KEPT: usize = 100_000;
+const EVENT_LINE_CAP: usize = 64 << 10;
+
 /// Everything needed to start one node, with placeholders already filled in.
 #[derive(Debug, Clone)]
 pub struct NodeSpec {
@@ -153,7 +162,7 @@ impl Node {
         }
         Ok(Node {
             spec,
-            events: Arc::new(Journal::new(None)),
+            events: Arc::new(Journal::new(Some(EVENTS_KEPT))),
             output: Arc::new(Journal::new(Some(OUTPUT_LINES_KEPT))),
             running: Mutex::new(None),
             ended_by_host: std::sync::atomic::AtomicBool::new(false),
@@ -420,7 +429,7 @@ async fn read_output(
     let mut lines = LineReader::new(BufReader::new(stream));
     while let Some(text) = lines.next_line().await {
         append_log(&log, kind, &text);
-        output.push(OutputLine { stream: kind, text });
+        output.push(OutputLine { stream: kind, text: kept_in_memory(text) });
     }
 }
 
@@ -432,7 +441,7 @@ async fn read_events(
 ) {
     // A pipe holds 64 KiB: read it whole rather than in 8 KiB bites, and journal what is
     // already buffered as one batch (one lock, one wake-up).
-    let mut lines = LineReader::new(BufReader::with_capacity(64 << 10, reader));
+    let mut lines = LineReader::with_cap(BufReader::with_capacity(64 << 10, reader), EVENT_LINE_CAP);
     let mut batch = Vec::new();
     while let Some(text) = lines.next_line().await {
         match parse_line(&text) {
@@ -442,7 +451,7 @@ async fn read_events(
                 // Kept, and marked: a line on the event pipe that is not an event.
                 let text = format!("warning: not an event ({why}): {text}");
                 append_log(&log, Stream::EventPipe, &text);
-                output.push(OutputLine { stream: Stream::EventPipe, text });
+                output.push(OutputLine { stream: Stream::EventPipe, text: kept_in_memory(text) });
             }
         }
         if !lines.has_buffered() || batch.len() >= 1024 {
@@ -450,6 +459,21 @@ async fn read_events(
         }
     }
     events.push_all(batch);
+}
+
+/// A line as the in-memory journal keeps it: at most [`OUTPUT_LINE_KEPT`] bytes, cut at a
+/// character boundary with a marker.
+fn kept_in_memory(mut text: String) -> String {
+    if text.len() > OUTPUT_LINE_KEPT {
+        let mut end = OUTPUT_LINE_KEPT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let dropped = text.len() - end;
+        text.truncate(end);
+        text.push_str(&format!(" [{dropped} more bytes in the node's log file]"));
+    }
+    text
 }
 
 fn append_log(log: &Mutex<std::fs::File>, kind: Stream, text: &str) {

@@ -130,3 +130,29 @@ pub fn node_suite(test: &str, package_name: &str, nodes: &[&str]) -> tempfile::T
     }
     suite(&text)
 }
+
+/// Run `host ARGS…` in `cwd`, polling its peak resident memory (VmHWM) while it runs.
+/// Returns the run and the peak in KiB (the last reading before it exited).
+pub fn run_measuring_peak(cwd: &Path, args: &[&str]) -> (Run, u64) {
+    let child = host()
+        .current_dir(cwd)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("cannot run host");
+    let status_file = format!("/proc/{}/status", child.id());
+    std::thread::scope(|scope| {
+        let poll = scope.spawn(|| {
+            let mut peak = 0u64;
+            while let Ok(status) = std::fs::read_to_string(&status_file) {
+                let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+                peak = peak.max(hwm.unwrap_or(0));
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            peak
+        });
+        let run = Run::from(child.wait_with_output().expect("cannot wait for host"));
+        (run, poll.join().expect("the memory poll"))
+    })
+}
