@@ -18,7 +18,8 @@ pub enum Comparison {
 /// One condition: the value at `path` compared with `value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
-    path: Vec<String>,
+    /// The field, as a JSON pointer (`peer.id` → `/peer/id`), looked up with serde_json.
+    pointer: String,
     op: Comparison,
     value: Value,
 }
@@ -28,24 +29,17 @@ impl Condition {
     pub fn new(path: &str, op: Comparison, value: &str) -> Result<Condition, String> {
         let value: Value =
             serde_json::from_str(value).map_err(|e| format!("condition on `{path}`: value {value:?} is not JSON: {e}"))?;
-        let path = if path.is_empty() { Vec::new() } else { path.split('.').map(String::from).collect() };
-        Ok(Condition { path, op, value })
+        let pointer = if path.is_empty() {
+            String::new()
+        } else {
+            path.split('.').map(|segment| format!("/{}", segment.replace('~', "~0").replace('/', "~1"))).collect()
+        };
+        Ok(Condition { pointer, op, value })
     }
 
     /// Whether `event` meets the condition. A missing field meets only `ne`.
     pub fn matches(&self, event: &Value) -> bool {
-        let mut field = event;
-        for segment in &self.path {
-            let next = match field {
-                Value::Object(object) => object.get(segment),
-                Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-                _ => None,
-            };
-            match next {
-                Some(next) => field = next,
-                None => return self.op == Comparison::Ne,
-            }
-        }
+        let Some(field) = event.pointer(&self.pointer) else { return self.op == Comparison::Ne };
         match self.op {
             Comparison::Eq => equal(field, &self.value),
             Comparison::Ne => !equal(field, &self.value),
