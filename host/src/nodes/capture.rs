@@ -6,10 +6,22 @@
 //! marker while the rest of it is read and dropped, never buffered. Reading goes on to the
 //! end of the stream whatever arrives, so a node never gets SIGPIPE for what it wrote.
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
+
+use super::{Journal, NodeEvent, OutputLine, Stream, parse_line};
 
 /// The longest line kept, in bytes; the rest of a longer line is counted, not kept.
 pub const LINE_CAP: usize = 1 << 20;
+
+/// The longest output line kept in memory (the log file has it up to [`LINE_CAP`]): with
+/// the journal's 10,000 lines, a node's output costs the host at most about 40 MiB.
+const OUTPUT_LINE_KEPT: usize = 4 << 10;
+
+/// The longest line read as an event; a longer one is kept as a warning line.
+const EVENT_LINE_CAP: usize = 64 << 10;
 
 /// Lines from a byte stream, each at most [`LINE_CAP`] bytes plus a cut marker.
 pub struct LineReader<R> {
@@ -93,6 +105,74 @@ impl<R: tokio::io::AsyncRead> HasBuffer for tokio::io::BufReader<R> {
     fn has_buffer(&self) -> bool {
         !self.buffer().is_empty()
     }
+}
+
+/// Journal (and log) every line of a node's stdout or stderr.
+pub(super) async fn read_output(
+    stream: impl AsyncRead + Unpin,
+    kind: Stream,
+    output: Arc<Journal<OutputLine>>,
+    log: Arc<Mutex<std::fs::File>>,
+) {
+    let mut lines = LineReader::new(BufReader::new(stream));
+    while let Some(text) = lines.next_line().await {
+        append_log(&log, kind, &text);
+        output.push(OutputLine { stream: kind, text: kept_in_memory(text) });
+    }
+}
+
+/// Journal every event of a node's event stream; other lines are kept as warnings.
+pub(super) async fn read_events(
+    reader: impl AsyncRead + Unpin,
+    events: Arc<Journal<NodeEvent>>,
+    output: Arc<Journal<OutputLine>>,
+    log: Arc<Mutex<std::fs::File>>,
+) {
+    // A pipe holds 64 KiB: read it whole rather than in 8 KiB bites, and journal what is
+    // already buffered as one batch (one lock, one wake-up).
+    let mut lines = LineReader::with_cap(BufReader::with_capacity(64 << 10, reader), EVENT_LINE_CAP);
+    let mut batch = Vec::new();
+    while let Some(text) = lines.next_line().await {
+        match parse_line(&text) {
+            Ok(event) => batch.push(event),
+            Err(why) => {
+                events.push_all(batch.drain(..));
+                // Kept, and marked: a line on the event pipe that is not an event.
+                let text = format!("warning: not an event ({why}): {text}");
+                append_log(&log, Stream::EventPipe, &text);
+                output.push(OutputLine { stream: Stream::EventPipe, text: kept_in_memory(text) });
+            }
+        }
+        if !lines.has_buffered() || batch.len() >= 1024 {
+            events.push_all(batch.drain(..));
+        }
+    }
+    events.push_all(batch);
+}
+
+/// A line as the in-memory journal keeps it: at most [`OUTPUT_LINE_KEPT`] bytes, cut at a
+/// character boundary with a marker.
+fn kept_in_memory(mut text: String) -> String {
+    if text.len() > OUTPUT_LINE_KEPT {
+        let mut end = OUTPUT_LINE_KEPT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let dropped = text.len() - end;
+        text.truncate(end);
+        text.push_str(&format!(" [{dropped} more bytes in the node's log file]"));
+    }
+    text
+}
+
+fn append_log(log: &Mutex<std::fs::File>, kind: Stream, text: &str) {
+    let prefix = match kind {
+        Stream::Stdout => "",
+        Stream::Stderr => "[stderr] ",
+        Stream::EventPipe => "[event pipe] ",
+    };
+    let mut file = log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _ = writeln!(file, "{prefix}{text}");
 }
 
 #[cfg(test)]

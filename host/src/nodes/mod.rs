@@ -1,8 +1,10 @@
 //! `nodes`: native daemon supervision, one generic daemon for every kind of node.
 //!
 //! A [`Node`] owns a daemon's configuration and its journals (structured events from
-//! the event pipe, stdout/stderr lines) for its whole life, across restarts. Each start
-//! spawns the program in its own process group with a parent-death signal; stopping
+//! the event pipe, stdout/stderr lines) for its whole life, across restarts. Its processes
+//! are started and signalled through a [`Supervisor`] (the seam where a remote runner
+//! plugs in; [`Local`] runs them here, each in its own process group with a parent-death
+//! signal); capture (`capture`), readiness and control are written once on top. Stopping
 //! sends SIGTERM to the group, then SIGKILL after the grace period.
 
 mod capture;
@@ -13,39 +15,36 @@ mod journal;
 pub mod process;
 mod ports;
 mod readiness;
+pub mod supervisor;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use nix::sys::signal::Signal;
-use tokio::io::{AsyncRead, BufReader};
-use tokio::net::unix::pipe;
 use tokio::sync::watch;
 
 pub use capture::{LINE_CAP, LineReader};
+use capture::{read_events, read_output};
 pub use event_format::{NodeEvent, parse_line};
 pub use filter::{Comparison, Condition};
 pub use journal::{Entry, Journal, WaitEnd};
 pub use ports::free_port;
 pub use process::{ExitInfo, signal_group};
+pub use supervisor::{Local, Supervisor};
 
 use crate::config::Readiness;
 
 /// Output lines kept in memory per node (all lines also go to the node's log file).
 const OUTPUT_LINES_KEPT: usize = 10_000;
 
-/// The longest output line kept in memory (the log file has it up to [`LINE_CAP`]): with
-/// [`OUTPUT_LINES_KEPT`], a node's output costs the host at most about 40 MiB.
-const OUTPUT_LINE_KEPT: usize = 4 << 10;
 
-/// Events kept per node (the oldest go first), and the longest line read as an event: a
-/// node flooding its event pipe cannot grow the host without bound.
+/// Events kept per node (the oldest go first): with the longest line read as an event
+/// (`capture::EVENT_LINE_CAP`), a node flooding its event pipe cannot grow the host
+/// without bound.
 const EVENTS_KEPT: usize = 100_000;
-const EVENT_LINE_CAP: usize = 64 << 10;
 
 /// Everything needed to start one node, with placeholders already filled in.
 #[derive(Debug, Clone)]
@@ -107,6 +106,8 @@ pub struct Node {
     pub events: Arc<Journal<NodeEvent>>,
     pub output: Arc<Journal<OutputLine>>,
     running: Mutex<Option<Running>>,
+    /// Starts and controls the node's processes.
+    supervisor: Arc<dyn Supervisor>,
     /// The host (teardown, or a package through `control`) ended the current process: its
     /// exit is expected. Cleared at each start.
     ended_by_host: std::sync::atomic::AtomicBool,
@@ -154,14 +155,19 @@ pub enum Status {
 }
 
 impl Node {
-    /// A node that has not started; creates its event pipe.
+    /// A node of this machine that has not started; creates its event pipe.
     pub fn new(spec: NodeSpec) -> Result<Node> {
-        if !spec.event_pipe.exists() {
-            nix::unistd::mkfifo(&spec.event_pipe, nix::sys::stat::Mode::from_bits_truncate(0o600))
-                .with_context(|| format!("cannot create event pipe {}", spec.event_pipe.display()))?;
-        }
+        Node::with_supervisor(spec, Arc::new(Local))
+    }
+
+    /// A node whose processes `supervisor` runs, not started yet.
+    pub fn with_supervisor(spec: NodeSpec, supervisor: Arc<dyn Supervisor>) -> Result<Node> {
+        supervisor
+            .prepare(&spec)
+            .with_context(|| format!("cannot prepare node {} (event pipe {})", spec.name, spec.event_pipe.display()))?;
         Ok(Node {
             spec,
+            supervisor,
             events: Arc::new(Journal::new(Some(EVENTS_KEPT))),
             output: Arc::new(Journal::new(Some(OUTPUT_LINES_KEPT))),
             running: Mutex::new(None),
@@ -183,14 +189,6 @@ impl Node {
         }
         std::fs::create_dir_all(&self.spec.home)
             .with_context(|| format!("cannot create home {} of node {}", self.spec.home.display(), self.spec.name))?;
-        // Open the event pipe before the spawn: reading end non-blocking, plus a write end
-        // of our own so the reader sees EOF only after we let go, once the daemon is gone.
-        let reader = pipe::OpenOptions::new()
-            .open_receiver(&self.spec.event_pipe)
-            .with_context(|| format!("cannot open event pipe {}", self.spec.event_pipe.display()))?;
-        let keepalive = pipe::OpenOptions::new()
-            .open_sender(&self.spec.event_pipe)
-            .with_context(|| format!("cannot open event pipe {}", self.spec.event_pipe.display()))?;
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -200,21 +198,20 @@ impl Node {
         let generation = (self.events.reopen(), self.output.reopen());
         let events_from = self.events.next_seq();
         let output_from = self.output.next_seq();
-        let mut child = process::spawn(&self.spec).with_context(|| {
+        let started = self.supervisor.start(&self.spec).with_context(|| {
             format!("cannot start node {}: {} {}", self.spec.name, self.spec.program.display(), self.spec.args.join(" "))
         })?;
-        let pid = child.id().context("spawned node has no pid")?;
-        groups::register(pid);
+        let pid = started.pid;
         self.ended_by_host.store(false, std::sync::atomic::Ordering::SeqCst);
         let (exit_tx, exit_rx) = watch::channel(None);
-        let stdout = child.stdout.take().map(|s| tokio::spawn(read_output(s, Stream::Stdout, self.output.clone(), log.clone())));
-        let stderr = child.stderr.take().map(|s| tokio::spawn(read_output(s, Stream::Stderr, self.output.clone(), log.clone())));
-        let pipe_reader = tokio::spawn(read_events(reader, self.events.clone(), self.output.clone(), log));
+        let stdout = tokio::spawn(read_output(started.stdout, Stream::Stdout, self.output.clone(), log.clone()));
+        let stderr = tokio::spawn(read_output(started.stderr, Stream::Stderr, self.output.clone(), log.clone()));
+        let pipe_reader = tokio::spawn(read_events(started.events, self.events.clone(), self.output.clone(), log));
         let (events, output) = (self.events.clone(), self.output.clone());
+        let exit = started.exit;
         tokio::spawn(async move {
-            let status = child.wait().await;
-            drop(keepalive);
-            let readers = [Some(pipe_reader), stdout, stderr].into_iter().flatten().collect::<Vec<_>>();
+            let info = exit.await;
+            let readers = [pipe_reader, stdout, stderr];
             let aborts: Vec<_> = readers.iter().map(|r| r.abort_handle()).collect();
             // Let the readers drain what the daemon wrote, but do not wait on a
             // grandchild that still holds the pipes.
@@ -228,10 +225,6 @@ impl Node {
             {
                 aborts.iter().for_each(|a| a.abort());
             }
-            let info = match status {
-                Ok(status) => ExitInfo::from(status),
-                Err(_) => ExitInfo { code: None, signal: None },
-            };
             // The status first: whoever sees a journal close must also see the exit.
             let _ = exit_tx.send(Some(info));
             events.close(generation.0, info.to_string());
@@ -239,6 +232,11 @@ impl Node {
         });
         *running = Some(Running { pid, exit: exit_rx, started: Instant::now(), events_from, output_from, stopped: false });
         Ok(pid)
+    }
+
+    /// What starts and controls the node's processes.
+    pub fn supervisor(&self) -> &dyn Supervisor {
+        self.supervisor.as_ref()
     }
 
     /// What the node is doing now.
@@ -298,7 +296,7 @@ impl Node {
         self.send_stop_signal(Signal::SIGSTOP, true)?;
         let pid = self.pid()?;
         let deadline = Instant::now() + Duration::from_secs(5);
-        while !process::all_threads_stopped(pid) {
+        while !self.supervisor.all_threads_stopped(pid) {
             if Instant::now() > deadline {
                 bail!("node {} did not stop within 5s of SIGSTOP", self.spec.name);
             }
@@ -318,7 +316,7 @@ impl Node {
             Some(process) if process.exit.borrow().is_none() => process,
             _ => return Err(NotRunning(self.spec.name.clone()).into()),
         };
-        process::signal_group(process.pid, signal).with_context(|| format!("cannot send {signal} to node {}", self.spec.name))?;
+        self.supervisor.signal(process.pid, signal).with_context(|| format!("cannot send {signal} to node {}", self.spec.name))?;
         process.stopped = stopped;
         Ok(())
     }
@@ -333,16 +331,7 @@ impl Node {
     /// Peak and current resident memory of the daemon process, in bytes, from /proc.
     pub fn memory(&self) -> Result<Memory> {
         let pid = self.pid()?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .with_context(|| format!("cannot read memory of node {} (pid {pid})", self.spec.name))?;
-        let field = |name: &str| -> u64 {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                .map_or(0, |kib| kib * 1024)
-        };
-        Ok(Memory { peak_rss: field("VmHWM:"), rss: field("VmRSS:") })
+        self.supervisor.memory(pid).with_context(|| format!("cannot read memory of node {} (pid {pid})", self.spec.name))
     }
 
     /// Stop the node for good: SIGTERM to its group, SIGKILL after `grace`, then SIGKILL to any
@@ -355,16 +344,16 @@ impl Node {
         };
         if exit.borrow().is_none() {
             self.ended_by_host.store(true, std::sync::atomic::Ordering::SeqCst);
-            let _ = process::signal_group(pid, Signal::SIGTERM);
+            let _ = self.supervisor.signal(pid, Signal::SIGTERM);
             // A stopped daemon cannot act on SIGTERM until it is continued.
-            let _ = process::signal_group(pid, Signal::SIGCONT);
+            let _ = self.supervisor.signal(pid, Signal::SIGCONT);
             if tokio::time::timeout(grace, exit.wait_for(Option::is_some)).await.is_err() {
-                let _ = process::signal_group(pid, Signal::SIGKILL);
+                let _ = self.supervisor.signal(pid, Signal::SIGKILL);
             }
         }
         let info = exit.wait_for(Option::is_some).await.ok().and_then(|info| *info);
-        let _ = process::signal_group(pid, Signal::SIGKILL);
-        groups::unregister(pid);
+        let _ = self.supervisor.signal(pid, Signal::SIGKILL);
+        self.supervisor.release(pid);
         if let Some(process) = self.lock().as_mut() {
             process.stopped = false;
         }
@@ -375,7 +364,7 @@ impl Node {
     pub async fn kill(&self) -> Option<ExitInfo> {
         if let Ok(pid) = self.pid() {
             self.ended_by_host.store(true, std::sync::atomic::Ordering::SeqCst);
-            let _ = process::signal_group(pid, Signal::SIGKILL);
+            let _ = self.supervisor.signal(pid, Signal::SIGKILL);
         }
         self.terminate(Duration::ZERO).await
     }
@@ -413,75 +402,10 @@ impl Drop for Node {
     fn drop(&mut self) {
         if let Some(process) = self.lock().as_ref() {
             if process.exit.borrow().is_none() {
-                let _ = process::signal_group(process.pid, Signal::SIGKILL);
+                let _ = self.supervisor.signal(process.pid, Signal::SIGKILL);
             }
-            groups::unregister(process.pid);
+            self.supervisor.release(process.pid);
         }
     }
 }
 
-async fn read_output(
-    stream: impl AsyncRead + Unpin,
-    kind: Stream,
-    output: Arc<Journal<OutputLine>>,
-    log: Arc<Mutex<std::fs::File>>,
-) {
-    let mut lines = LineReader::new(BufReader::new(stream));
-    while let Some(text) = lines.next_line().await {
-        append_log(&log, kind, &text);
-        output.push(OutputLine { stream: kind, text: kept_in_memory(text) });
-    }
-}
-
-async fn read_events(
-    reader: pipe::Receiver,
-    events: Arc<Journal<NodeEvent>>,
-    output: Arc<Journal<OutputLine>>,
-    log: Arc<Mutex<std::fs::File>>,
-) {
-    // A pipe holds 64 KiB: read it whole rather than in 8 KiB bites, and journal what is
-    // already buffered as one batch (one lock, one wake-up).
-    let mut lines = LineReader::with_cap(BufReader::with_capacity(64 << 10, reader), EVENT_LINE_CAP);
-    let mut batch = Vec::new();
-    while let Some(text) = lines.next_line().await {
-        match parse_line(&text) {
-            Ok(event) => batch.push(event),
-            Err(why) => {
-                events.push_all(batch.drain(..));
-                // Kept, and marked: a line on the event pipe that is not an event.
-                let text = format!("warning: not an event ({why}): {text}");
-                append_log(&log, Stream::EventPipe, &text);
-                output.push(OutputLine { stream: Stream::EventPipe, text: kept_in_memory(text) });
-            }
-        }
-        if !lines.has_buffered() || batch.len() >= 1024 {
-            events.push_all(batch.drain(..));
-        }
-    }
-    events.push_all(batch);
-}
-
-/// A line as the in-memory journal keeps it: at most [`OUTPUT_LINE_KEPT`] bytes, cut at a
-/// character boundary with a marker.
-fn kept_in_memory(mut text: String) -> String {
-    if text.len() > OUTPUT_LINE_KEPT {
-        let mut end = OUTPUT_LINE_KEPT;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let dropped = text.len() - end;
-        text.truncate(end);
-        text.push_str(&format!(" [{dropped} more bytes in the node's log file]"));
-    }
-    text
-}
-
-fn append_log(log: &Mutex<std::fs::File>, kind: Stream, text: &str) {
-    let prefix = match kind {
-        Stream::Stdout => "",
-        Stream::Stderr => "[stderr] ",
-        Stream::EventPipe => "[event pipe] ",
-    };
-    let mut file = log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let _ = writeln!(file, "{prefix}{text}");
-}

@@ -77,7 +77,7 @@ pub async fn wait(
 /// A node whose process has exited is never ready, whatever it printed, emitted, left
 /// listening or made a readiness command say before it went.
 async fn still_alive(node: &Node, exit: &mut watch::Receiver<Option<ExitInfo>>) -> Result<(), String> {
-    if exit.borrow().is_none() && node.pid().is_ok_and(super::process::is_alive) {
+    if exit.borrow().is_none() && node.pid().is_ok_and(|pid| node.supervisor().is_alive(pid)) {
         return Ok(());
     }
     // The exit status is published once the output readers drained; wait for it briefly.
