@@ -185,6 +185,53 @@ pub trait Subscriber: Send {
     }
 }
 
+/// The one place a run's results are counted: a subscriber that folds the events into
+/// [`Totals`] — each case and script once per round (`--repeat`), whatever path reported
+/// it, a test's own failure (setup, a node that exited by itself) as one failure.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    state: Arc<Mutex<RecorderState>>,
+}
+
+#[derive(Default)]
+struct RecorderState {
+    totals: Totals,
+    iteration: u32,
+    seen: std::collections::HashSet<(u32, String, String, String)>,
+}
+
+impl Recorder {
+    /// The counts so far.
+    pub fn totals(&self) -> Totals {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).totals
+    }
+}
+
+impl Subscriber for Recorder {
+    fn handle(&mut self, event: &Event) {
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let state = &mut *state;
+        match event {
+            Event::RunStarted { iteration, .. } => state.iteration = *iteration,
+            Event::CaseFinished { test, package, case, outcome, attempts, .. } => {
+                if state.seen.insert((state.iteration, test.clone(), package.clone(), case.clone())) {
+                    state.totals.count(outcome);
+                    if *attempts > 1 && matches!(outcome, Outcome::Passed) {
+                        state.totals.flaky += 1;
+                    }
+                }
+            }
+            Event::ScriptFinished { test, script, outcome, .. } => {
+                if state.seen.insert((state.iteration, test.clone(), String::from("script:"), script.clone())) {
+                    state.totals.count(outcome);
+                }
+            }
+            Event::SetupFailed { .. } | Event::NodeFailed { .. } => state.totals.failed += 1,
+            _ => {}
+        }
+    }
+}
+
 /// Delivers events to subscribers, one at a time and in emission order.
 #[derive(Clone, Default)]
 pub struct EventBus {
@@ -215,5 +262,47 @@ impl EventBus {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Box<dyn Subscriber>>> {
         self.subscribers.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(name: &str, outcome: Outcome, attempts: u32) -> Event {
+        Event::CaseFinished {
+            test: "t".into(),
+            package: "p".into(),
+            case: name.into(),
+            outcome,
+            duration: Duration::ZERO,
+            output: String::new(),
+            attempts,
+            earlier_failures: Vec::new(),
+        }
+    }
+
+    fn round(iteration: u32) -> Event {
+        Event::RunStarted { tests: 1, cases: 2, iteration, iterations: 2 }
+    }
+
+    #[test]
+    fn the_recorder_counts_each_case_once_per_round_and_a_tests_own_failures() {
+        let failure = FailureDetail { kind: FailureKind::Error, file: String::new(), line: 0, column: 0, message: "x".into() };
+        let mut recorder = Recorder::default();
+        for event in [
+            round(1),
+            case("a", Outcome::Passed, 2),
+            case("a", Outcome::Failed { failure: failure.clone() }, 1),
+            case("b", Outcome::NotRun { reason: "interrupted".into() }, 0),
+            Event::NodeFailed { test: "t".into(), node: "n".into(), failure: failure.clone() },
+            round(2),
+            case("a", Outcome::Skipped { reason: "fail-fast".into() }, 0),
+            Event::SetupFailed { test: "t".into(), failure },
+        ] {
+            recorder.handle(&event);
+        }
+        let totals = recorder.totals();
+        assert_eq!((totals.passed, totals.failed, totals.skipped, totals.not_run, totals.flaky), (1, 2, 1, 1, 1));
     }
 }

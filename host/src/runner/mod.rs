@@ -19,7 +19,7 @@ use tokio::sync::watch;
 pub use prepare::{Prepared, prepare};
 
 use crate::config::{Plan, TestPlan};
-use crate::events::{Event, EventBus, Outcome, Totals};
+use crate::events::{Event, EventBus, Outcome, Recorder, Totals};
 use crate::sandbox::Sandbox;
 use crate::suite::{Item, Selection};
 
@@ -68,7 +68,9 @@ pub async fn run(
     let scratch = scratch::create()?;
     let stop = AtomicBool::new(false);
     let tests: Vec<(usize, &TestPlan)> = plan.tests.iter().enumerate().filter(|(_, t)| selection.runs(&t.name)).collect();
-    let mut totals = Totals::default();
+    // The one place results are counted, from the events everything else reports.
+    let recorder = Recorder::default();
+    bus.subscribe(recorder.clone());
     let ports = FixedPorts::new(&tests);
     if options.jobs > 1 {
         for (port, names) in ports.shared() {
@@ -84,7 +86,7 @@ pub async fn run(
             break;
         }
         bus.emit(Event::RunStarted { tests: tests.len(), cases: selection.items().len(), iteration, iterations });
-        let runs = futures::stream::iter(tests.iter().map(|&(index, test)| {
+        futures::stream::iter(tests.iter().map(|&(index, test)| {
             let dir = scratch.path().join(format!("{iteration}-{}-{}", index + 1, sanitize(&test.name)));
             let cancel = cancel.clone();
             let stop = &stop;
@@ -120,9 +122,8 @@ pub async fn run(
             }
         }))
         .buffer_unordered(options.jobs.max(1))
-        .collect::<Vec<Totals>>()
+        .collect::<Vec<()>>()
         .await;
-        runs.into_iter().for_each(|run| totals.add(run));
     }
     // Every node and script has ended: whatever they left behind goes now.
     let strays = crate::nodes::groups::kill_strays();
@@ -136,16 +137,15 @@ pub async fn run(
         let kept = scratch::keep(scratch);
         bus.emit(Event::Warning { message: format!("persist_home: node homes and logs kept in {}", kept.display()) });
     }
+    let totals = recorder.totals();
     bus.emit(Event::RunFinished { totals, duration: started.elapsed(), interrupted });
     Ok(RunResult { totals, interrupted })
 }
 
 /// Report the selected items of a test that will not start, with `outcome` (skipped, or
 /// not run).
-fn skip_test(test: &TestPlan, selection: &Selection, bus: &EventBus, outcome: Outcome) -> Totals {
-    let mut totals = Totals::default();
+fn skip_test(test: &TestPlan, selection: &Selection, bus: &EventBus, outcome: Outcome) {
     for item in selection.items().iter().filter(|item| item.test() == test.name) {
-        totals.count(&outcome);
         match item {
             Item::Case { test, package, case } => bus.emit(Event::CaseFinished {
                 test: test.clone(),
@@ -165,7 +165,6 @@ fn skip_test(test: &TestPlan, selection: &Selection, bus: &EventBus, outcome: Ou
             }),
         }
     }
-    totals
 }
 
 fn sanitize(name: &str) -> String {

@@ -11,7 +11,7 @@ use super::RunOptions;
 use super::scripts;
 use crate::config::{PackageRef, Plan, TestPlan};
 use crate::suite::{Selection, case_id, script_id, script_name};
-use crate::events::{Event, EventBus, FailureDetail, FailureKind, NodeLogTail, Outcome, Totals};
+use crate::events::{Event, EventBus, FailureDetail, FailureKind, NodeLogTail, Outcome};
 use crate::nodes::Node;
 use crate::sandbox::{CaseScope, CaseVerdict, Package, Sandbox};
 
@@ -65,12 +65,12 @@ impl TestContext<'_> {
     }
 }
 
-/// Run `test` and return its totals. Nodes are always torn down, whatever happened.
-pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
+/// Run `test`, reporting every case and script once (the [`Recorder`](crate::events::Recorder)
+/// counts them). Nodes are always torn down, whatever happened.
+pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
     let started = Instant::now();
     let name = test.name.clone();
     cx.bus.emit(Event::TestStarted { test: name.clone(), nodes: test.nodes.len() });
-    let mut totals = Totals::default();
     let mut nodes: Vec<Arc<Node>> = Vec::new();
     let mut background = Vec::new();
     // Setup packages always run; test packages only for their selected cases.
@@ -110,10 +110,10 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
                 None
             };
             if let Some(reason) = skip {
-                skip_package(cx, &name, loaded, setup, &reason, &mut totals);
+                skip_package(cx, &name, loaded, setup, &reason);
                 continue;
             }
-            let outcome = run_package(cx, &name, package, loaded, setup, &scope, deadline, &mut totals).await;
+            let outcome = run_package(cx, &name, package, loaded, setup, &scope, deadline).await;
             if outcome.is_failed() && failed.is_none() {
                 failed = Some(outcome);
                 failed_package = loaded.name.clone();
@@ -134,7 +134,6 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
                 ran
             };
             cx.progress().reported.insert(script_id(&name, &script_name));
-            totals.count(&script_outcome);
             if script_outcome.is_failed() {
                 cx.failed();
                 if !outcome.is_failed() {
@@ -144,7 +143,6 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
             cx.bus.emit(Event::ScriptFinished { test: name.clone(), script: script_name, outcome: script_outcome, output });
         }
         for failure in nodes_that_exited(test, &nodes) {
-            totals.failed += 1;
             cx.failed();
             cx.bus.emit(Event::NodeFailed { test: name.clone(), node: failure.0, failure: failure.1.clone() });
             if !outcome.is_failed() {
@@ -162,17 +160,16 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
         Some(outcome) => outcome,
         // Interrupted: what was reported stays as it is; the case that was running failed
         // ("interrupted"), everything else of the test was not run. Each counted once.
-        None => Ok(report_interrupted(cx, test, &packages, &mut totals)),
+        None => Ok(report_interrupted(cx, test, &packages)),
     };
     let outcome = outcome.unwrap_or_else(|setup_failure| {
         // The test could not start: it counts as one failure, its cases as skipped.
-        totals.failed += 1;
         cx.failed();
         if let Outcome::Failed { failure } = &setup_failure {
             cx.bus.emit(Event::SetupFailed { test: name.clone(), failure: failure.clone() });
         }
         for &(package, setup) in &packages {
-            skip_package(cx, &name, cx.prepared.package(package), setup, "the test's setup failed", &mut totals);
+            skip_package(cx, &name, cx.prepared.package(package), setup, "the test's setup failed");
         }
         setup_failure
     });
@@ -194,12 +191,11 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) -> Totals {
         }
     }
     cx.bus.emit(Event::TestFinished { test: name, outcome, duration: started.elapsed(), node_logs });
-    totals
 }
 
 /// Report what an interruption left of `test`: the running case as failed, every case and
 /// script not reported yet as not run. Returns the test's outcome.
-fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&PackageRef, bool)], totals: &mut Totals) -> Outcome {
+fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&PackageRef, bool)]) -> Outcome {
     let name = &test.name;
     let running = cx.progress().running.take();
     let running_script = cx.progress().running_script.take();
@@ -224,7 +220,7 @@ fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&Packa
             } else {
                 not_run.clone()
             };
-            finish_case(cx, name, &loaded.name, case, case_outcome, Duration::ZERO, String::new(), Vec::new(), totals);
+            finish_case(cx, name, &loaded.name, case, case_outcome, Duration::ZERO, String::new(), Vec::new());
         }
     }
     for script in test.test_scripts.iter().filter(|s| cx.selection.contains(&script_id(name, &script_name(s)))) {
@@ -236,7 +232,6 @@ fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&Packa
             } else {
                 not_run.clone()
             };
-            totals.count(&script_outcome);
             cx.bus.emit(Event::ScriptFinished { test: name.clone(), script, outcome: script_outcome, output: String::new() });
         }
     }
@@ -295,7 +290,6 @@ async fn run_package(
     setup: bool,
     scope: &CaseScope,
     deadline: Instant,
-    totals: &mut Totals,
 ) -> Outcome {
     let cases = cases_to_run(cx, test, package, setup);
     cx.bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: cases.len() });
@@ -308,7 +302,7 @@ async fn run_package(
     for case in cases {
         if cx.stopping() {
             let outcome = Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() };
-            finish_case(cx, test, &package.name, case, outcome, Duration::ZERO, String::new(), Vec::new(), totals);
+            finish_case(cx, test, &package.name, case, outcome, Duration::ZERO, String::new(), Vec::new());
             continue;
         }
         let started = Instant::now();
@@ -342,13 +336,13 @@ async fn run_package(
                 package_outcome = verdict.outcome.clone();
             }
         }
-        finish_case(cx, test, &package.name, case, verdict.outcome, started.elapsed(), verdict.output, earlier_failures, totals);
+        finish_case(cx, test, &package.name, case, verdict.outcome, started.elapsed(), verdict.output, earlier_failures);
     }
     cx.bus.emit(Event::PackageFinished { test: test.to_string(), package: package.name.clone(), outcome: package_outcome.clone() });
     package_outcome
 }
 
-/// Count a case and tell the reporters.
+/// Tell the reporters (and so the recorder) how a case ended — once per case.
 #[allow(clippy::too_many_arguments)]
 fn finish_case(
     cx: &TestContext<'_>,
@@ -359,17 +353,12 @@ fn finish_case(
     duration: Duration,
     output: String,
     earlier_failures: Vec<FailureDetail>,
-    totals: &mut Totals,
 ) {
     if !cx.progress().reported.insert(case_id(test, package, case)) {
-        // Reported already: a case is counted once, whatever path reaches here again.
+        // Reported already: a case is reported once, whatever path reaches here again.
         return;
     }
-    totals.count(&outcome);
     let attempts = if matches!(outcome, Outcome::NotRun { .. }) { 0 } else { earlier_failures.len() as u32 + 1 };
-    if attempts > 1 && !outcome.is_failed() {
-        totals.flaky += 1;
-    }
     cx.bus.emit(Event::CaseFinished {
         test: test.to_string(),
         package: package.to_string(),
@@ -382,12 +371,12 @@ fn finish_case(
     });
 }
 
-fn skip_package(cx: &TestContext<'_>, test: &str, package: &Package, setup: bool, reason: &str, totals: &mut Totals) {
+fn skip_package(cx: &TestContext<'_>, test: &str, package: &Package, setup: bool, reason: &str) {
     let cases = cases_to_run(cx, test, package, setup);
     let outcome = Outcome::Skipped { reason: reason.to_string() };
     cx.bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: cases.len() });
     for case in cases {
-        finish_case(cx, test, &package.name, case, outcome.clone(), Duration::ZERO, String::new(), Vec::new(), totals);
+        finish_case(cx, test, &package.name, case, outcome.clone(), Duration::ZERO, String::new(), Vec::new());
     }
     cx.bus.emit(Event::PackageFinished { test: test.to_string(), package: package.name.clone(), outcome });
 }
