@@ -91,15 +91,6 @@ impl Totals {
             Outcome::NotRun { .. } => self.not_run += 1,
         }
     }
-
-    /// Add another run's totals.
-    pub fn add(&mut self, other: Totals) {
-        self.passed += other.passed;
-        self.failed += other.failed;
-        self.skipped += other.skipped;
-        self.not_run += other.not_run;
-        self.flaky += other.flaky;
-    }
 }
 
 /// Everything a reporter can learn about a run.
