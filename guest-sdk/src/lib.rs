@@ -45,10 +45,15 @@ pub mod bindings {
 }
 
 pub use bindings::host::test::log::Level;
-pub use bindings::host::test::nodes::NodeInfo;
+pub use bindings::host::test::nodes::{NamedPort, NodeInfo};
 pub use context::Context;
 pub use failure::{Failure, TestResult};
 pub use node::{Node, NodeError};
+
+/// The node called `name` (see [`Node`]): `node("e1").port("client")`.
+pub fn node(name: &str) -> Node {
+    Node::named(name)
+}
 pub use runtime::{Case, handle, list_cases};
 
 /// Log `message` at `level` into the host's report for the running case.

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use crate::bindings::host::test::{control, events};
+use crate::bindings::host::test::{control, events, nodes};
+pub use crate::bindings::host::test::nodes::{NamedPort, NodeInfo};
 pub use crate::bindings::host::test::control::{ExitStatus, MemoryUsage, NodeStatus, OutputLine, OutputSource};
 pub use crate::bindings::host::test::events::{Comparison, Condition, Event, Position};
 pub use crate::bindings::host::test::nodes::NodeError;
@@ -29,6 +30,54 @@ impl Node {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The node's name and address (its first port).
+    pub fn info(&self) -> Result<NodeInfo, NodeError> {
+        nodes::get(&self.name).ok_or_else(|| NodeError::UnknownNode(format!("no node named {:?} in this test", self.name)))
+    }
+
+    /// The port the host picked for the node's port called `port` (`ports = ["client",
+    /// "peer"]` in tests.toml).
+    pub fn port(&self, port: &str) -> Result<u16, NodeError> {
+        self.named_port(port).map(|p| p.port)
+    }
+
+    /// `host:port` of the node's port called `port`.
+    pub fn address(&self, port: &str) -> Result<String, NodeError> {
+        self.named_port(port).map(|p| p.address)
+    }
+
+    /// Every named port of the node, in tests.toml order.
+    pub fn ports(&self) -> Result<Vec<NamedPort>, NodeError> {
+        nodes::ports(&self.name)
+    }
+
+    fn named_port(&self, port: &str) -> Result<NamedPort, NodeError> {
+        let ports = self.ports()?;
+        let known: Vec<String> = ports.iter().map(|p| p.name.clone()).collect();
+        ports.into_iter().find(|p| p.name == port).ok_or_else(|| {
+            NodeError::Invalid(format!("node {} has no port named {port:?} (its ports: {})", self.name, known.join(", ")))
+        })
+    }
+
+    /// Create a node from the template `template` of tests.toml, not started yet: its
+    /// ports are known (announce them first if the system needs it), then
+    /// [`Node::start`] boots it and waits until it is ready. The host stops it at the
+    /// test's end. `extra_args` and `env` values may use placeholders (`{port.peer}`).
+    pub fn add_from_template(
+        template: &str,
+        name: &str,
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Node, NodeError> {
+        let new = control::NewNode {
+            name: name.to_string(),
+            extra_args: extra_args.iter().map(|a| a.to_string()).collect(),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        let info = control::add_node(template, &new)?;
+        Ok(Node::named(info.name))
     }
 
     /// Start building a wait for the next event called `event` (see [`Wait`]).
@@ -74,7 +123,8 @@ impl Node {
         control::resume(&self.name)
     }
 
-    /// Start an exited node again (same home); returns once it is ready.
+    /// Start a node that is not running (an exited one again, same home, or one made by
+    /// [`Node::add_from_template`]); returns once it is ready.
     pub fn start(&self) -> Result<(), NodeError> {
         control::start(&self.name)
     }

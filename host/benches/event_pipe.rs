@@ -35,12 +35,15 @@ fn main() {
             cwd: dir.path().to_path_buf(),
             host: "127.0.0.1".into(),
             port: 0,
+            ports: Vec::new(),
             home: dir.path().join("home"),
             event_pipe: dir.path().join("events.fifo"),
             log_file: dir.path().join("output.log"),
             ready: Readiness::Event("done".into()),
             boot_timeout: Duration::from_secs(120),
             stop_timeout: Duration::from_secs(1),
+            log_events: None,
+            may_exit: false,
         };
         let node = Node::new(spec).expect("node");
         let started = Instant::now();

@@ -37,5 +37,5 @@ fn condition_match(bencher: Bencher) {
 #[divan::bench]
 fn template_render(bencher: Bencher) {
     let template = Template::parse("--replicaof={host:primary}:{port:primary}").unwrap();
-    bencher.bench_local(|| template.render(|_, _| black_box("1234".to_string())));
+    bencher.bench_local(|| template.render(|_| black_box("1234".to_string())));
 }

@@ -112,7 +112,16 @@ pub enum Event {
         /// The node's own Unix timestamp of its ready event, when it has one.
         signalled_at: Option<f64>,
     },
-    NodeExited { test: String, node: String, status: String },
+    /// A node's process ended while the host was stopping it (`how`: `teardown`, or the
+    /// package's `kill`, `terminate`, `restart`); `took` is from the first signal to its exit.
+    NodeExited {
+        test: String,
+        node: String,
+        status: String,
+        how: String,
+        #[serde(with = "secs")]
+        took: Duration,
+    },
     PackageStarted { test: String, package: String, cases: usize },
     CaseFinished {
         test: String,

@@ -3,12 +3,13 @@
 //! readiness commands and scripts alike. Validation uses the same key table
 //! ([`Key`]), so a placeholder that passes `host check` always resolves here.
 //!
-//! Named ports (`{port.peer}`) and per-link fault addresses are meant to plug in here:
-//! a new [`Key`] and a new field of [`NodeAddress`], resolved in [`AddressBook::value`].
+//! Named ports (`{port.peer}`, `{address.client:e1}`) resolve here too; per-link fault
+//! addresses are meant to plug in the same way: a new [`Key`] and a new field of
+//! [`NodeAddress`], resolved in [`AddressBook::value`].
 
 use std::path::PathBuf;
 
-use super::template::{Key, Template};
+use super::template::{Key, Placeholder, Template};
 
 /// One node's concrete values, known once its port and home are chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +17,11 @@ pub struct NodeAddress {
     pub name: String,
     /// The IP address the node listens on.
     pub host: String,
+    /// The node's first (or only) port: `{port}`.
     pub port: u16,
+    /// Every port the node declares by name (`ports = ["client", "peer"]`), in order;
+    /// empty when it declares none.
+    pub ports: Vec<(String, u16)>,
     pub home: PathBuf,
     /// The event pipe the host reads for this node.
     pub event_pipe: PathBuf,
@@ -30,6 +35,11 @@ impl NodeAddress {
     /// `host:port`.
     pub fn address(&self) -> String {
         format!("{}:{}", self.host, self.port)
+    }
+
+    /// The port called `name`.
+    pub fn named_port(&self, name: &str) -> Option<u16> {
+        self.ports.iter().find(|(n, _)| n == name).map(|(_, port)| *port)
     }
 }
 
@@ -49,6 +59,9 @@ pub enum ResolveError {
     /// A value the caller does not know (e.g. `{password}` in a script's arguments).
     #[error("placeholder {{{key}}} has no value here")]
     Unavailable { key: String },
+    /// `{port.NAME}` names a port the node does not declare.
+    #[error("placeholder {{{key}}}: node {node:?} has no port named {port:?} (its ports: {known})")]
+    UnknownPort { key: String, node: String, port: String, known: String },
 }
 
 /// Every node of one test, for filling placeholders.
@@ -63,6 +76,11 @@ impl AddressBook {
         AddressBook { nodes }
     }
 
+    /// Add a node at the end.
+    pub fn push(&mut self, node: NodeAddress) {
+        self.nodes.push(node);
+    }
+
     /// The nodes, in order.
     pub fn nodes(&self) -> &[NodeAddress] {
         &self.nodes
@@ -75,8 +93,9 @@ impl AddressBook {
 
     /// The value of `{key}` (`other` = `None`) or `{key:other}`, seen from node `this`
     /// (`None`: the test's first node, as scripts see them).
-    pub fn value(&self, this: Option<&str>, key: Key, other: Option<&str>) -> Result<String, ResolveError> {
-        let word = || key.word().to_string();
+    pub fn value(&self, this: Option<&str>, placeholder: Placeholder<'_>) -> Result<String, ResolveError> {
+        let Placeholder { key, port, node: other } = placeholder;
+        let word = || placeholder.text();
         let own = match this {
             Some(name) => self.node(name).ok_or_else(|| ResolveError::UnknownNode { key: word(), node: name.to_string() })?,
             None => self.nodes.first().ok_or_else(|| ResolveError::NoNode { key: word() })?,
@@ -86,11 +105,24 @@ impl AddressBook {
             None => own,
         };
         let unavailable = || ResolveError::Unavailable { key: word() };
+        let port = match port {
+            None => target.port,
+            Some(name) => target.named_port(name).ok_or_else(|| ResolveError::UnknownPort {
+                key: word(),
+                node: target.name.clone(),
+                port: name.to_string(),
+                known: if target.ports.is_empty() {
+                    "none declared: add ports = [\"…\"] to the node or its runtime".to_string()
+                } else {
+                    target.ports.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                },
+            })?,
+        };
         Ok(match key {
             Key::Name => target.name.clone(),
             Key::Host => target.host.clone(),
-            Key::Port => target.port.to_string(),
-            Key::Address => target.address(),
+            Key::Port => port.to_string(),
+            Key::Address => format!("{}:{port}", target.host),
             Key::Home => target.home.display().to_string(),
             Key::EventPipe => own.event_pipe.display().to_string(),
             Key::Peers => self
@@ -107,7 +139,7 @@ impl AddressBook {
 
     /// Fill `template` as node `this` sees it (`None`: as a script sees the test).
     pub fn render(&self, this: Option<&str>, template: &Template) -> Result<String, ResolveError> {
-        template.try_render(|key, other| self.value(this, key, other))
+        template.try_render(|placeholder| self.value(this, placeholder))
     }
 
     /// Parse and fill `text`.
@@ -126,6 +158,7 @@ mod tests {
             name: name.into(),
             host: "127.0.0.1".into(),
             port,
+            ports: vec![("client".into(), port), ("peer".into(), port + 100)],
             home: PathBuf::from(format!("/h/{name}")),
             event_pipe: PathBuf::from(format!("/e/{name}")),
             verbosity: Some(1),
@@ -144,5 +177,13 @@ mod tests {
         assert!(matches!(book.render_text(None, "{prot}"), Err(ResolveError::Syntax(_))));
         assert!(matches!(AddressBook::default().render_text(None, "{port}"), Err(ResolveError::NoNode { .. })));
         assert_eq!(AddressBook::default().render_text(None, "plain {{x}}").unwrap(), "plain {x}");
+    }
+
+    #[test]
+    fn named_ports_resolve_for_the_node_and_others() {
+        let book = book();
+        assert_eq!(book.render_text(Some("a"), "{port.peer} {address.client:b} {port}").unwrap(), "7100 127.0.0.1:7001 7000");
+        let error = book.render_text(Some("a"), "{port.admin:b}").unwrap_err();
+        assert_eq!(error.to_string(), "placeholder {port.admin:b}: node \"b\" has no port named \"admin\" (its ports: client, peer)");
     }
 }

@@ -71,3 +71,15 @@ mod tests {
         assert!(env_problem("A", "v w").is_none());
     }
 }
+
+/// Why `name` cannot name a node, if it cannot: node names appear in ids, placeholders
+/// (`{port:NAME}`) and `{peers}` lists.
+pub fn node_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() || name.contains(['/', ',', ' ', ':', '{', '}']) || name.chars().any(char::is_control) {
+        return Some("must be non-empty, without '/', ',', ':', braces, spaces or control characters");
+    }
+    if name.len() > 255 {
+        return Some("must be at most 255 bytes long");
+    }
+    None
+}

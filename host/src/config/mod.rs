@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, ConfigErrors};
 pub use plan::{
-    BuildSpec, NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, SandboxPolicy, Script,
+    BuildSpec, LogEvents, NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, SandboxPolicy, Script,
     SetupPackage, TestPlan,
 };
 pub use addresses::{AddressBook, NodeAddress, ResolveError};
-pub use template::{Key, Template};
+pub use template::{Key, Placeholder, Template, port_name_problem};
+pub use checks::{env_problem, node_name_problem};
 pub(crate) use validate::normalize;
 
 /// The manifest that makes a directory a package in any language.

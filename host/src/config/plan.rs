@@ -149,6 +149,22 @@ pub struct RuntimePlan {
     pub ready: Option<Readiness>,
     pub boot_timeout: Duration,
     pub stop_timeout: Duration,
+    /// Port names every node of this runtime gets (empty: one unnamed port).
+    pub ports: Vec<String>,
+    pub log_events: Option<LogEvents>,
+}
+
+/// Structured log lines (one JSON object per line, on stdout or stderr) read as events,
+/// as zap, slog and tracing-subscriber's JSON format write them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LogEvents {
+    /// The key whose string value names the event (`msg`, `message`, `event`…); the
+    /// rest of the object is the event's value.
+    pub key: String,
+    /// `(pattern, name)`: a message matching the regular expression becomes an event
+    /// called `name`, with the pattern's named groups added to its value (numbers as
+    /// numbers). The first match wins; other messages keep their own text as the name.
+    pub names: Vec<(String, String)>,
 }
 
 /// Where the node executable comes from.
@@ -169,6 +185,8 @@ pub enum Readiness {
     Event(String),
     /// A stdout line matches this regular expression.
     Stdout(String),
+    /// A stderr line matches this regular expression.
+    Stderr(String),
     /// The node's port accepts a TCP connection.
     Port,
     /// This command exits 0 (retried until the boot timeout). Its arguments are templates,
@@ -181,8 +199,17 @@ pub enum Readiness {
 pub struct NodePlan {
     /// `fake_node_name`, or `node-N`.
     pub name: String,
-    /// `None`: a free port picked at boot.
+    /// `None`: a free port picked at boot. Fixes the first port.
     pub port: Option<u16>,
+    /// The node's port names (its own `ports`, or the runtime's); empty: one unnamed port.
+    /// Each gets its own free port per test.
+    pub ports: Vec<String>,
+    /// Nodes that must be ready before this one boots (`after`).
+    pub after: Vec<String>,
+    /// `template = true`: not started with the test; packages add nodes from it.
+    pub template: bool,
+    /// Structured log lines read as events (the node's own `log_events`, or the runtime's).
+    pub log_events: Option<LogEvents>,
     /// `None`: a fresh directory in the run's scratch space.
     pub home: Option<PathBuf>,
     pub verbosity: u32,

@@ -62,6 +62,30 @@ pub struct RawRuntime {
     pub ready: Option<Spanned<RawReady>>,
     pub boot_timeout_secs: Option<Spanned<f64>>,
     pub stop_timeout_secs: Option<Spanned<f64>>,
+    /// Names of the ports every node gets (`["client", "peer"]`); the first is `{port}`.
+    pub ports: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Structured (JSON) log lines on stdout/stderr become events.
+    pub log_events: Option<Spanned<RawLogEvents>>,
+}
+
+/// `log_events = { key = "msg", names = [{ pattern = "…", name = "…" }] }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogEvents {
+    /// The key whose (string) value names the event; `msg` by default.
+    pub key: Option<String>,
+    /// Stable names for messages that carry values: the first pattern that matches the
+    /// message renames the event, and its named groups join the event's value.
+    #[serde(default)]
+    pub names: Vec<Spanned<RawLogName>>,
+}
+
+/// One `{ pattern = "REGEX", name = "NAME" }` of `log_events.names`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogName {
+    pub pattern: String,
+    pub name: String,
 }
 
 /// How to know a node is ready: exactly one key.
@@ -72,6 +96,8 @@ pub struct RawReady {
     pub event: Option<String>,
     /// Regular expression matched against each stdout line.
     pub stdout: Option<String>,
+    /// Regular expression matched against each stderr line.
+    pub stderr: Option<String>,
     /// `true`: the node's port accepts TCP connections.
     pub port: Option<bool>,
     /// A command (program and arguments) that exits 0 once the node is ready.
@@ -154,6 +180,16 @@ pub struct RawNode {
     /// The node may exit by itself during the test without failing it.
     #[serde(default)]
     pub may_exit: bool,
+    /// The node's named ports (overrides the runtime's `ports`).
+    pub ports: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Boot this node only once these nodes are ready.
+    #[serde(default)]
+    pub after: Vec<Spanned<String>>,
+    /// Not started with the test: a template packages instantiate with `add-node`.
+    #[serde(default)]
+    pub template: bool,
+    /// Overrides the runtime's `log_events`.
+    pub log_events: Option<Spanned<RawLogEvents>>,
 }
 
 /// `host-package.toml`: how a package in any language is built.

@@ -1,7 +1,9 @@
 //! Argument templates: `--port {port}`, `--replicaof {host:primary} {port:primary}`.
 //!
 //! A placeholder is `{KEY}` for the node being started or `{KEY:NODE}` for another node
-//! of the same test. `{{` and `}}` stand for literal braces.
+//! of the same test. `{port}` and `{address}` may name one of a node's ports
+//! (`ports = ["client", "peer"]`): `{port.peer}`, `{address.client:e1}`. `{{` and `}}`
+//! stand for literal braces.
 
 use std::fmt;
 
@@ -54,12 +56,52 @@ impl Key {
     fn per_node(self) -> bool {
         matches!(self, Key::Name | Key::Host | Key::Port | Key::Address | Key::Home)
     }
+
+    /// Keys that may name one of a node's ports (`{port.peer}`).
+    fn per_port(self) -> bool {
+        matches!(self, Key::Port | Key::Address)
+    }
+}
+
+/// One placeholder of a template: `{KEY[.PORT][:NODE]}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placeholder<'a> {
+    pub key: Key,
+    /// The named port (`{port.peer}`); `None`: the node's first port.
+    pub port: Option<&'a str>,
+    /// Another node of the test (`{port:e2}`); `None`: the node itself.
+    pub node: Option<&'a str>,
+}
+
+impl Placeholder<'_> {
+    /// The placeholder as written, without braces: `port.peer:e2`.
+    pub fn text(&self) -> String {
+        let mut text = self.key.word().to_string();
+        if let Some(port) = self.port {
+            text.push('.');
+            text.push_str(port);
+        }
+        if let Some(node) = self.node {
+            text.push(':');
+            text.push_str(node);
+        }
+        text
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Literal(String),
-    Placeholder { key: Key, node: Option<String> },
+    Placeholder { key: Key, port: Option<String>, node: Option<String> },
+}
+
+impl Part {
+    fn placeholder(&self) -> Option<Placeholder<'_>> {
+        match self {
+            Part::Placeholder { key, port, node } => Some(Placeholder { key: *key, port: port.as_deref(), node: node.as_deref() }),
+            Part::Literal(_) => None,
+        }
+    }
 }
 
 /// A parsed argument template.
@@ -107,17 +149,29 @@ impl Template {
                         Some((word, node)) => (word, Some(node.to_string())),
                         None => (inner.as_str(), None),
                     };
+                    let (word, port) = match word.split_once('.') {
+                        Some((word, port)) => (word, Some(port.to_string())),
+                        None => (word, None),
+                    };
                     let key = Key::parse(word).ok_or_else(|| {
                         let known: Vec<_> = Key::ALL.iter().map(|(name, _)| *name).collect();
-                        format!("unknown placeholder {{{inner}}} (known: {})", known.join(", "))
+                        format!("unknown placeholder {{{inner}}} (known: {}, and port.NAME, address.NAME)", known.join(", "))
                     })?;
                     if node.is_some() && !key.per_node() {
                         return Err(format!("placeholder {{{inner}}}: `{word}` cannot name another node"));
                     }
+                    if let Some(port) = &port {
+                        if !key.per_port() {
+                            return Err(format!("placeholder {{{inner}}}: only `port` and `address` take a port name"));
+                        }
+                        if let Some(problem) = port_name_problem(port) {
+                            return Err(format!("placeholder {{{inner}}}: {problem}"));
+                        }
+                    }
                     if !literal.is_empty() {
                         parts.push(Part::Literal(std::mem::take(&mut literal)));
                     }
-                    parts.push(Part::Placeholder { key, node });
+                    parts.push(Part::Placeholder { key, port, node });
                 }
                 '}' => return Err(format!("unmatched `}}` in {text:?} (write `}}}}` for a brace)")),
                 c => literal.push(c),
@@ -131,47 +185,50 @@ impl Template {
 
     /// Whether the template uses `key` for the node itself.
     pub fn uses(&self, key: Key) -> bool {
-        self.parts.iter().any(|part| matches!(part, Part::Placeholder { key: k, node: None } if *k == key))
+        self.placeholders().any(|p| p.key == key && p.node.is_none())
     }
 
     /// Names of other nodes the template refers to.
     pub fn referenced_nodes(&self) -> impl Iterator<Item = &str> {
-        self.parts.iter().filter_map(|part| match part {
-            Part::Placeholder { node: Some(node), .. } => Some(node.as_str()),
-            _ => None,
-        })
+        self.placeholders().filter_map(|p| p.node)
     }
 
-    /// Every placeholder: its key and the other node it names, if any.
-    pub fn placeholders(&self) -> impl Iterator<Item = (Key, Option<&str>)> {
-        self.parts.iter().filter_map(|part| match part {
-            Part::Placeholder { key, node } => Some((*key, node.as_deref())),
-            Part::Literal(_) => None,
-        })
+    /// Every placeholder, in order.
+    pub fn placeholders(&self) -> impl Iterator<Item = Placeholder<'_>> {
+        self.parts.iter().filter_map(Part::placeholder)
     }
 
     /// Fill the placeholders, stopping at the first that `value` cannot answer.
-    pub fn try_render<E>(&self, value: impl Fn(Key, Option<&str>) -> Result<String, E>) -> Result<String, E> {
+    pub fn try_render<E>(&self, value: impl Fn(Placeholder<'_>) -> Result<String, E>) -> Result<String, E> {
         let mut text = String::new();
         for part in &self.parts {
-            match part {
-                Part::Literal(literal) => text.push_str(literal),
-                Part::Placeholder { key, node } => text.push_str(&value(*key, node.as_deref())?),
+            match part.placeholder() {
+                None => {
+                    if let Part::Literal(literal) = part {
+                        text.push_str(literal);
+                    }
+                }
+                Some(placeholder) => text.push_str(&value(placeholder)?),
             }
         }
         Ok(text)
     }
 
-    /// Fill the placeholders; `value(key, node)` answers for this node (`None`) or another.
-    pub fn render(&self, value: impl Fn(Key, Option<&str>) -> String) -> String {
-        self.parts
-            .iter()
-            .map(|part| match part {
-                Part::Literal(text) => text.clone(),
-                Part::Placeholder { key, node } => value(*key, node.as_deref()),
-            })
-            .collect()
+    /// Fill the placeholders; `value` answers for this node (`node: None`) or another.
+    pub fn render(&self, value: impl Fn(Placeholder<'_>) -> String) -> String {
+        self.try_render(|placeholder| Ok::<_, std::convert::Infallible>(value(placeholder))).unwrap_or_else(|never| match never {})
     }
+}
+
+/// Why `name` cannot name a port, if it cannot: port names are short words of letters,
+/// digits, `-` and `_`, starting with a letter (they appear in placeholders and SDK calls).
+pub fn port_name_problem(name: &str) -> Option<String> {
+    let mut chars = name.chars();
+    let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+    if !starts_with_letter || !chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') || name.len() > 64 {
+        return Some(format!("port name {name:?} must start with a letter and hold only letters, digits, '-' and '_' (64 at most)"));
+    }
+    None
 }
 
 impl fmt::Display for Template {
@@ -179,11 +236,9 @@ impl fmt::Display for Template {
         for part in &self.parts {
             match part {
                 Part::Literal(text) => write!(f, "{}", text.replace('{', "{{").replace('}', "}}"))?,
-                Part::Placeholder { key, node } => {
-                    let word = key.word();
-                    match node {
-                        Some(node) => write!(f, "{{{word}:{node}}}")?,
-                        None => write!(f, "{{{word}}}")?,
+                Part::Placeholder { .. } => {
+                    if let Some(placeholder) = part.placeholder() {
+                        write!(f, "{{{}}}", placeholder.text())?;
                     }
                 }
             }
@@ -199,7 +254,7 @@ mod tests {
     #[test]
     fn renders_own_and_other_nodes_values() {
         let template = Template::parse("--replicaof={host:primary}:{port:primary},me={port}").unwrap();
-        let text = template.render(|key, node| match (key, node) {
+        let text = template.render(|p| match (p.key, p.node) {
             (Key::Host, Some("primary")) => "127.0.0.1".into(),
             (Key::Port, Some("primary")) => "7000".into(),
             (Key::Port, None) => "7001".into(),
@@ -214,7 +269,7 @@ mod tests {
     #[test]
     fn braces_escape_and_round_trip() {
         let template = Template::parse("{{literal}} {home}").unwrap();
-        assert_eq!(template.render(|_, _| "/h".into()), "{literal} /h");
+        assert_eq!(template.render(|_| "/h".into()), "{literal} /h");
         assert_eq!(template.to_string(), "{{literal}} {home}");
     }
 
@@ -225,5 +280,19 @@ mod tests {
         let error = Template::parse("{peers:a}").unwrap_err();
         assert!(error.contains("cannot name another node"), "{error}");
         assert!(Template::parse("a } b").is_err());
+        let error = Template::parse("{home.peer}").unwrap_err();
+        assert!(error.contains("only `port` and `address` take a port name"), "{error}");
+        let error = Template::parse("{port.9x}").unwrap_err();
+        assert!(error.contains("must start with a letter"), "{error}");
+    }
+
+    #[test]
+    fn named_ports_parse_render_and_round_trip() {
+        let template = Template::parse("--peer={address.peer:e2} --client={port.client}").unwrap();
+        let seen: Vec<_> = template.placeholders().map(|p| p.text()).collect();
+        assert_eq!(seen, ["address.peer:e2", "port.client"]);
+        assert_eq!(template.to_string(), "--peer={address.peer:e2} --client={port.client}");
+        let text = template.render(|p| format!("<{}>", p.text()));
+        assert_eq!(text, "--peer=<address.peer:e2> --client=<port.client>");
     }
 }

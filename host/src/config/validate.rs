@@ -13,14 +13,15 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+mod nodes;
 mod packages;
 
-use super::raw::{RawConfig, RawNode, RawReady, RawRuntime, RawSandbox, RawScript, RawTest};
+use super::raw::{RawConfig, RawNode, RawRuntime, RawSandbox, RawScript, RawTest};
 use super::template::{Key, Template};
 use super::disk::{self, Expect, Obligation};
 use super::checks;
 use super::{
-    ConfigError, ConfigErrors, NodePlan, PackageRef, Plan, Program, Readiness, RuntimePlan,
+    ConfigError, ConfigErrors, NodePlan, PackageRef, Plan, Program, RuntimePlan,
     Script, SetupPackage, TestPlan,
 };
 
@@ -159,7 +160,11 @@ impl<'a> Validator<'a> {
             None => DEFAULT_ARGS.iter().filter_map(|arg| Template::parse(arg).ok()).collect(),
         };
         self.env(&raw.env, spanned.span(), "runtime.env", true)?;
+        let ports = raw.ports.as_ref().map(|ports| self.ports(ports, "runtime.ports")).transpose()?.unwrap_or_default();
+        let log_events = raw.log_events.as_ref().map(|raw| self.log_events(raw, "runtime.log_events")).transpose()?;
         Ok(RuntimePlan {
+            ports,
+            log_events,
             program,
             args,
             env: raw.env.clone(),
@@ -244,9 +249,9 @@ impl<'a> Validator<'a> {
             tags: raw.tags.clone(),
             dependency_packages: packages(&raw.dependency_package_paths, "tests.dependency_package_paths"),
             setup_packages,
-            setup_scripts: self.scripts(&raw.setup_scripts, "tests.setup_scripts", &node_names(&raw.nodes)),
+            setup_scripts: self.scripts(&raw.setup_scripts, "tests.setup_scripts", &node_names(&raw.nodes), &nodes),
             test_packages,
-            test_scripts: self.scripts(&raw.test_scripts, "tests.test_scripts", &node_names(&raw.nodes)),
+            test_scripts: self.scripts(&raw.test_scripts, "tests.test_scripts", &node_names(&raw.nodes), &nodes),
             timeout: timeout.unwrap_or_default(),
             sandbox: self.keep(self.sandbox(sandbox, raw.sandbox.as_ref())).unwrap_or_default(),
             nodes,
@@ -254,168 +259,7 @@ impl<'a> Validator<'a> {
         (self.errors.borrow().len() == before).then_some(plan)
     }
 
-    /// The test's nodes; a node with an error is left out, its error recorded.
-    fn nodes(
-        &self,
-        raw_nodes: &[Spanned<RawNode>],
-        runtime: Option<&Option<Arc<RuntimePlan>>>,
-        test_span: Range<usize>,
-    ) -> Vec<NodePlan> {
-        let names = node_names(raw_nodes);
-        let runtime = match runtime {
-            Some(Some(runtime)) => runtime,
-            // The runtime is wrong: its error is recorded; the nodes cannot be checked further.
-            Some(None) => return Vec::new(),
-            None if raw_nodes.is_empty() => return Vec::new(),
-            None => {
-                self.report(self.error(
-                    test_span,
-                    "tests.nodes: nodes need a runtime: add `runtime = { RepoPath = \"…\" }` (or Path / Command) \
-                     at the top of the file or in this test",
-                ));
-                return Vec::new();
-            }
-        };
-        let mut nodes = Vec::new();
-        for (index, spanned) in raw_nodes.iter().enumerate() {
-            // Implicit names (`node-N`) count: `fake_node_name = "node-2"` beside an unnamed
-            // second node is a duplicate.
-            if let Some(first) = names[..index].iter().position(|n| *n == names[index]) {
-                let span = spanned.get_ref().fake_node_name.as_ref().map_or(spanned.span(), Spanned::span);
-                let how = |i: usize| if raw_nodes[i].get_ref().fake_node_name.is_some() { "named" } else { "unnamed, so implicitly" };
-                self.report(self.error(
-                    span,
-                    format!(
-                        "tests.nodes: two nodes are named {:?} (node {} is {} {:?}, node {} is {} {:?})",
-                        names[index], first + 1, how(first), names[first], index + 1, how(index), names[index]
-                    ),
-                ));
-                continue;
-            }
-            if let Some(node) = self.keep(self.node(spanned, &names[index], &names, runtime, &nodes)) {
-                nodes.push(node);
-            }
-        }
-        nodes
-    }
-
-    fn node(&self, spanned: &Spanned<RawNode>, name: &str, names: &[String], runtime: &Arc<RuntimePlan>, nodes: &[NodePlan]) -> Result<NodePlan> {
-        let raw = spanned.get_ref();
-        if let Some(name_value) = &raw.fake_node_name {
-            if name.is_empty() || name.contains(['/', ',', ' ']) {
-                return Err(self.error(name_value.span(), format!("tests.nodes.fake_node_name {name:?}: must be non-empty, without '/', ',' or spaces")));
-            }
-        }
-        if let Some(rpc) = &raw.rpc {
-            return Err(self.error(rpc.span(), "tests.nodes.rpc cannot be honoured: host does not connect nodes to an Ethereum RPC; remove the key"));
-        }
-        let port = match &raw.port {
-            None => None,
-            Some(port) => match *port.get_ref() {
-                0 => None,
-                p @ 1..=65535 => Some(p as u16),
-                p => return Err(self.error(port.span(), format!("tests.nodes.port: {p} is not a TCP port (1-65535, or 0 for a free one)"))),
-            },
-        };
-        if let (Some(port), Some(other)) = (port, nodes.iter().find(|n| n.port == port)) {
-            let span = raw.port.as_ref().map_or(spanned.span(), Spanned::span);
-            return Err(self.error(span, format!("tests.nodes.port: {port} is also the port of node {:?}", other.name)));
-        }
-        let verbosity = match &raw.runtime_verbosity {
-            None => 0,
-            Some(v) if (0..=u32::MAX as i64).contains(v.get_ref()) => *v.get_ref() as u32,
-            Some(v) => return Err(self.error(v.span(), "tests.nodes.runtime_verbosity: must be 0 or more")),
-        };
-        let mut args = match &raw.args {
-            Some(args) => self.templates(args, "tests.nodes.args")?,
-            None => runtime.args.clone(),
-        };
-        args.extend(self.templates(&raw.extra_args, "tests.nodes.extra_args")?);
-        for template in &args {
-            if let Some(missing) = template.referenced_nodes().find(|r| !names.iter().any(|n| n == r)) {
-                return Err(self.error(spanned.span(), format!("tests.nodes: argument {template} names node {missing:?}, which this test does not have (nodes: {})", names.join(", "))));
-            }
-        }
-        let ready = match (&raw.ready, &runtime.ready) {
-            (Some(ready), _) => self.ready(ready, "tests.nodes.ready")?,
-            (None, Some(ready)) => ready.clone(),
-            (None, None) if args.iter().any(|a| a.uses(Key::EventPipe)) => Readiness::Event("ready".into()),
-            (None, None) => Readiness::Port,
-        };
-        self.env(&raw.env, spanned.span(), "tests.nodes.env", true)?;
-        let mut env = runtime.env.clone();
-        env.extend(raw.env.clone());
-        let ready_command = match &ready {
-            Readiness::Command(command) => command.as_slice(),
-            _ => &[],
-        };
-        for text in env.values().chain(ready_command) {
-            let Ok(template) = Template::parse(text) else { continue };
-            if let Some(missing) = template.referenced_nodes().find(|r| !names.iter().any(|n| n == r)) {
-                return Err(self.error(spanned.span(), format!("tests.nodes: {template} (in env or ready.command) names node {missing:?}, which this test does not have (nodes: {})", names.join(", "))));
-            }
-        }
-        let home = match &raw.home {
-            None => None,
-            Some(home) => Some(self.home(home)?),
-        };
-        Ok(NodePlan {
-            name: name.to_string(),
-            port,
-            home,
-            verbosity,
-            password: raw.password.clone().unwrap_or_else(|| "secret".into()),
-            runtime: Arc::clone(runtime),
-            args,
-            env,
-            ready,
-            boot_timeout: match &raw.boot_timeout_secs {
-                Some(_) => self.seconds(raw.boot_timeout_secs.as_ref(), "tests.nodes.boot_timeout_secs", 0.0)?,
-                None => runtime.boot_timeout,
-            },
-            may_exit: raw.may_exit,
-        })
-    }
-
-    /// A node's `home`: a directory of its own, never the suite's directory, the user's
-    /// home or one of their ancestors (the host clears a home before each run), never a file.
-    fn home(&self, home: &Spanned<String>) -> Result<PathBuf> {
-        let resolved = self.resolve(home.get_ref());
-        let user_home = std::env::var_os("HOME").map(PathBuf::from);
-        if let Some(problem) = checks::home_problem(home.get_ref(), &resolved, &self.base_dir, user_home.as_deref()) {
-            return Err(self.error(home.span(), format!("tests.nodes.home {:?}: {problem}", home.get_ref())));
-        }
-        self.expect(home.span(), &format!("tests.nodes.home {:?}", home.get_ref()), &resolved, Expect::Home);
-        Ok(resolved)
-    }
-
-    fn ready(&self, spanned: &Spanned<RawReady>, key: &str) -> Result<Readiness> {
-        let raw = spanned.get_ref();
-        let choice = match (&raw.event, &raw.stdout, raw.port, &raw.command) {
-            (Some(event), None, None, None) => Readiness::Event(event.clone()),
-            (None, Some(pattern), None, None) => {
-                regex::Regex::new(pattern)
-                    .map_err(|e| self.error(spanned.span(), format!("{key}.stdout: bad regular expression: {e}")))?;
-                Readiness::Stdout(pattern.clone())
-            }
-            (None, None, Some(true), None) => Readiness::Port,
-            (None, None, None, Some(command)) if !command.is_empty() => {
-                for arg in command {
-                    Template::parse(arg).map_err(|e| self.error(spanned.span(), format!("{key}.command: {e}")))?;
-                }
-                Readiness::Command(command.clone())
-            }
-            _ => {
-                return Err(self.error(
-                    spanned.span(),
-                    format!("{key}: give exactly one of event = \"NAME\", stdout = \"REGEX\", port = true, command = [\"PROGRAM\", …]"),
-                ));
-            }
-        };
-        Ok(choice)
-    }
-
-    fn scripts(&self, scripts: &[Spanned<RawScript>], key: &str, names: &[String]) -> Vec<Script> {
+    fn scripts(&self, scripts: &[Spanned<RawScript>], key: &str, names: &[String], nodes: &[NodePlan]) -> Vec<Script> {
         scripts
             .iter()
             .filter_map(|spanned| {
@@ -430,7 +274,7 @@ impl<'a> Validator<'a> {
                     .map(|arg| Template::parse(arg).map_err(|e| self.error(spanned.span(), format!("{key}.args: {e}"))))
                     .collect::<Result<_>>();
                 let args: Vec<Template> = self.keep(args)?;
-                if let Some(problem) = args.iter().find_map(|arg| script_template_problem(arg, names)) {
+                if let Some(problem) = args.iter().find_map(|arg| script_template_problem(arg, names, nodes)) {
                     self.report(self.error(spanned.span(), format!("{key}.args: {problem}")));
                     return None;
                 }
@@ -483,16 +327,19 @@ fn node_names(raw_nodes: &[Spanned<RawNode>]) -> Vec<String> {
 }
 
 /// Why a script argument cannot be filled in a test with nodes `names`, if it cannot.
-fn script_template_problem(template: &Template, names: &[String]) -> Option<String> {
-    for (key, node) in template.placeholders() {
-        if matches!(key, Key::Verbosity | Key::Password) {
-            return Some(format!("{{{}}} has no value in a script's arguments (it is a node's own setting)", key.word()));
+fn script_template_problem(template: &Template, names: &[String], nodes: &[NodePlan]) -> Option<String> {
+    for placeholder in template.placeholders() {
+        if matches!(placeholder.key, Key::Verbosity | Key::Password) {
+            return Some(format!("{{{}}} has no value in a script's arguments (it is a node's own setting)", placeholder.key.word()));
         }
         if names.is_empty() {
-            return Some(format!("{{{}}} needs a node, and this test has none", key.word()));
+            return Some(format!("{{{}}} needs a node, and this test has none", placeholder.text()));
         }
-        if let Some(node) = node.filter(|node| !names.iter().any(|n| n == node)) {
+        if let Some(node) = placeholder.node.filter(|node| !names.iter().any(|n| n == node)) {
             return Some(format!("{template} names node {node:?}, which this test does not have (nodes: {})", names.join(", ")));
+        }
+        if let Some(problem) = nodes::port_problem(placeholder, placeholder.node.or(names.first().map(String::as_str)), nodes) {
+            return Some(problem);
         }
     }
     None

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
 
+use super::log_events::LogEventParser;
 use super::{Journal, NodeEvent, OutputLine, Stream, parse_line};
 
 /// The longest line kept, in bytes; the rest of a longer line is counted, not kept.
@@ -107,17 +108,29 @@ impl<R: tokio::io::AsyncRead> HasBuffer for tokio::io::BufReader<R> {
     }
 }
 
-/// Journal (and log) every line of a node's stdout or stderr.
+/// Where a node's structured log lines go as events.
+pub(super) struct LogEventSink {
+    pub parser: LogEventParser,
+    pub events: Arc<Journal<NodeEvent>>,
+}
+
+/// Journal (and log) every line of a node's stdout or stderr; with `log_events`, a line
+/// that is a structured log record is journaled as an event too (and stays a line).
 pub(super) async fn read_output(
     stream: impl AsyncRead + Unpin,
     kind: Stream,
     output: Arc<Journal<OutputLine>>,
     log: Arc<Mutex<std::fs::File>>,
+    log_events: Option<Arc<LogEventSink>>,
 ) {
     let mut lines = LineReader::new(BufReader::new(stream));
     while let Some(text) = lines.next_line().await {
         append_log(&log, kind, &text);
+        let event = log_events.as_ref().and_then(|sink| sink.parser.parse(&text).map(|event| (sink, event)));
         output.push(OutputLine { stream: kind, text: kept_in_memory(text) });
+        if let Some((sink, event)) = event {
+            sink.events.push(event);
+        }
     }
 }
 

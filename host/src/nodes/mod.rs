@@ -12,7 +12,9 @@ mod event_format;
 mod filter;
 pub mod groups;
 mod journal;
+mod log_events;
 pub mod process;
+mod roster;
 mod ports;
 mod readiness;
 pub mod supervisor;
@@ -31,11 +33,13 @@ use capture::{read_events, read_output};
 pub use event_format::{NodeEvent, parse_line};
 pub use filter::{Comparison, Condition};
 pub use journal::{Entry, Journal, WaitEnd};
+pub use log_events::LogEventParser;
+pub use roster::{AddNode, NodeFactory, Roster};
 pub use ports::free_port;
 pub use process::{ExitInfo, signal_group};
 pub use supervisor::{Local, Supervisor};
 
-use crate::config::Readiness;
+use crate::config::{LogEvents, Readiness};
 
 /// Output lines kept in memory per node (all lines also go to the node's log file).
 const OUTPUT_LINES_KEPT: usize = 10_000;
@@ -55,7 +59,11 @@ pub struct NodeSpec {
     pub env: BTreeMap<String, String>,
     pub cwd: PathBuf,
     pub host: String,
+    /// The first (or only) port.
     pub port: u16,
+    /// Every named port (`ports = ["client", "peer"]`), in order; empty when the node
+    /// declares none.
+    pub ports: Vec<(String, u16)>,
     pub home: PathBuf,
     /// FIFO the host creates and reads; the daemon writes JSON events to it.
     pub event_pipe: PathBuf,
@@ -64,12 +72,21 @@ pub struct NodeSpec {
     pub ready: Readiness,
     pub boot_timeout: Duration,
     pub stop_timeout: Duration,
+    /// Structured log lines on stdout/stderr become events.
+    pub log_events: Option<LogEvents>,
+    /// The node may exit by itself while the test runs.
+    pub may_exit: bool,
 }
 
 impl NodeSpec {
     /// `host:port`.
     pub fn address(&self) -> String {
         format!("{}:{}", self.host, self.port)
+    }
+
+    /// Every port the node listens on: the named ones, or its only one.
+    pub fn all_ports(&self) -> Vec<u16> {
+        if self.ports.is_empty() { vec![self.port] } else { self.ports.iter().map(|(_, port)| *port).collect() }
     }
 }
 
@@ -204,8 +221,15 @@ impl Node {
         let pid = started.pid;
         self.ended_by_host.store(false, std::sync::atomic::Ordering::SeqCst);
         let (exit_tx, exit_rx) = watch::channel(None);
-        let stdout = tokio::spawn(read_output(started.stdout, Stream::Stdout, self.output.clone(), log.clone()));
-        let stderr = tokio::spawn(read_output(started.stderr, Stream::Stderr, self.output.clone(), log.clone()));
+        let log_events = match &self.spec.log_events {
+            Some(settings) => Some(Arc::new(capture::LogEventSink {
+                parser: LogEventParser::new(settings).context("log_events: bad pattern")?,
+                events: self.events.clone(),
+            })),
+            None => None,
+        };
+        let stdout = tokio::spawn(read_output(started.stdout, Stream::Stdout, self.output.clone(), log.clone(), log_events.clone()));
+        let stderr = tokio::spawn(read_output(started.stderr, Stream::Stderr, self.output.clone(), log.clone(), log_events));
         let pipe_reader = tokio::spawn(read_events(started.events, self.events.clone(), self.output.clone(), log));
         let (events, output) = (self.events.clone(), self.output.clone());
         let exit = started.exit;

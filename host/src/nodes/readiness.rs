@@ -17,7 +17,8 @@ pub fn describe(ready: &Readiness) -> String {
     match ready {
         Readiness::Event(name) => format!("waiting for event `{name}` on the event pipe"),
         Readiness::Stdout(pattern) => format!("waiting for a stdout line matching /{pattern}/"),
-        Readiness::Port => "waiting for its port to accept connections".to_string(),
+        Readiness::Stderr(pattern) => format!("waiting for a stderr line matching /{pattern}/"),
+        Readiness::Port => "waiting for its port(s) to accept connections".to_string(),
         Readiness::Command(command) => format!("waiting for `{}` to exit 0", command.join(" ")),
     }
 }
@@ -39,19 +40,21 @@ pub async fn wait(
             still_alive(node, &mut exit).await?;
             return Ok(entry.item.time_stamp);
         }
-        Readiness::Stdout(pattern) => {
+        Readiness::Stdout(pattern) | Readiness::Stderr(pattern) => {
+            let stream = if matches!(node.spec.ready, Readiness::Stdout(_)) { Stream::Stdout } else { Stream::Stderr };
             let regex = Regex::new(pattern).map_err(|e| e.to_string())?;
             node.output
-                .wait_for(output_from, |line| line.stream == Stream::Stdout && regex.is_match(&line.text))
+                .wait_for(output_from, |line| line.stream == stream && regex.is_match(&line.text))
                 .await
                 .map_err(ended)?;
         }
-        Readiness::Port => loop {
-            if tokio::net::TcpStream::connect(node.spec.address()).await.is_ok() {
-                break;
+        Readiness::Port => {
+            for port in node.spec.all_ports() {
+                while tokio::net::TcpStream::connect((node.spec.host.as_str(), port)).await.is_err() {
+                    retry_or_exit(&mut exit, node).await?;
+                }
             }
-            retry_or_exit(&mut exit, node).await?;
-        },
+        }
         Readiness::Command(command) => loop {
             let status = tokio::process::Command::new(&command[0])
                 .args(&command[1..])

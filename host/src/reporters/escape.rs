@@ -28,7 +28,9 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
             Event::NodeStarted { test: name(&test), node: name(&node), pid, address: name(&address) }
         }
         Event::NodeReady { test, node, after, signalled_at } => Event::NodeReady { test: name(&test), node: name(&node), after, signalled_at },
-        Event::NodeExited { test, node, status } => Event::NodeExited { test: name(&test), node: name(&node), status: name(&status) },
+        Event::NodeExited { test, node, status, how, took } => {
+            Event::NodeExited { test: name(&test), node: name(&node), status: name(&status), how, took }
+        }
         Event::PackageStarted { test, package, cases } => Event::PackageStarted { test: name(&test), package: name(&package), cases },
         Event::CaseFinished { test, package, case, outcome: o, duration, output, attempts, earlier_failures } => Event::CaseFinished {
             test: name(&test),

@@ -1,5 +1,6 @@
 //! Turning a test's node plans into running, ready nodes.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -8,8 +9,7 @@ use anyhow::{Context as _, Result};
 use super::prepare::Prepared;
 use crate::config::{AddressBook, NodeAddress, NodePlan, Plan, Readiness, TestPlan};
 use crate::events::{Event, EventBus};
-use crate::nodes::{Node, NodeSpec, free_port};
-use crate::sandbox::NodeInfo;
+use crate::nodes::{AddNode, Node, NodeFactory, NodeSpec, Roster};
 
 /// The address every node listens on.
 pub const NODE_HOST: &str = "127.0.0.1";
@@ -17,67 +17,151 @@ pub const NODE_HOST: &str = "127.0.0.1";
 /// Concrete values of one node, before its arguments are rendered.
 struct Placed<'a> {
     plan: &'a NodePlan,
+    name: String,
     port: u16,
+    ports: Vec<(String, u16)>,
     home: PathBuf,
     event_pipe: PathBuf,
 }
 
-/// Specs for every node of `test`: ports picked, homes chosen, placeholders filled.
-pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) -> Result<Vec<NodeSpec>> {
-    let mut placed = Vec::new();
-    for node in &test.nodes {
-        let dir = scratch.join(&node.name);
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let port = match node.port {
-            Some(port) => port,
-            None => free_port(NODE_HOST).context("cannot find a free port")?,
-        };
-        let home = match &node.home {
-            Some(home) => prepare_home(home, &node.name, plan.persist_home)?,
-            None => dir.join("home"),
-        };
-        placed.push(Placed { plan: node, port, home, event_pipe: dir.join("events.fifo") });
+impl Placed<'_> {
+    fn address(&self) -> NodeAddress {
+        NodeAddress {
+            name: self.name.clone(),
+            host: NODE_HOST.to_string(),
+            port: self.port,
+            ports: self.ports.clone(),
+            home: self.home.clone(),
+            event_pipe: self.event_pipe.clone(),
+            verbosity: Some(self.plan.verbosity),
+            password: Some(self.plan.password.clone()),
+        }
     }
+}
+
+/// A node to boot, and the nodes that must be ready first.
+pub struct Boot {
+    pub spec: NodeSpec,
+    pub after: Vec<String>,
+}
+
+/// Pick ports and a home for `node` under the name `name`.
+fn place<'a>(node: &'a NodePlan, name: &str, scratch: &Path, persist_home: bool) -> Result<Placed<'a>> {
+    let dir = scratch.join(name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let wanted = node.ports.len().max(1);
+    let mut numbers = free_ports(NODE_HOST, wanted).context("cannot find free ports")?;
+    if let Some(fixed) = node.port {
+        numbers[0] = fixed;
+    }
+    let ports: Vec<(String, u16)> = node.ports.iter().cloned().zip(numbers.iter().copied()).collect();
+    let home = match &node.home {
+        Some(home) => prepare_home(home, name, persist_home)?,
+        None => dir.join("home"),
+    };
+    Ok(Placed { plan: node, name: name.to_string(), port: numbers[0], ports, home, event_pipe: dir.join("events.fifo") })
+}
+
+/// The spec of `node`, its placeholders filled from `book` (which holds it too).
+fn spec(node: &Placed<'_>, book: &AddressBook, program: &Path, base_dir: &Path, extra: (&[String], &[(String, String)])) -> Result<NodeSpec> {
+    let this = Some(node.name.as_str());
+    let fill = |text: &str| book.render_text(this, text).with_context(|| format!("node {}", node.name));
+    let mut args: Vec<String> = node.plan.args.iter().map(|arg| book.render(this, arg)).collect::<Result<_, _>>()?;
+    for arg in extra.0 {
+        args.push(fill(arg)?);
+    }
+    let mut env: BTreeMap<String, String> = node.plan.env.iter().map(|(k, v)| Ok((k.clone(), fill(v)?))).collect::<Result<_>>()?;
+    for (key, value) in extra.1 {
+        env.insert(key.clone(), fill(value)?);
+    }
+    Ok(NodeSpec {
+        name: node.name.clone(),
+        program: program.to_path_buf(),
+        args,
+        env,
+        cwd: base_dir.to_path_buf(),
+        host: NODE_HOST.to_string(),
+        port: node.port,
+        ports: node.ports.clone(),
+        home: node.home.clone(),
+        event_pipe: node.event_pipe.clone(),
+        log_file: node.event_pipe.with_file_name("output.log"),
+        ready: match &node.plan.ready {
+            Readiness::Command(args) => Readiness::Command(args.iter().map(|arg| fill(arg)).collect::<Result<_>>()?),
+            other => other.clone(),
+        },
+        boot_timeout: node.plan.boot_timeout,
+        stop_timeout: node.plan.runtime.stop_timeout,
+        log_events: node.plan.log_events.clone(),
+        may_exit: node.plan.may_exit,
+    })
+}
+
+/// Specs for every node of `test` that boots with it (not templates): ports picked,
+/// homes chosen, placeholders filled, each with the nodes it boots after.
+pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) -> Result<Vec<Boot>> {
+    let placed: Vec<Placed<'_>> = test
+        .nodes
+        .iter()
+        .filter(|node| !node.template)
+        .map(|node| place(node, &node.name, scratch, plan.persist_home))
+        .collect::<Result<_>>()?;
     // One resolver for arguments, environment and readiness commands alike.
-    let book = AddressBook::new(
-        placed
-            .iter()
-            .map(|p| NodeAddress {
-                name: p.plan.name.clone(),
-                host: NODE_HOST.to_string(),
-                port: p.port,
-                home: p.home.clone(),
-                event_pipe: p.event_pipe.clone(),
-                verbosity: Some(p.plan.verbosity),
-                password: Some(p.plan.password.clone()),
-            })
-            .collect(),
-    );
+    let book = AddressBook::new(placed.iter().map(Placed::address).collect());
     placed
         .iter()
         .map(|node| {
-            let this = Some(node.plan.name.as_str());
-            let fill = |text: &str| book.render_text(this, text).with_context(|| format!("node {}", node.plan.name));
-            Ok(NodeSpec {
-                name: node.plan.name.clone(),
-                program: prepared.runtime(&node.plan.runtime.program).clone(),
-                args: node.plan.args.iter().map(|arg| book.render(this, arg)).collect::<Result<_, _>>()?,
-                env: node.plan.env.iter().map(|(k, v)| Ok((k.clone(), fill(v)?))).collect::<Result<_>>()?,
-                cwd: plan.base_dir.clone(),
-                host: NODE_HOST.to_string(),
-                port: node.port,
-                home: node.home.clone(),
-                event_pipe: node.event_pipe.clone(),
-                log_file: node.event_pipe.with_file_name("output.log"),
-                ready: match &node.plan.ready {
-                    Readiness::Command(args) => Readiness::Command(args.iter().map(|arg| fill(arg)).collect::<Result<_>>()?),
-                    other => other.clone(),
-                },
-                boot_timeout: node.plan.boot_timeout,
-                stop_timeout: node.plan.runtime.stop_timeout,
-            })
+            let program = prepared.runtime(&node.plan.runtime.program);
+            Ok(Boot { spec: spec(node, &book, program, &plan.base_dir, (&[], &[]))?, after: node.plan.after.clone() })
         })
         .collect()
+}
+
+/// The test's templates, for packages that add nodes mid-test (`control.add-node`).
+pub struct Templates {
+    templates: Vec<(NodePlan, PathBuf)>,
+    scratch: PathBuf,
+    base_dir: PathBuf,
+}
+
+impl Templates {
+    /// The templates of `test`, or `None` when it has none.
+    pub fn of(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) -> Option<Templates> {
+        let templates: Vec<(NodePlan, PathBuf)> = test
+            .nodes
+            .iter()
+            .filter(|node| node.template)
+            .map(|node| (node.clone(), prepared.runtime(&node.runtime.program).clone()))
+            .collect();
+        (!templates.is_empty()).then(|| Templates { templates, scratch: scratch.to_path_buf(), base_dir: plan.base_dir.clone() })
+    }
+}
+
+impl NodeFactory for Templates {
+    fn create(&self, request: &AddNode, existing: &[Arc<Node>]) -> std::result::Result<NodeSpec, String> {
+        let Some((template, program)) = self.templates.iter().find(|(t, _)| t.name == request.template) else {
+            let names: Vec<&str> = self.templates.iter().map(|(t, _)| t.name.as_str()).collect();
+            return Err(format!("no template named {:?} in this test (templates: {})", request.template, names.join(", ")));
+        };
+        if let Some(problem) = crate::config::node_name_problem(&request.name) {
+            return Err(format!("node name {:?}: {problem}", request.name));
+        }
+        if let Some((key, problem)) = request.env.iter().find_map(|(k, v)| crate::config::env_problem(k, v).map(|p| (k, p))) {
+            return Err(format!("env {key:?}: {problem}"));
+        }
+        let placed = place(template, &request.name, &self.scratch, false).map_err(|e| format!("{e:#}"))?;
+        let mut book = address_book(existing);
+        book.push(placed.address());
+        spec(&placed, &book, program, &self.base_dir, (&request.extra_args, &request.env)).map_err(|e| format!("{e:#}"))
+    }
+}
+
+/// `count` different ports nothing listens on now: all are held until all are picked, so
+/// one test's nodes never get the same port twice.
+fn free_ports(host: &str, count: usize) -> std::io::Result<Vec<u16>> {
+    let listeners: Vec<std::net::TcpListener> =
+        (0..count).map(|_| std::net::TcpListener::bind((host, 0))).collect::<std::io::Result<_>>()?;
+    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
 }
 
 /// A configured `home`: a fresh one for every run, as kit does, unless `persist_home`.
@@ -108,47 +192,45 @@ fn prepare_home(home: &Path, node: &str, persist: bool) -> Result<PathBuf> {
     Ok(home.to_path_buf())
 }
 
-/// Start every node at once, then wait for each to be ready (so boot time is the
-/// slowest node's, not the sum). On error the nodes started so far are returned too,
-/// for teardown.
-pub async fn start_all(test: &str, specs: Vec<NodeSpec>, bus: &EventBus) -> (Vec<Arc<Node>>, Result<()>) {
-    let mut nodes = Vec::new();
-    for spec in specs {
-        let node = match Node::new(spec) {
-            Ok(node) => Arc::new(node),
-            Err(e) => return (nodes, Err(e)),
-        };
-        match node.start() {
-            Ok(pid) => bus.emit(Event::NodeStarted {
+/// Boot the nodes: every node whose `after` nodes are ready starts at once, then the
+/// host waits for each to be ready (so boot time is the slowest node's per wave, not the
+/// sum); then the next wave. Each node joins `roster` as it starts, for teardown.
+pub async fn start_all(test: &str, boots: Vec<Boot>, roster: &Roster, bus: &EventBus) -> Result<()> {
+    let mut pending = boots;
+    let mut ready: Vec<String> = Vec::new();
+    while !pending.is_empty() {
+        let (wave, rest): (Vec<Boot>, Vec<Boot>) =
+            pending.into_iter().partition(|boot| boot.after.iter().all(|name| ready.contains(name)));
+        pending = rest;
+        if wave.is_empty() {
+            let names: Vec<&str> = pending.iter().map(|b| b.spec.name.as_str()).collect();
+            anyhow::bail!("nodes {} wait for each other (`after`): none can boot", names.join(", "));
+        }
+        let mut started = Vec::new();
+        for boot in wave {
+            let node = Arc::new(Node::new(boot.spec)?);
+            roster.push(node.clone());
+            let pid = node.start()?;
+            bus.emit(Event::NodeStarted { test: test.to_string(), node: node.spec.name.clone(), pid, address: node.spec.address() });
+            started.push(node);
+        }
+        for node in started {
+            let ready_at = node.wait_ready().await?;
+            bus.emit(Event::NodeReady {
                 test: test.to_string(),
                 node: node.spec.name.clone(),
-                pid,
-                address: node.spec.address(),
-            }),
-            Err(e) => {
-                nodes.push(node);
-                return (nodes, Err(e));
-            }
-        }
-        nodes.push(node);
-    }
-    for node in &nodes {
-        match node.wait_ready().await {
-            Ok(ready) => bus.emit(Event::NodeReady {
-                test: test.to_string(),
-                node: node.spec.name.clone(),
-                after: ready.after,
-                signalled_at: ready.signalled_at,
-            }),
-            Err(e) => return (nodes, Err(e)),
+                after: ready_at.after,
+                signalled_at: ready_at.signalled_at,
+            });
+            ready.push(node.spec.name.clone());
         }
     }
-    (nodes, Ok(()))
+    Ok(())
 }
 
 /// The running nodes as one [`AddressBook`], for what is resolved once they are up:
-/// script arguments and the sandbox's view (and network allow-list) of the nodes.
-/// `{verbosity}` and `{password}` have no value there.
+/// script arguments and nodes added from templates. `{verbosity}` and `{password}` have
+/// no value there.
 pub fn address_book(nodes: &[Arc<Node>]) -> AddressBook {
     AddressBook::new(
         nodes
@@ -157,6 +239,7 @@ pub fn address_book(nodes: &[Arc<Node>]) -> AddressBook {
                 name: node.spec.name.clone(),
                 host: node.spec.host.clone(),
                 port: node.spec.port,
+                ports: node.spec.ports.clone(),
                 home: node.spec.home.clone(),
                 event_pipe: node.spec.event_pipe.clone(),
                 verbosity: None,
@@ -164,20 +247,4 @@ pub fn address_book(nodes: &[Arc<Node>]) -> AddressBook {
             })
             .collect(),
     )
-}
-
-/// What the sandbox may tell a package about the nodes; the sandbox lets packages
-/// connect to exactly these addresses.
-pub fn node_infos(nodes: &[Arc<Node>]) -> Vec<NodeInfo> {
-    address_book(nodes)
-        .nodes()
-        .iter()
-        .map(|node| NodeInfo {
-            name: node.name.clone(),
-            host: node.host.clone(),
-            port: node.port,
-            address: node.address(),
-            home: node.home.display().to_string(),
-        })
-        .collect()
 }

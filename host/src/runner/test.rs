@@ -12,7 +12,7 @@ use super::scripts;
 use crate::config::{PackageRef, Plan, TestPlan};
 use crate::suite::{Selection, case_id, script_id, script_name};
 use crate::events::{Event, EventBus, FailureDetail, FailureKind, NodeLogTail, Outcome};
-use crate::nodes::Node;
+use crate::nodes::{Node, NodeFactory, Roster};
 use crate::sandbox::{CaseScope, CaseVerdict, Package, Sandbox};
 
 /// Lines of each node's output shown with a failed test.
@@ -70,8 +70,10 @@ impl TestContext<'_> {
 pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
     let started = Instant::now();
     let name = test.name.clone();
-    cx.bus.emit(Event::TestStarted { test: name.clone(), nodes: test.nodes.len() });
-    let mut nodes: Vec<Arc<Node>> = Vec::new();
+    cx.bus.emit(Event::TestStarted { test: name.clone(), nodes: test.nodes.iter().filter(|n| !n.template).count() });
+    // Every node of the test, those packages add included: teardown sees them all.
+    let templates = boot::Templates::of(cx.plan, test, cx.prepared, cx.scratch);
+    let roster = Roster::new(templates.map(|t| Arc::new(t) as Arc<dyn NodeFactory>));
     let mut background = Vec::new();
     // Setup packages always run; test packages only for their selected cases.
     let setup = test.setup_packages.iter().filter(|s| s.run).map(|s| (&s.package, true));
@@ -82,17 +84,17 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
         .filter(|(p, _)| !cases_to_run(cx, &name, cx.prepared.package(p), false).is_empty());
     let packages: Vec<(&PackageRef, bool)> = setup.chain(selected).collect();
     let body = async {
-        let specs = boot::specs(cx.plan, test, cx.prepared, cx.scratch).map_err(setup_error)?;
-        let (started_nodes, booted) = boot::start_all(&name, specs, cx.bus).await;
-        nodes = started_nodes;
-        booted.map_err(setup_error)?;
+        let boots = boot::specs(cx.plan, test, cx.prepared, cx.scratch).map_err(setup_error)?;
+        boot::start_all(&name, boots, &roster, cx.bus).await.map_err(setup_error)?;
+        let nodes = roster.snapshot();
         for (index, script) in test.setup_scripts.iter().enumerate() {
             let log = cx.scratch.join(format!("setup-script-{}.log", index + 1));
             background.push(scripts::start_setup(script, &name, &nodes, &cx.plan.base_dir, &log).map_err(setup_error)?);
         }
         let scope = CaseScope {
-            nodes: Arc::new(boot::node_infos(&nodes)),
-            live: Arc::new(nodes.clone()),
+            live: roster.clone(),
+            bus: cx.bus.clone(),
+            test: name.clone(),
             policy: Arc::new(test.sandbox.clone()),
             scratch: None,
             timeout_scale: cx.plan.timeout_scale,
@@ -129,7 +131,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
             } else {
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 cx.progress().running_script = Some(script_name.clone());
-                let ran = scripts::run_test_script(script, &name, &nodes, &cx.plan.base_dir, remaining).await;
+                let ran = scripts::run_test_script(script, &name, &roster.snapshot(), &cx.plan.base_dir, remaining).await;
                 cx.progress().running_script = None;
                 ran
             };
@@ -142,7 +144,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
             }
             cx.bus.emit(Event::ScriptFinished { test: name.clone(), script: script_name, outcome: script_outcome, output });
         }
-        for failure in nodes_that_exited(test, &nodes) {
+        for failure in nodes_that_exited(&roster.snapshot()) {
             cx.failed();
             cx.bus.emit(Event::NodeFailed { test: name.clone(), node: failure.0, failure: failure.1.clone() });
             if !outcome.is_failed() {
@@ -176,6 +178,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
     for child in background {
         scripts::stop(child).await;
     }
+    let nodes = roster.snapshot();
     let node_logs = if outcome.is_failed() {
         nodes.iter().map(|node| NodeLogTail { node: node.spec.name.clone(), lines: node.tail(LOG_TAIL_LINES) }).collect()
     } else {
@@ -240,12 +243,11 @@ fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&Packa
 
 /// Nodes that exited by themselves while the test ran (not `may_exit`), each with a
 /// failure that says how, and their last output lines.
-fn nodes_that_exited(test: &TestPlan, nodes: &[Arc<Node>]) -> Vec<(String, FailureDetail)> {
+fn nodes_that_exited(nodes: &[Arc<Node>]) -> Vec<(String, FailureDetail)> {
     nodes
         .iter()
-        .zip(&test.nodes)
-        .filter(|(_, plan)| !plan.may_exit)
-        .filter_map(|(node, _)| {
+        .filter(|node| !node.spec.may_exit)
+        .filter_map(|node| {
             let exit = node.exited_by_itself()?;
             let tail = node.tail(LOG_TAIL_LINES).join("\n    ");
             let message = format!(
@@ -386,14 +388,17 @@ async fn teardown(test: &str, nodes: &[Arc<Node>], bus: &EventBus) {
     let stops = nodes.iter().map(|node| {
         let node = Arc::clone(node);
         tokio::spawn(async move {
+            // A node that already exited (a package killed it) was reported then.
+            let running = node.pid().is_ok();
+            let started = Instant::now();
             let exit = node.terminate(node.spec.stop_timeout).await;
-            (node.spec.name.clone(), exit)
+            (node.spec.name.clone(), exit.filter(|_| running), started.elapsed())
         })
     });
     let stops: Vec<_> = stops.collect();
     for stop in stops {
-        if let Ok((node, Some(exit))) = stop.await {
-            bus.emit(Event::NodeExited { test: test.to_string(), node, status: exit.to_string() });
+        if let Ok((node, Some(exit), took)) = stop.await {
+            bus.emit(Event::NodeExited { test: test.to_string(), node, status: exit.to_string(), how: "teardown".into(), took });
         }
     }
 }

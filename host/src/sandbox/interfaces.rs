@@ -1,6 +1,8 @@
 //! The host side of the `tester` world's imports: `log`, `nodes`, `outcome`.
 
+use super::bindings::host::test::nodes::{NamedPort, NodeError};
 use super::bindings::host::test::{log, nodes, outcome, protocol, timing};
+use crate::nodes::Node;
 use super::bindings::{FailResponse, Level, NodeInfo};
 use super::state::CaseState;
 
@@ -21,11 +23,33 @@ impl log::Host for CaseState {
 
 impl nodes::Host for CaseState {
     async fn all(&mut self) -> Vec<NodeInfo> {
-        self.scope.nodes.as_ref().clone()
+        self.scope.live.snapshot().iter().map(|node| node_info(node)).collect()
     }
 
     async fn get(&mut self, name: String) -> Option<NodeInfo> {
-        self.scope.nodes.iter().find(|node| node.name == name).cloned()
+        self.scope.live.get(&name).map(|node| node_info(&node))
+    }
+
+    async fn ports(&mut self, name: String) -> Result<Vec<NamedPort>, NodeError> {
+        let node = self.node(&name)?;
+        Ok(node
+            .spec
+            .ports
+            .iter()
+            .map(|(port_name, port)| NamedPort { name: port_name.clone(), port: *port, address: format!("{}:{port}", node.spec.host) })
+            .collect())
+    }
+}
+
+/// What a package may know of a node: its name and addresses (its home is on the host
+/// machine, not in the sandbox).
+pub(super) fn node_info(node: &Node) -> NodeInfo {
+    NodeInfo {
+        name: node.spec.name.clone(),
+        host: node.spec.host.clone(),
+        port: node.spec.port,
+        address: node.spec.address(),
+        home: node.spec.home.display().to_string(),
     }
 }
 

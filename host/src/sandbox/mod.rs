@@ -30,6 +30,7 @@ pub use verdict::CaseVerdict;
 
 use bindings::{Request, RunRequest, TesterPre};
 use state::CaseState;
+use crate::nodes::Roster;
 
 /// How often the epoch advances: the granularity of interrupting a running guest.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -135,8 +136,9 @@ impl Sandbox {
 
     async fn list_cases(&self, package: &Package) -> Result<Vec<String>> {
         let scope = CaseScope {
-            nodes: Arc::default(),
-            live: Arc::default(),
+            live: Roster::default(),
+            bus: crate::events::EventBus::default(),
+            test: String::new(),
             policy: Arc::default(),
             scratch: None,
             timeout_scale: 1.0,
@@ -166,7 +168,7 @@ impl Sandbox {
         timeout: Duration,
     ) -> CaseVerdict {
         let request = Request::Run(RunRequest {
-            input_node_names: scope.nodes.iter().map(|node| node.name.clone()).collect(),
+            input_node_names: scope.live.snapshot().iter().map(|node| node.spec.name.clone()).collect(),
             test_names: vec![case.to_string()],
             test_timeout: timeout.as_secs_f64().ceil() as u64,
         });

@@ -9,19 +9,43 @@ use regex::Regex;
 
 use super::bindings::host::test::control::{self, ExitStatus, MemoryUsage, NodeStatus, OutputLine};
 use super::bindings::host::test::events::{self, Comparison, Condition, Event, Position};
-use super::bindings::host::test::nodes::NodeError;
+use super::bindings::host::test::control::NewNode;
+use super::bindings::host::test::nodes::{NodeError, NodeInfo};
+use crate::events::Event as BusEvent;
 use super::state::CaseState;
-use crate::nodes::{self, Entry, ExitInfo, Node, NodeEvent, Status, Stream, WaitEnd};
+use crate::nodes::{self, AddNode, Entry, ExitInfo, Node, NodeEvent, Status, Stream, WaitEnd};
 
 /// How far past the case's deadline a host-side wait may run (see `bounded`).
 const DEADLINE_SLACK: Duration = Duration::from_millis(250);
 
 impl CaseState {
-    fn node(&self, name: &str) -> Result<Arc<Node>, NodeError> {
-        self.scope.live.iter().find(|node| node.spec.name == name).cloned().ok_or_else(|| {
-            let names: Vec<&str> = self.scope.live.iter().map(|n| n.spec.name.as_str()).collect();
+    pub(super) fn node(&self, name: &str) -> Result<Arc<Node>, NodeError> {
+        self.scope.live.get(name).ok_or_else(|| {
+            let nodes = self.scope.live.snapshot();
+            let names: Vec<&str> = nodes.iter().map(|n| n.spec.name.as_str()).collect();
             NodeError::UnknownNode(format!("no node named {name:?} in this test (nodes: {})", names.join(", ")))
         })
+    }
+
+    /// Tell the run a package ended `node`'s process (the timeline shows it).
+    fn exited(&self, node: &str, exit: &ExitInfo, how: &str, took: Duration) {
+        self.scope.bus.emit(BusEvent::NodeExited {
+            test: self.scope.test.clone(),
+            node: node.to_string(),
+            status: exit.to_string(),
+            how: how.to_string(),
+            took,
+        });
+    }
+
+    /// Tell the run a package started `node` (the timeline shows it).
+    fn started(&self, node: &Node, pid: u32) {
+        self.scope.bus.emit(BusEvent::NodeStarted {
+            test: self.scope.test.clone(),
+            node: node.spec.name.clone(),
+            pid,
+            address: node.spec.address(),
+        });
     }
 
     /// `requested`, cut to a little past the case's deadline: the case's own timeout
@@ -143,16 +167,21 @@ impl control::Host for CaseState {
         let target = self.node(&node)?;
         target.pid().map_err(|e| NodeError::NotRunning(e.to_string()))?;
         self.doing(format!("terminating node {node}"));
+        let started = Instant::now();
         let exit = target.terminate(Duration::from_millis(grace_ms)).await;
         self.done();
-        exit.map(to_exit).ok_or_else(|| NodeError::NotRunning(format!("node {node} was never started")))
+        let exit = exit.ok_or_else(|| NodeError::NotRunning(format!("node {node} was never started")))?;
+        self.exited(&node, &exit, "terminate", started.elapsed());
+        Ok(to_exit(exit))
     }
 
     async fn kill(&mut self, node: String) -> Result<ExitStatus, NodeError> {
         let target = self.node(&node)?;
         target.pid().map_err(|e| NodeError::NotRunning(e.to_string()))?;
-        let exit = target.kill().await;
-        exit.map(to_exit).ok_or_else(|| NodeError::NotRunning(format!("node {node} was never started")))
+        let started = Instant::now();
+        let exit = target.kill().await.ok_or_else(|| NodeError::NotRunning(format!("node {node} was never started")))?;
+        self.exited(&node, &exit, "kill", started.elapsed());
+        Ok(to_exit(exit))
     }
 
     async fn stop(&mut self, node: String) -> Result<(), NodeError> {
@@ -165,12 +194,21 @@ impl control::Host for CaseState {
 
     async fn start(&mut self, node: String) -> Result<(), NodeError> {
         let target = self.node(&node)?;
-        target.start().map_err(failed)?;
+        let pid = target.start().map_err(failed)?;
+        self.started(&target, pid);
         self.doing(format!("waiting for node {node} to be ready"));
         let ready = tokio::time::timeout(self.bounded(Duration::MAX), target.wait_ready()).await;
         self.done();
         match ready {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(ready)) => {
+                self.scope.bus.emit(BusEvent::NodeReady {
+                    test: self.scope.test.clone(),
+                    node: node.clone(),
+                    after: ready.after,
+                    signalled_at: ready.signalled_at,
+                });
+                Ok(())
+            }
             Ok(Err(error)) => Err(NodeError::Failed(format!("{error:#}"))),
             Err(_) => Err(NodeError::Timeout(format!("node {node} was not ready before the case's deadline"))),
         }
@@ -179,10 +217,24 @@ impl control::Host for CaseState {
     async fn restart(&mut self, node: String) -> Result<(), NodeError> {
         let target = self.node(&node)?;
         self.doing(format!("restarting node {node}"));
+        let started = Instant::now();
         let restarted = tokio::time::timeout(self.bounded(Duration::MAX), target.restart()).await;
         self.done();
         match restarted {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(ready)) => {
+                let exit = format!("restarted (new pid {})", target.pid().map_or(0, |pid| pid));
+                self.scope.bus.emit(BusEvent::NodeExited {
+                    test: self.scope.test.clone(),
+                    node: node.clone(),
+                    status: exit,
+                    how: "restart".into(),
+                    took: started.elapsed().saturating_sub(ready.after),
+                });
+                if let Ok(pid) = target.pid() {
+                    self.started(&target, pid);
+                }
+                Ok(())
+            }
             Ok(Err(error)) => Err(failed(error)),
             Err(_) => Err(NodeError::Timeout(format!("node {node} did not restart before the case's deadline"))),
         }
@@ -235,5 +287,11 @@ impl control::Host for CaseState {
                 timeout.as_millis()
             ))),
         }
+    }
+
+    async fn add_node(&mut self, template: String, node: NewNode) -> Result<NodeInfo, NodeError> {
+        let request = AddNode { template, name: node.name, extra_args: node.extra_args, env: node.env };
+        let added = self.scope.live.add(&request).map_err(NodeError::Invalid)?;
+        Ok(super::interfaces::node_info(&added))
     }
 }

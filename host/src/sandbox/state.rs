@@ -1,7 +1,6 @@
 //! The store data of one case: its WASI context, built from explicit capabilities,
 //! and what the host interfaces record while the case runs.
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -11,11 +10,12 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::bindings::{FailResponse, NodeInfo};
+use super::bindings::FailResponse;
 use super::capture::{Capture, Overflow};
 use super::limits::Limits;
 use crate::config::SandboxPolicy;
-use crate::nodes::Node;
+use crate::events::EventBus;
+use crate::nodes::Roster;
 
 /// Where the package's scratch directory appears inside the sandbox.
 pub const SCRATCH_MOUNT: &str = "/scratch";
@@ -25,10 +25,13 @@ pub const DATA_MOUNT: &str = "/data";
 /// What a case may see and drive: its test's nodes and nothing else.
 #[derive(Clone)]
 pub struct CaseScope {
-    /// What the package may know of the test's nodes, in tests.toml order.
-    pub nodes: Arc<Vec<NodeInfo>>,
-    /// The supervised nodes themselves, for the `events` and `control` interfaces.
-    pub live: Arc<Vec<Arc<Node>>>,
+    /// The test's supervised nodes (those of tests.toml, then those packages added), for
+    /// the `nodes`, `events` and `control` interfaces and the network allow-list.
+    pub live: Roster,
+    /// Where node starts a package causes are reported (the timeline shows them).
+    pub bus: EventBus,
+    /// The test's name, for those events.
+    pub test: String,
     /// Limits and capabilities.
     pub policy: Arc<SandboxPolicy>,
     /// The package's own read-write directory, mounted at `/scratch`.
@@ -60,8 +63,8 @@ impl CaseState {
     /// addresses of `scope`'s nodes; no UDP, no name lookup.
     pub fn new(scope: CaseScope, deadline: Instant) -> anyhow::Result<CaseState> {
         let output = Capture::new(scope.policy.output);
-        let allowed: HashSet<SocketAddr> =
-            scope.nodes.iter().filter_map(|node| node.address.parse().ok()).collect();
+        // Read at each connect: a node a package added mid-test is reachable at once.
+        let roster = scope.live.clone();
         let refusals = output.clone();
         let mut builder = WasiCtxBuilder::new();
         for (key, value) in &scope.policy.env {
@@ -87,7 +90,7 @@ impl CaseState {
             .allow_ip_name_lookup(false)
             .socket_addr_check(move |addr, usage| {
                 let allowed = match usage {
-                    SocketAddrUse::TcpConnect => allowed.contains(&addr),
+                    SocketAddrUse::TcpConnect => is_node_address(&roster, addr),
                     // The implicit bind of a connecting socket: wildcard address, any port.
                     SocketAddrUse::TcpBind => addr.ip().is_unspecified() && addr.port() == 0,
                     _ => false,
@@ -133,4 +136,11 @@ impl WasiView for CaseState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
+}
+
+/// Whether `addr` is one of the ports of one of the test's nodes.
+fn is_node_address(roster: &Roster, addr: SocketAddr) -> bool {
+    roster.snapshot().iter().any(|node| {
+        node.spec.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip == addr.ip()) && node.spec.all_ports().contains(&addr.port())
+    })
 }

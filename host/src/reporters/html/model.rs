@@ -117,10 +117,10 @@ impl Report {
                     lane.ready = Some(at);
                 }
             }
-            Event::NodeExited { test, node, status } => {
+            Event::NodeExited { test, node, status, how, took } => {
                 if let Some(lane) = self.test(test).running_node(node) {
                     lane.exited = Some(at);
-                    lane.status = Some(status.clone());
+                    lane.status = Some(format!("{status} ({how}, stopped in {:.3}s)", took.as_secs_f64()));
                 }
             }
             Event::PackageStarted { test, package, .. } => self.test(test).packages.push(PackageRecord::new(package, Some(at))),
