@@ -66,7 +66,11 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NodeLogTail {
     pub node: String,
+    /// The last lines (`--log-lines`), oldest first.
     pub lines: Vec<String>,
+    /// The node's whole log on this machine (a file the host made), for reporters that
+    /// keep it (the HTML report links a copy).
+    pub log_file: String,
 }
 
 /// Counts at the end of a run.

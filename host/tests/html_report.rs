@@ -21,7 +21,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 fn the_html_report_shows_the_failure_and_the_timeline_and_renders_in_chromium() {
     let dir = failing_suite(60);
     let report = tempfile::tempdir().unwrap();
-    let run = run_in(&repo(), &["run", dir.path().to_str().unwrap(), "--report", report.path().to_str().unwrap()]);
+    let run = run_in(&repo(), &["run", dir.path().to_str().unwrap(), "--report", report.path().to_str().unwrap(), "--log-lines", "2"]);
     assert_eq!(run.code, Some(1), "{}", run.both());
 
     let index = report.path().join("index.html");
@@ -43,7 +43,13 @@ fn the_html_report_shows_the_failure_and_the_timeline_and_renders_in_chromium() 
     // The sandbox's refusal is in a case's captured output, escaped and collapsible.
     assert!(html.contains("<details class=\"output\"><summary>captured output"), "{html}");
     assert!(html.contains("[SANDBOX] refused TcpConnect"), "{html}");
-    assert!(html.contains("first.dev — last "), "node log tail missing:\n{html}");
+    // Two lines of the node's output in place (--log-lines 2), the whole log linked.
+    let at = html.find("first.dev — last ").unwrap_or_else(|| panic!("node log tail missing:\n{html}"));
+    let shown: usize = html[at + "first.dev — last ".len()..].split(' ').next().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&shown), "--log-lines 2 shows {shown} lines:\n{html}");
+    assert!(html[at..].contains("— <a href=\"node-logs/node-1.log\">whole log</a>"), "no link to the whole log:\n{html}");
+    let whole = std::fs::read_to_string(report.path().join("node-logs/node-1.log")).unwrap();
+    assert!(whole.contains("first.dev"), "the whole log is copied: {whole}");
 
     let screenshot = render(&index, report.path());
     if let Some(keep) = std::env::var_os("HTML_REPORT_SCREENSHOT") {

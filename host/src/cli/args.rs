@@ -95,6 +95,10 @@ pub struct RunArgs {
     /// Run a test's later packages even after one failed (kit skips them; so does host by default).
     #[arg(long)]
     pub keep_going: bool,
+    /// Show the last N lines of each node's output with a failed test (the HTML report
+    /// links every node's whole log).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub log_lines: usize,
     /// Multiply every timeout (timeout_secs, case_timeout_secs, boot timeouts) by FACTOR,
     /// for slow machines (greater than 0, at most 1000); packages read it through the
     /// `timing` interface.

@@ -168,6 +168,7 @@ pub async fn run(args: &RunArgs) -> u8 {
         repeat: args.repeat,
         fail_fast: args.fail_fast,
         keep_going: args.keep_going,
+        log_lines: args.log_lines,
     };
     let result = runner::run(&plan, &prepared, &selection, &sandbox, &bus, &options, cancel).await;
     let report_errors = bus.finish();

@@ -54,7 +54,11 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
             duration,
             node_logs: node_logs
                 .iter()
-                .map(|tail| NodeLogTail { node: name(&tail.node), lines: tail.lines.iter().map(|line| text(line)).collect() })
+                .map(|tail| NodeLogTail {
+                    node: name(&tail.node),
+                    lines: tail.lines.iter().map(|line| text(line)).collect(),
+                    log_file: tail.log_file.clone(),
+                })
                 .collect(),
         },
         Event::Warning { message } => Event::Warning { message: text(&message) },

@@ -27,13 +27,16 @@ pub struct HtmlReporter {
     error: Option<String>,
     /// Long case outputs, written to `DIR/outputs/`.
     outputs: super::outputs::OutputFiles,
+    /// Whole node logs of failed tests, copied to `DIR/node-logs/`.
+    node_logs: super::outputs::LogCopies,
 }
 
 impl HtmlReporter {
     /// A reporter writing into `dir` (created if missing); times count from now.
     pub fn new(dir: PathBuf) -> HtmlReporter {
         let outputs = super::outputs::OutputFiles::new(dir.join("outputs"), "outputs");
-        HtmlReporter { dir, started: Instant::now(), report: model::Report::default(), error: None, outputs }
+        let node_logs = super::outputs::LogCopies::new(dir.join("node-logs"), "node-logs");
+        HtmlReporter { dir, started: Instant::now(), report: model::Report::default(), error: None, outputs, node_logs }
     }
 
     /// Render the report and write it; a failure to write fails the run (see `finish`).
@@ -53,6 +56,13 @@ impl Subscriber for HtmlReporter {
         let mut event = event.clone();
         if let Event::CaseFinished { output, .. } = &mut event {
             *output = self.outputs.keep(output);
+        }
+        // Node logs live in the run's scratch space, removed at the end of the run: keep
+        // a copy now, linked from the page (`log_file` becomes the link).
+        if let Event::TestFinished { node_logs, .. } = &mut event {
+            for tail in node_logs.iter_mut() {
+                tail.log_file = self.node_logs.keep(std::path::Path::new(&tail.log_file)).unwrap_or_default();
+            }
         }
         let event = super::escape::event_with(&event, &|name| super::escape::terminal_line(name).into_owned(), &|text| {
             super::escape::tail(text, super::escape::KEPT_TEXT).into_owned()

@@ -36,11 +36,14 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Run a test's later packages even after one failed (kit skips them).
     pub keep_going: bool,
+    /// Lines of each node's output kept with a failed test (the whole log is in the HTML
+    /// report).
+    pub log_lines: usize,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions { jobs: 1, retries: 0, repeat: 1, fail_fast: false, keep_going: false }
+        RunOptions { jobs: 1, retries: 0, repeat: 1, fail_fast: false, keep_going: false, log_lines: 10 }
     }
 }
 

@@ -15,7 +15,7 @@ use crate::events::{Event, EventBus, FailureDetail, FailureKind, NodeLogTail, Ou
 use crate::nodes::{Node, NodeFactory, Roster};
 use crate::sandbox::{CaseScope, CaseVerdict, Package, Sandbox};
 
-/// Lines of each node's output shown with a failed test.
+/// Lines of a node's output in the failure of a node that exited by itself.
 const LOG_TAIL_LINES: usize = 30;
 
 /// What a test needs from the run around it.
@@ -180,7 +180,14 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
     }
     let nodes = roster.snapshot();
     let node_logs = if outcome.is_failed() {
-        nodes.iter().map(|node| NodeLogTail { node: node.spec.name.clone(), lines: node.tail(LOG_TAIL_LINES) }).collect()
+        nodes
+            .iter()
+            .map(|node| NodeLogTail {
+                node: node.spec.name.clone(),
+                lines: node.tail(cx.options.log_lines),
+                log_file: node.log_file().display().to_string(),
+            })
+            .collect()
     } else {
         Vec::new()
     };

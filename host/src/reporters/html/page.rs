@@ -126,8 +126,14 @@ fn node_logs(report: &Report) -> String {
         html.push_str(&format!("<h3>{}</h3>\n", escape(&test.label(report.repeated()))));
         for tail in &test.node_logs {
             let lines = tail.lines.len();
+            // `log_file` is the reporter's own copy (`node-logs/N.log`), or empty.
+            let link = if tail.log_file.is_empty() {
+                String::new()
+            } else {
+                format!(" — <a href=\"{}\">whole log</a>", escape(&tail.log_file))
+            };
             html.push_str(&format!(
-                "<details class=\"log\" open><summary>{} — last {lines} line{}</summary><pre>{}</pre></details>\n",
+                "<details class=\"log\" open><summary>{} — last {lines} line{}{link}</summary><pre>{}</pre></details>\n",
                 escape(&tail.node),
                 if lines == 1 { "" } else { "s" },
                 escape_output(&tail.lines.join("\n"))

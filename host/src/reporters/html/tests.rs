@@ -48,7 +48,7 @@ fn events() -> Vec<(f64, Event)> {
             test: "alpha".into(),
             outcome: failed.clone(),
             duration: Duration::from_millis(800),
-            node_logs: vec![NodeLogTail { node: HOSTILE.into(), lines: vec!["boot <ok>".into(), "bye".into()] }],
+            node_logs: vec![NodeLogTail { node: HOSTILE.into(), lines: vec!["boot <ok>".into(), "bye".into()], log_file: "/nonexistent/output.log".into() }],
         }),
         (2.0, Event::TestFinished { test: "beta".into(), outcome: failed.clone(), duration: Duration::from_millis(800), node_logs: vec![] }),
         (2.1, Event::SetupFailed { test: "gamma".into(), failure: failure("node <g> exited") }),
