@@ -132,3 +132,36 @@ fn a_million_log_lines_fail_the_case_without_the_host_holding_them() {
     assert!(peak_kib > 0, "the host's memory was read");
     assert!(peak_kib < 100 * 1024, "the host peaked at {} MiB for a gigabyte of log lines", peak_kib / 1024);
 }
+
+/// wasi:http reaches the test's nodes (a real HTTP server, python3's) and nothing else;
+/// a refused request says why in the case's output.
+#[test]
+fn wasi_http_requests_reach_the_tests_nodes_and_nothing_else() {
+    let dir = suite(
+        r#"
+runtime = { Command = "sh" }
+
+[[tests]]
+name = "http"
+test_package_paths = ["{repo}/test-packages/http-client"]
+
+[[tests.nodes]]
+name = "web"
+args = ["-c", "echo 'hello over wasi:http' > {home}/greeting.txt; exec python3 -m http.server {port} --bind {host} --directory {home}"]
+ready = { port = true }
+"#,
+    );
+    let run = run_in(dir.path(), &["run", "--format", "json"]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    let cases: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["type"] == "case_finished")
+        .collect();
+    assert_eq!(cases.len(), 2, "{}", run.both());
+    assert!(cases.iter().all(|case| case["outcome"]["status"] == "passed"), "{}", run.both());
+    let refused = cases.iter().find(|case| case["case"] == "a_request_to_anything_else_is_refused").unwrap();
+    let expected = "[SANDBOX] refused HTTP GET http://127.0.0.1:9/: 127.0.0.1:9 is not an address of the test's nodes";
+    assert!(refused["output"].as_str().unwrap().contains(expected), "{}", run.both());
+}

@@ -179,8 +179,10 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
                 self.update_running();
                 self.line(&format!("    Test {test} ({nodes} node(s))"));
             }
-            Event::NodeReady { node, after, .. } => {
-                self.line(&format!("       Node {node} ready in {:.3}s", after.as_secs_f64()))
+            Event::NodeReady { test, node, after, .. } => {
+                // Under -j, several tests' nodes interleave: say whose node it is.
+                let whose = if self.running.len() > 1 { format!(" (test {test})") } else { String::new() };
+                self.line(&format!("       Node {node} ready in {:.3}s{whose}", after.as_secs_f64()))
             }
             Event::CaseFinished { test, package, case, outcome, duration, output, attempts, .. } => {
                 self.advance();

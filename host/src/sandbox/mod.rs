@@ -12,6 +12,7 @@ mod capture;
 mod interfaces;
 mod limits;
 mod node_calls;
+mod http;
 mod state;
 mod verdict;
 
@@ -80,6 +81,8 @@ impl Sandbox {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        // wasi:http's outgoing handler, restricted to the test's nodes (see `http`).
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         bindings::Tester::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         start_epoch_ticker(&engine);
         Ok(Sandbox { engine, linker, cache })

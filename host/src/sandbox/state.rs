@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::FailResponse;
 use super::capture::{Capture, Overflow};
@@ -54,6 +55,9 @@ pub struct CaseState {
     pub(super) deadline: Instant,
     /// What the package is waiting for in a host call right now, if anything.
     pub(super) doing: Arc<Mutex<Option<String>>>,
+    /// wasi:http's state, and the hooks that keep requests to the test's nodes.
+    http: WasiHttpCtx,
+    http_hooks: super::http::NodesOnly,
 }
 
 impl CaseState {
@@ -66,6 +70,7 @@ impl CaseState {
         // Read at each connect: a node a package added mid-test is reachable at once.
         let roster = scope.live.clone();
         let refusals = output.clone();
+        let http_hooks = super::http::NodesOnly::new(scope.live.clone(), output.clone());
         let mut builder = WasiCtxBuilder::new();
         for (key, value) in &scope.policy.env {
             builder.env(key, value);
@@ -111,6 +116,8 @@ impl CaseState {
             doing: Arc::new(Mutex::new(None)),
             reported: None,
             output,
+            http: WasiHttpCtx::new(),
+            http_hooks,
         })
     }
 
@@ -132,6 +139,12 @@ impl CaseState {
     }
 }
 
+impl WasiHttpView for CaseState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.http_hooks }
+    }
+}
+
 impl WasiView for CaseState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
@@ -139,7 +152,7 @@ impl WasiView for CaseState {
 }
 
 /// Whether `addr` is one of the ports of one of the test's nodes.
-fn is_node_address(roster: &Roster, addr: SocketAddr) -> bool {
+pub(super) fn is_node_address(roster: &Roster, addr: SocketAddr) -> bool {
     roster.snapshot().iter().any(|node| {
         node.spec.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip == addr.ip()) && node.spec.all_ports().contains(&addr.port())
     })
