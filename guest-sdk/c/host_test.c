@@ -455,6 +455,57 @@ static const ht_error *node_error(host_test_nodes_node_error_t *err) {
     return error;
 }
 
+const ht_error *ht_ports(const char *node, const ht_named_port **ports, size_t *count) {
+    c_guest_string_t name = view(node);
+    host_test_nodes_list_named_port_t list;
+    host_test_nodes_node_error_t err;
+    if (!host_test_nodes_ports(&name, &list, &err)) {
+        return node_error(&err);
+    }
+    ht_named_port *copy = ht_alloc(list.len * sizeof *copy);
+    for (size_t i = 0; i < list.len; i++) {
+        copy[i].name = copy_wit(&list.ptr[i].name);
+        copy[i].port = list.ptr[i].port;
+        copy[i].address = copy_wit(&list.ptr[i].address);
+    }
+    if (ports) *ports = copy;
+    if (count) *count = list.len;
+    host_test_nodes_list_named_port_free(&list);
+    return NULL;
+}
+
+static const ht_error *named_port(const char *node, const char *port, const ht_named_port **out) {
+    const ht_named_port *ports = NULL;
+    size_t count = 0;
+    const ht_error *error = ht_ports(node, &ports, &count);
+    if (error) {
+        return error;
+    }
+    const char *known = count ? "" : "none declared";
+    for (size_t i = 0; i < count; i++) {
+        if (port && strcmp(ports[i].name, port) == 0) {
+            *out = &ports[i];
+            return NULL;
+        }
+        known = ht_format("%s%s%s", known, i ? ", " : "", ports[i].name);
+    }
+    return new_error(HT_INVALID, ht_format("node %s has no port named %s (its ports: %s)", node, ht_quote(port), known));
+}
+
+const ht_error *ht_port_of(const char *node, const char *port, uint16_t *out) {
+    const ht_named_port *found = NULL;
+    const ht_error *error = named_port(node, port, &found);
+    if (error == NULL && out) *out = found->port;
+    return error;
+}
+
+const ht_error *ht_address_of(const char *node, const char *port, const char **out) {
+    const ht_named_port *found = NULL;
+    const ht_error *error = named_port(node, port, &found);
+    if (error == NULL && out) *out = found->address;
+    return error;
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Events                                                                               */
 
@@ -675,6 +726,40 @@ const ht_error *ht_memory_of(const char *node, ht_memory *out) {
         out->peak_rss_bytes = usage.peak_rss_bytes;
         out->rss_bytes = usage.rss_bytes;
     }
+    return NULL;
+}
+
+static size_t null_terminated_len(const char *const *items) {
+    size_t len = 0;
+    while (items && items[len]) len++;
+    return len;
+}
+
+const ht_error *ht_add_node(const char *template_node, const char *name, const char *const *extra_args,
+                            const char *const *env, ht_node *out) {
+    size_t arg_count = null_terminated_len(extra_args), env_count = null_terminated_len(env);
+    c_guest_string_t *args = ht_alloc(arg_count * sizeof *args);
+    for (size_t i = 0; i < arg_count; i++) {
+        args[i] = view(extra_args[i]);
+    }
+    c_guest_tuple2_string_string_t *pairs = ht_alloc(env_count * sizeof *pairs);
+    for (size_t i = 0; i < env_count; i++) {
+        const char *equals = strchr(env[i], '=');
+        if (equals == NULL) {
+            return new_error(HT_INVALID, ht_format("env entry %s: expected NAME=VALUE", ht_quote(env[i])));
+        }
+        pairs[i].f0 = view(copy_n((const uint8_t *)env[i], (size_t)(equals - env[i])));
+        pairs[i].f1 = view(equals + 1);
+    }
+    host_test_control_new_node_t node = {view(name), {args, arg_count}, {pairs, env_count}};
+    c_guest_string_t template_name = view(template_node);
+    host_test_control_node_info_t info;
+    host_test_control_node_error_t err;
+    if (!host_test_control_add_node(&template_name, &node, &info, &err)) {
+        return node_error(&err);
+    }
+    if (out) copy_node(out, &info);
+    host_test_nodes_node_info_free(&info);
     return NULL;
 }
 

@@ -13,13 +13,13 @@
  *   PANIC(fmt, ...)              report a failure, then trap (for code that cannot return)
  *   ht_info / ht_debug / ht_warn / ht_error / ht_trace
  *                                leveled logs into the host's report
- *   ht_node_count, ht_node_name, ht_nodes, ht_node_get
- *                                the test's nodes
+ *   ht_node_count, ht_node_name, ht_nodes, ht_node_get, ht_ports, ht_port_of, ht_address_of
+ *                                the test's nodes and their named ports
  *   ht_wait_for, ht_cursor, ht_read_events
  *                                the nodes' recorded events
  *   ht_terminate, ht_kill, ht_stop, ht_resume, ht_start, ht_restart, ht_status_of,
- *   ht_memory_of, ht_output, ht_wait_for_line
- *                                process control of the nodes
+ *   ht_memory_of, ht_output, ht_wait_for_line, ht_add_node
+ *                                process control of the nodes, nodes made from a template
  *   ht_tcp_connect, ht_tcp_send, ht_tcp_recv_line, ht_tcp_request, ht_tcp_set_timeout,
  *   ht_tcp_close
  *                                TCP to the nodes (wasi:sockets; only the test's nodes)
@@ -246,6 +246,20 @@ typedef struct ht_error {
 const char *ht_error_text(const ht_error *error);
 const char *ht_error_kind_name(ht_error_kind kind);
 
+/* One named port of a node (`ports = ["client", "peer"]` in tests.toml). */
+typedef struct ht_named_port {
+    const char *name;    /* as tests.toml declares it */
+    uint16_t port;       /* picked by the host, per node and test */
+    const char *address; /* host:port */
+} ht_named_port;
+
+/* The node's named ports, in tests.toml order (none when it declares none). */
+const ht_error *ht_ports(const char *node, const ht_named_port **ports, size_t *count);
+/* The port number / `host:port` of the node's port called `port`; HT_INVALID when it has
+ * no such port: ASSERT_OK(ht_address_of("e1", "client", &address)). */
+const ht_error *ht_port_of(const char *node, const char *port, uint16_t *out);
+const ht_error *ht_address_of(const char *node, const char *port, const char **out);
+
 /* ------------------------------------------------------------------------------------ */
 /* Events                                                                               */
 
@@ -334,6 +348,16 @@ const ht_error *ht_output(const char *node, uint64_t from, uint32_t max, const h
                           size_t *count);
 const ht_error *ht_wait_for_line(const char *node, const char *pattern, uint64_t from, uint64_t timeout_ms,
                                  ht_output_line *out);
+
+/* Create the node `name` from the template node `template_node` of tests.toml
+ * (`template = true`); `*out` (may be NULL) gets its name and address. It is not started
+ * yet: its ports are known (ht_address_of), so they can be announced first; ht_start boots
+ * it and waits until it is ready; the host stops it at the test's end. `extra_args`
+ * (appended to the template's) and `env` ("NAME=VALUE", set on top of the template's) are
+ * NULL-terminated arrays, or NULL; both may use placeholders ("{port.peer}"):
+ *   ASSERT_OK(ht_add_node("member", "e4", NULL, (const char *[]){"GOMAXPROCS=1", NULL}, NULL)); */
+const ht_error *ht_add_node(const char *template_node, const char *name, const char *const *extra_args,
+                            const char *const *env, ht_node *out);
 
 /* ------------------------------------------------------------------------------------ */
 /* TCP to the test's nodes (wasi:sockets; the sandbox refuses any other address)       */

@@ -3,6 +3,7 @@ package hosttest
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -160,6 +161,83 @@ func (n Node) Name() string { return n.name }
 // Info is what the test knows about the node (`nodes.get`).
 func (n Node) Info() (NodeInfo, bool) { return LookupNode(n.name) }
 
+// NamedPort is one named port of a node (`ports = ["client", "peer"]` in tests.toml).
+type NamedPort struct {
+	// Name is the port's name, as tests.toml declares it.
+	Name string
+	// Port is the TCP port the host picked for it (per node, per test).
+	Port uint16
+	// Address is `host:port`.
+	Address string
+}
+
+// Ports are the node's named ports, in tests.toml order; none when it declares none
+// (`nodes.ports`).
+func (n Node) Ports() ([]NamedPort, error) {
+	ports, err := result(host_test_nodes.Ports(n.name))
+	out := make([]NamedPort, len(ports))
+	for i, p := range ports {
+		out[i] = NamedPort{Name: p.Name, Port: p.Port, Address: p.Address}
+	}
+	return out, err
+}
+
+// Port is the TCP port the host picked for the node's port called name; an error of kind
+// Invalid when the node declares no such port.
+func (n Node) Port(name string) (uint16, error) {
+	port, err := n.namedPort(name)
+	return port.Port, err
+}
+
+// Address is `host:port` of the node's port called name: NodeNamed("e1").Address("client").
+func (n Node) Address(name string) (string, error) {
+	port, err := n.namedPort(name)
+	return port.Address, err
+}
+
+func (n Node) namedPort(name string) (NamedPort, error) {
+	ports, err := n.Ports()
+	if err != nil {
+		return NamedPort{}, err
+	}
+	known := make([]string, len(ports))
+	for i, p := range ports {
+		if p.Name == name {
+			return p, nil
+		}
+		known[i] = p.Name
+	}
+	if len(known) == 0 {
+		known = []string{"none declared"}
+	}
+	return NamedPort{}, &NodeError{Kind: Invalid, Message: fmt.Sprintf("node %s has no port named %q (its ports: %s)", n.name, name, strings.Join(known, ", "))}
+}
+
+// AddNode creates the node name from the template node template of tests.toml
+// (`template = true`; `control.add-node`). It is not started yet: its ports are known (see
+// Address), so they can be announced first; Start boots it and waits until it is ready.
+// The host stops it at the test's end. extraArgs are appended to the template's arguments
+// and env is set on top of its environment; both may use placeholders (`{port.peer}`).
+func AddNode(template, name string, extraArgs []string, env map[string]string) (Node, error) {
+	keys := make([]string, 0, len(env))
+	for key := range env {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	pairs := make([]witTypes.Tuple2[string, string], len(keys))
+	for i, key := range keys {
+		pairs[i] = witTypes.Tuple2[string, string]{F0: key, F1: env[key]}
+	}
+	if extraArgs == nil {
+		extraArgs = []string{}
+	}
+	added, err := result(host_test_control.AddNode(template, host_test_control.NewNode{Name: name, ExtraArgs: extraArgs, Env: pairs}))
+	if err != nil {
+		return Node{}, err
+	}
+	return Node{name: added.Name}, nil
+}
+
 // WaitFor starts building a wait for the first event called name (see Wait); by default
 // from the node's first event, for DefaultWait.
 func (n Node) WaitFor(name string) *Wait {
@@ -297,7 +375,8 @@ func (n Node) Stop() error { return unit(host_test_control.Stop(n.name)) }
 // Resume sends SIGCONT: a stopped node goes on.
 func (n Node) Resume() error { return unit(host_test_control.Resume(n.name)) }
 
-// Start starts an exited node again (same configuration and home); returns once it is ready.
+// Start starts a node that is not running (an exited one again, same configuration and
+// home, or one made by AddNode); returns once it is ready.
 func (n Node) Start() error { return unit(host_test_control.Start(n.name)) }
 
 // Restart terminates the node (with the configured grace), starts it and waits until ready.

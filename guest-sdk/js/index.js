@@ -11,7 +11,8 @@
 // - any exception a case does not catch becomes a failure at the innermost stack frame of
 //   the package's own code, with the exception's message;
 // - thin wrappers over the host interfaces: `log` (and `console`), `nodes()`, `node(name)`
-//   (events, process control, status, memory, output), `timeoutScale()` / `scaled(ms)`.
+//   (named ports, events, process control, status, memory, output), `addNode(template,
+//   name)` (a node made from a template of tests.toml), `timeoutScale()` / `scaled(ms)`.
 //
 // Build with `node guest-sdk/js/build.js app.js` (see README.md next to this file).
 // Host calls block; cases are plain synchronous functions.
@@ -251,6 +252,24 @@ export function node(name) {
   return new Node(plainInfo(info));
 }
 
+/**
+ * Create the node `name` from the template node `template` of tests.toml (`template = true`)
+ * and return it (a `Node`). It is not started yet: its ports are known (announce them first
+ * if the system needs it), then `start()` boots it and waits until it is ready. The host
+ * stops it at the test's end. `extraArgs` are appended to the template's arguments, `env`
+ * (an object or `[name, value]` pairs) is set on top of its environment; both may use
+ * placeholders (`{port.peer}`, `{address.client:e1}`). A refusal throws `NodeError`.
+ */
+export function addNode(template, name, { extraArgs = [], env = {} } = {}) {
+  const pairs = Array.isArray(env) ? env : Object.entries(env);
+  const added = call(hostControl.addNode, String(template), {
+    name: String(name),
+    extraArgs: extraArgs.map(String),
+    env: pairs.map(([key, value]) => [String(key), String(value)]),
+  });
+  return new Node(plainInfo(added));
+}
+
 function position(since) {
   if (since === undefined || since === 'beginning') {
     return { tag: 'beginning' };
@@ -330,10 +349,41 @@ function exitStatus(raw) {
   return { code: raw.code ?? null, signal: raw.signal ?? null, description: raw.description };
 }
 
-/** A node of the test: its `name`, `host`, `port`, `address`, `home`, and what can be done to it. */
+function namedPort(node, name) {
+  const ports = node.ports();
+  const found = ports.find((p) => p.name === name);
+  if (!found) {
+    const known = ports.map((p) => p.name).join(', ') || 'none declared';
+    throw new NodeError('invalid', `node ${node.name} has no port named ${show(name)} (its ports: ${known})`);
+  }
+  return found;
+}
+
+/**
+ * A node of the test: its `name`, `host`, `port`, `address` (its first port), `home`, its
+ * named ports (`portOf`, `addressOf`, `ports`), and what can be done to it.
+ */
 export class Node {
   constructor(info) {
     Object.assign(this, info);
+  }
+
+  /**
+   * The node's named ports (`ports = ["client", "peer"]` in tests.toml), in that order:
+   * `[{ name, port, address }]`; empty when it declares none.
+   */
+  ports() {
+    return call(hostNodes.ports, this.name).map((p) => ({ name: p.name, port: Number(p.port), address: p.address }));
+  }
+
+  /** The TCP port the host picked for the node's port called `name`; NodeError `invalid` if none. */
+  portOf(name) {
+    return namedPort(this, name).port;
+  }
+
+  /** `host:port` of the node's port called `name` (`node('e1').addressOf('client')`). */
+  addressOf(name) {
+    return namedPort(this, name).address;
   }
 
   /**
@@ -379,7 +429,7 @@ export class Node {
     call(hostControl.resume, this.name);
   }
 
-  /** Start an exited node again (same home); returns once it is ready. */
+  /** Start a node that is not running (an exited one again, same home, or one made by `addNode`); returns once it is ready. */
   start() {
     call(hostControl.start, this.name);
   }

@@ -103,8 +103,9 @@ impl Totals {
 pub enum Event {
     /// The selected tests are about to run (`iteration` counts from 1 with `--repeat`).
     RunStarted { tests: usize, cases: usize, iteration: u32, iterations: u32 },
-    /// A package is being built from source.
-    PackageBuilding { package: String, path: String },
+    /// A package is being built from source; `reason` says why (it was never built, its
+    /// sources changed…). A package whose last build is current gets no such event.
+    PackageBuilding { package: String, path: String, reason: String },
     TestStarted { test: String, nodes: usize },
     NodeStarted { test: String, node: String, pid: u32, address: String },
     NodeReady {

@@ -43,13 +43,17 @@ fake_node_name = "first.dev"
     assert_eq!(first.code, Some(0), "{}", first.both());
     assert_eq!(totals(&first.stdout), (declared_cases("kv-cases").len(), 0, 0), "{}", first.both());
     assert_eq!(builds(), 1);
+    let building = "Building pkg (";
+    assert!(first.stdout.contains("): no cached build of its current sources, command and contract"), "{}", first.both());
     let second = run();
     assert_eq!(second.code, Some(0), "{}", second.both());
     assert_eq!(builds(), 1, "an unchanged package is not built again");
+    assert!(!second.stdout.contains(building), "a current package is not announced as building: {}", second.both());
     std::fs::write(pkg.join("source.txt"), "version 2").unwrap();
     let third = run();
     assert_eq!(third.code, Some(0), "{}", third.both());
     assert_eq!(builds(), 2, "a changed input rebuilds");
+    assert!(third.stdout.contains(building), "{}", third.both());
 }
 
 #[test]

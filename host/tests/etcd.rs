@@ -29,7 +29,8 @@ fn etcd_alive(pid: u64) -> bool {
 #[test]
 fn a_three_member_cluster_elects_a_new_leader_and_takes_a_member_added_mid_test() {
     require_etcd();
-    let run = run_in(&repo(), &["run", "examples/etcd", "--format", "json"]);
+    // The Rust package's test; the Python one (etcd-python) is the next test.
+    let run = run_in(&repo(), &["run", "examples/etcd", "etcd-cluster/", "--format", "json"]);
     assert_eq!(run.code, Some(0), "{}", run.both());
     let events = events(&run.stdout);
     let cases = of_type(&events, "case_finished");
@@ -55,6 +56,8 @@ fn the_suite_twice_under_two_jobs_gets_two_clusters_of_its_own() {
     let example = std::fs::read_to_string(repo().join("examples/etcd/tests.toml")).unwrap();
     let package = repo().join("test-packages/etcd-cluster").display().to_string();
     let example = example.replace("../../test-packages/etcd-cluster", &package);
+    // The runtime and the Rust package's test, twice.
+    let example = &example[..example.find("\n# The same cluster again").unwrap()];
     let tests = &example[example.find("[[tests]]").unwrap()..];
     let twice = format!("{example}\n{}", tests.replace("name = \"etcd-cluster\"", "name = \"etcd-cluster-again\""));
     let dir = suite(&twice);
@@ -66,4 +69,18 @@ fn the_suite_twice_under_two_jobs_gets_two_clusters_of_its_own() {
     // Both tests ran at once: the second started before the first finished.
     let position = |kind: &str, test: &str| events.iter().position(|e| e["type"] == kind && e["test"] == test).unwrap();
     assert!(position("test_started", "etcd-cluster-again") < position("test_finished", "etcd-cluster"), "{}", run.both());
+}
+
+#[test]
+fn the_python_package_drives_the_same_cluster() {
+    require_etcd();
+    assert!(common::has_tool("componentize-py"), "componentize-py is not installed (scripts/install-tools installs it)");
+    let run = run_in(&repo(), &["run", "examples/etcd", "etcd-python/", "--format", "json"]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    let events = events(&run.stdout);
+    let cases = of_type(&events, "case_finished");
+    assert_eq!(cases.len(), 3, "{}", run.both());
+    assert!(cases.iter().all(|case| case["outcome"]["status"] == "passed" && case["package"] == "etcd-python"), "{}", run.both());
+    let names: Vec<&str> = of_type(&events, "node_started").iter().filter_map(|event| event["node"].as_str()).collect();
+    assert!(names.contains(&"e4"), "{names:?}");
 }

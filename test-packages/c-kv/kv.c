@@ -189,3 +189,26 @@ TEST_CASE(errors_are_values) {
     ASSERT_EQ_INT(error->kind, HT_IO);
     ht_debug("refused as expected: %s", ht_error_text(error));
 }
+
+/* Named ports: kvnode nodes declare none, so asking for one is an error value; so is a
+ * node made from a template tests.toml does not have. */
+TEST_CASE(named_ports_and_templates_are_checked) {
+    const ht_named_port *ports;
+    size_t count = 99;
+    ASSERT_OK(ht_ports(ht_node_name(0), &ports, &count));
+    ASSERT_EQ_INT(count, 0);
+    uint16_t port;
+    const ht_error *error = ht_port_of(ht_node_name(0), "client", &port);
+    ASSERT(error != NULL && error->kind == HT_INVALID);
+    const char *address;
+    error = ht_address_of(ht_node_name(0), "client", &address);
+    ASSERT(error != NULL && error->kind == HT_INVALID);
+    error = ht_ports("no-such.node", NULL, NULL);
+    ASSERT(error != NULL && error->kind == HT_UNKNOWN_NODE);
+    error = ht_add_node("no-such-template", "extra.dev", (const char *[]){"--verbose", NULL},
+                        (const char *[]){"KV_MODE=x", NULL}, NULL);
+    ASSERT(error != NULL);
+    ht_debug("add_node refused as expected: %s", ht_error_text(error));
+    error = ht_add_node("no-such-template", "extra.dev", NULL, (const char *[]){"NO_EQUALS", NULL}, NULL);
+    ASSERT(error != NULL && error->kind == HT_INVALID);
+}

@@ -91,6 +91,22 @@ func init() {
 		t.Assert(errors.Is(err, hosttest.ErrInvalid), "a filter without comparison is invalid, got %v", err)
 		hosttest.Sleep(20 * time.Millisecond) // Go's timers work inside an exported call
 	})
+
+	hosttest.Case("named_ports_and_templates_are_checked", func(t *hosttest.T) {
+		node := t.Node(t.NodeNames()[0])
+		ports, err := node.Ports()
+		t.NoError(err)
+		t.Equal(len(ports), 0, "kvnode nodes declare no named ports")
+		_, err = node.Port("client")
+		t.Assert(errors.Is(err, hosttest.ErrInvalid), "an undeclared port is invalid, got %v", err)
+		_, err = node.Address("client")
+		t.Assert(errors.Is(err, hosttest.ErrInvalid), "an undeclared port is invalid, got %v", err)
+		_, err = hosttest.NodeNamed("ghost.dev").Ports()
+		t.Assert(errors.Is(err, hosttest.ErrUnknownNode), "expected unknown-node, got %v", err)
+		_, err = hosttest.AddNode("no-such-template", "extra.dev", []string{"--verbose"}, map[string]string{"KV_MODE": "x"})
+		t.Assert(err != nil, "a node was added from a template tests.toml does not have")
+		t.Logf("add-node refused as expected: %v", err)
+	})
 }
 
 func main() {}

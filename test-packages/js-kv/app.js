@@ -1,7 +1,7 @@
 // kvnode driven from JavaScript through the host interfaces: readiness events, status,
 // memory, output lines, restart, and errors as values. (This toolchain has no raw TCP
 // sockets, so the KV protocol itself is exercised by the Rust packages.)
-import { test, fail, ensure, ensureEq, ensureNe, ensureThrows, Node, NodeError, info } from '../../guest-sdk/js/index.js';
+import { test, fail, ensure, ensureEq, ensureNe, ensureThrows, Node, NodeError, addNode, info } from '../../guest-sdk/js/index.js';
 
 export { suite } from '../../guest-sdk/js/index.js';
 
@@ -76,4 +76,18 @@ test('unknown_nodes_and_missed_events_are_error_values', (ctx) => {
   ensureEq(unknown.kind, 'unknown-node', String(unknown));
   const invalid = ensureThrows(() => node.waitFor('ready', { where: 'port' }));
   ensureEq(invalid.kind, 'invalid', String(invalid));
+});
+
+test('named_ports_and_templates_are_checked', (ctx) => {
+  const node = ctx.node(ctx.nodeNames[0]);
+  ensureEq(node.ports(), [], 'kvnode nodes declare no named ports');
+  for (const call of [() => node.portOf('client'), () => node.addressOf('client')]) {
+    const invalid = ensureThrows(call);
+    ensure(invalid instanceof NodeError && invalid.kind === 'invalid', String(invalid));
+  }
+  const unknown = ensureThrows(() => new Node({ name: 'ghost.dev' }).ports());
+  ensureEq(unknown.kind, 'unknown-node', String(unknown));
+  const refused = ensureThrows(() => addNode('no-such-template', 'extra.dev', { extraArgs: ['--verbose'], env: { KV_MODE: 'x' } }));
+  ensure(refused instanceof NodeError, String(refused));
+  info(`addNode refused as expected: ${refused}`);
 });

@@ -3,7 +3,7 @@ nodes' events, and a restart through the control interface."""
 
 import time
 
-from host_test import Suite, case, ensure, ensure_eq, info, net  # noqa: F401 (Suite: the export componentize-py calls)
+from host_test import NodeError, Suite, add_node, case, ensure, ensure_eq, info, net, node  # noqa: F401 (Suite: the export componentize-py calls)
 
 
 def unique(prefix):
@@ -64,3 +64,23 @@ def the_sandbox_refuses_other_addresses(ctx):
         info("refused as expected: %s", error)
     else:
         ensure(False, "connected to 127.0.0.1:1, which is not a node of this test")
+
+
+@case
+def named_ports_and_templates_are_checked(ctx):
+    first = node(ctx.node_names[0])
+    ensure_eq(first.address, ctx.node(first.name).address)  # still the first port's `host:port`
+    ensure_eq(first.ports(), [])  # kvnode nodes declare no `ports = [...]` in tests.toml
+    for call in (lambda: first.port("client"), lambda: first.address_of("client")):
+        try:
+            call()
+        except NodeError as error:
+            ensure_eq(error.kind, "invalid", str(error))
+        else:
+            ensure(False, "a port the node does not declare has no number")
+    try:
+        add_node("no-such-template", "extra.dev", ["--verbose"], {"KV_MODE": "x"})
+    except NodeError as error:
+        info("add_node refused as expected: %s", error)
+    else:
+        ensure(False, "a node was added from a template tests.toml does not have")

@@ -10,7 +10,9 @@ package gives it:
   with its message (`ValueError: …`) at the innermost line of the package's own code,
   and its traceback in the case's output;
 - `Context` (the case's argument): the test's nodes and time budget; `Node` drives a node
-  (event waits, stop/resume/terminate/kill/start/restart, status, memory, output);
+  (named ports, event waits, stop/resume/terminate/kill/start/restart, status, memory,
+  output); `node(name)` is the node called `name`, `add_node(template, name)` makes one
+  from a template node of tests.toml;
 - `trace`/`debug`/`info`/`warn`/`error`: leveled logs in the host's report;
 - `host_test.net`: TCP connections to the nodes over `wasi:sockets`;
 - `Suite`: the `suite` export, which componentize-py looks up in the app module.
@@ -33,15 +35,15 @@ from wit_world.imports.nodes import NodeInfo
 
 from ._failure import Failure, call_arguments
 from ._runner import Case, Context, Suite, case, cases, current_case
-from .node import Event, Exited, NodeError, Node, Running, Stopped, parse_condition
+from .node import Event, Exited, NamedPort, NodeError, Node, Running, Stopped, add_node, node, parse_condition
 
 # Reported as `host_test.NodeError: timeout: …`, the name a package imports it by.
 NodeError.__module__ = __name__
 
 __all__ = [
-    "Case", "Context", "Event", "Exited", "Failure", "Level", "Node", "NodeError", "NodeInfo", "Running",
-    "Stopped", "Suite", "case", "cases", "current_case", "debug", "ensure", "ensure_eq", "ensure_ne",
-    "error", "fail", "info", "log", "parse_condition", "trace", "warn",
+    "Case", "Context", "Event", "Exited", "Failure", "Level", "NamedPort", "Node", "NodeError",
+    "NodeInfo", "Running", "Stopped", "Suite", "add_node", "case", "cases", "current_case", "debug", "ensure",
+    "ensure_eq", "ensure_ne", "error", "fail", "info", "log", "node", "parse_condition", "trace", "warn",
 ]
 
 

@@ -1,5 +1,6 @@
-"""Drive and observe the test's nodes: event waits, process control (stop, resume,
-terminate, kill, start, restart), status, memory and output.
+"""Drive and observe the test's nodes: named ports, event waits, process control (stop,
+resume, terminate, kill, start, restart), nodes added from a template, status, memory and
+output.
 
 Every call names a node; a call the host refuses raises `NodeError` (its `kind` is the
 WIT variant: `unknown-node`, `not-running`, `timeout`, `terminated`, `invalid`,
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, List, Optional, Union
+from typing import Any, Iterable, List, Mapping, Optional, Tuple, Union
 
 from componentize_py_types import Err
 from wit_world.imports import control as _control
@@ -19,6 +20,7 @@ from wit_world.imports import events as _events
 from wit_world.imports import nodes as _nodes
 
 from wit_world.imports.control import ExitStatus, MemoryUsage, OutputLine, OutputSource  # noqa: F401 (re-exported)
+from wit_world.imports.nodes import NamedPort  # noqa: F401 (re-exported)
 
 #: Seconds a wait lasts unless told otherwise (the case's deadline still bounds it).
 DEFAULT_WAIT = 10.0
@@ -122,13 +124,34 @@ def parse_condition(expression: str) -> _events.Condition:
 
 
 class Node:
-    """A node of the test, by name (`ctx.control("first.dev")` or `Node("first.dev")`)."""
+    """A node of the test, by name (`host_test.node("e1")`, `ctx.control("first.dev")` or
+    `Node("first.dev")`)."""
 
     def __init__(self, name: str):
         self.name = name
 
     def __repr__(self) -> str:
         return f"Node({self.name!r})"
+
+    @classmethod
+    def add_from_template(
+        cls,
+        template: str,
+        name: str,
+        extra_args: Iterable[str] = (),
+        env: Union[Mapping[str, str], Iterable[Tuple[str, str]]] = (),
+    ) -> "Node":
+        """Create the node `name` from the template node `template` of tests.toml
+        (`template = true`). It is not started yet: its ports are known (announce them
+        first if the system needs it), then `start()` boots it and waits until it is
+        ready. The host stops it at the test's end. `extra_args` are appended to the
+        template's arguments and `env` (a dict or pairs) set on top of its environment;
+        both may use placeholders (`{port.peer}`, `{address.client:e1}`)."""
+        pairs = env.items() if isinstance(env, Mapping) else env
+        new = _control.NewNode(
+            name=name, extra_args=[str(a) for a in extra_args], env=[(str(k), str(v)) for k, v in pairs]
+        )
+        return cls(_call(_control.add_node, template, new).name)
 
     @property
     def info(self) -> _nodes.NodeInfo:
@@ -140,8 +163,31 @@ class Node:
 
     @property
     def address(self) -> str:
-        """`host:port`, for `host_test.net.connect`."""
+        """`host:port` of the node's first port, for `host_test.net.connect`."""
         return self.info.address
+
+    def address_of(self, name: str) -> str:
+        """`host:port` of the node's port called `name` (see `port`)."""
+        return self.named_port(name).address
+
+    def port(self, name: str) -> int:
+        """The TCP port the host picked for the node's port called `name` (`ports =
+        ["client", "peer"]` in tests.toml); `NodeError` (`invalid`) if it has no such port."""
+        return self.named_port(name).port
+
+    def ports(self) -> List[NamedPort]:
+        """The node's named ports (`name`, `port`, `address`), in tests.toml order; empty
+        when it declares none."""
+        return _call(_nodes.ports, self.name)
+
+    def named_port(self, name: str) -> NamedPort:
+        """The node's port called `name` (`name`, `port`, `address`)."""
+        ports = self.ports()
+        for port in ports:
+            if port.name == name:
+                return port
+        known = ", ".join(p.name for p in ports) or "none declared"
+        raise NodeError("invalid", f"node {self.name} has no port named {name!r} (its ports: {known})")
 
     def wait_for(self, event: str, *filters: str, start: Start = None, timeout: float = DEFAULT_WAIT) -> Event:
         """The first event called `event` at or after `start` whose value meets every
@@ -177,7 +223,8 @@ class Node:
         _call(_control.resume, self.name)
 
     def start(self) -> None:
-        """Start an exited node again (same home); returns once it is ready."""
+        """Start a node that is not running (an exited one again, same home, or one made by
+        `add_node`); returns once it is ready."""
         _call(_control.start, self.name)
 
     def restart(self) -> None:
@@ -204,3 +251,20 @@ class Node:
     def wait_for_line(self, pattern: str, start: int = 0, timeout: float = DEFAULT_WAIT) -> OutputLine:
         """The first stdout/stderr line at or after `start` matching the regular expression `pattern`."""
         return _call(_control.wait_for_line, self.name, pattern, start, int(timeout * 1000))
+
+
+def node(name: str) -> Node:
+    """The node called `name`: `node("e1").address_of("client")`. Calls about a node the test
+    does not have raise `NodeError` (`unknown-node`)."""
+    return Node(name)
+
+
+def add_node(
+    template: str,
+    name: str,
+    extra_args: Iterable[str] = (),
+    env: Union[Mapping[str, str], Iterable[Tuple[str, str]]] = (),
+) -> Node:
+    """`Node.add_from_template`: the node `name` made from the template `template` of
+    tests.toml, not started yet (`start()` it)."""
+    return Node.add_from_template(template, name, extra_args, env)

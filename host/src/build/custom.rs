@@ -30,11 +30,26 @@ pub const WORLD: &str = "tester";
 /// Directories never walked for inputs.
 const SKIPPED_DIRS: [&str; 4] = ["target", "node_modules", ".git", "__pycache__"];
 
+/// Why the package in `dir` needs building, or `None` when a build of exactly its
+/// current inputs (sources, command, contract) is cached.
+pub fn stale_reason(dir: &Path, spec: &BuildSpec, cache: &Path) -> Option<String> {
+    match cache_key(dir, spec) {
+        Ok(key) if output(dir, &key, cache).is_file() => None,
+        Ok(_) => Some("no cached build of its current sources, command and contract".into()),
+        Err(error) => Some(format!("its inputs cannot be read ({error:#})")),
+    }
+}
+
+/// Where the build of the package in `dir` with inputs `key` is cached.
+fn output(dir: &Path, key: &str, cache: &Path) -> PathBuf {
+    let name = dir.file_name().map_or_else(|| "package".into(), |n| n.to_string_lossy().into_owned());
+    cache.join("builds").join(format!("{name}-{}.wasm", &key[..16]))
+}
+
 /// Build (or take from `cache`) the component of the package in `dir`.
 pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf> {
     let key = cache_key(dir, spec)?;
-    let name = dir.file_name().map_or_else(|| "package".into(), |n| n.to_string_lossy().into_owned());
-    let out = cache.join("builds").join(format!("{name}-{}.wasm", &key[..16]));
+    let out = output(dir, &key, cache);
     if out.is_file() {
         return Ok(out);
     }
@@ -68,8 +83,7 @@ pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf
     if !output.status.success() {
         let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&output.stderr));
-        let tail: Vec<&str> = text.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
-        bail!("{}: build command `{}` failed ({}):\n{}", dir.display(), args.join(" "), output.status, tail.join("\n"));
+        bail!("{}: build command `{}` failed ({}):\n{}", dir.display(), args.join(" "), output.status, super::excerpt(&text));
     }
     if !partial.is_file() {
         bail!("{}: build command `{}` succeeded but wrote no component at {{out}} ({})", dir.display(), args.join(" "), partial.display());

@@ -18,6 +18,26 @@ use crate::config::{PackageKind, PackageRef, Program};
 /// The target test packages are built for.
 pub const GUEST_TARGET: &str = "wasm32-wasip2";
 
+/// Why `package` will be built by [`package`], or `None` when its last build is current
+/// (a component file; cargo sources unchanged since the recorded build; a declared
+/// build cached for exactly its inputs). Costs file stamps and input hashes, no build.
+pub fn stale_reason(package: &PackageRef, cache: &Path) -> Option<String> {
+    match &package.kind {
+        PackageKind::Component => None,
+        PackageKind::Declared(spec) => custom::stale_reason(&package.path, spec, cache),
+        PackageKind::Cargo => {
+            let record = fresh::record_path(cache, &package.path, &["--release", "--target", GUEST_TARGET]);
+            if !record.is_file() {
+                Some("no build recorded yet".into())
+            } else if fresh::fresh_artifact(&record).is_none() {
+                Some("its sources changed since the last build".into())
+            } else {
+                None
+            }
+        }
+    }
+}
+
 /// The component file of `package`, building it first when it is a source package;
 /// `cache` holds the results of declared builds.
 pub async fn package(package: &PackageRef, cache: &Path) -> Result<PathBuf> {
@@ -126,14 +146,12 @@ async fn cargo_build(dir: &Path, extra: &[&str]) -> Result<Vec<Artifact>> {
         .with_context(|| format!("cannot run {} to build {}", cargo.to_string_lossy(), dir.display()))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
         let hint = if stderr.contains(GUEST_TARGET) && stderr.contains("target may not be installed") {
             format!("\nhint: run `rustup target add {GUEST_TARGET}`")
         } else {
             String::new()
         };
-        bail!("building {} failed ({}):\n{}{hint}", dir.display(), output.status, tail.join("\n"));
+        bail!("building {} failed ({}):\n{}{hint}", dir.display(), output.status, excerpt(&stderr));
     }
     Ok(String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -147,6 +165,20 @@ async fn cargo_build(dir: &Path, extra: &[&str]) -> Result<Vec<Artifact>> {
 /// the host's to kill: registered with the lifetime machinery (a second Ctrl-C, the
 /// watchdog of a SIGKILLed host) and SIGKILLed as a whole when this future is dropped —
 /// so a cancelled build leaves no compiler behind, grandchildren included.
+/// A failed build's output as an error shows it: whole when short; otherwise its first
+/// lines (where compilers and tracebacks put the cause) and its last lines (where they
+/// end), with a note of how many lines are left out between.
+fn excerpt(text: &str) -> String {
+    const HEAD: usize = 20;
+    const TAIL: usize = 30;
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= HEAD + TAIL + 1 {
+        return lines.join("\n");
+    }
+    let skipped = lines.len() - HEAD - TAIL;
+    format!("{}\n[… {skipped} lines not shown …]\n{}", lines[..HEAD].join("\n"), lines[lines.len() - TAIL..].join("\n"))
+}
+
 pub(crate) async fn output_of_group(mut command: Command) -> std::io::Result<std::process::Output> {
     command.process_group(0).kill_on_drop(true).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let child = command.spawn()?;
@@ -174,5 +206,18 @@ impl Drop for PartialFile {
         if let Some(path) = self.0.take() {
             let _ = std::fs::remove_file(path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_build_output_keeps_its_first_and_last_lines() {
+        let text: String = (1..=100).map(|n| format!("line {n}\n")).collect();
+        let shown = super::excerpt(&text);
+        assert!(shown.starts_with("line 1\nline 2\n"), "{shown}");
+        assert!(shown.contains("line 20\n[… 50 lines not shown …]\nline 71\n"), "{shown}");
+        assert!(shown.ends_with("line 100"), "{shown}");
+        assert_eq!(super::excerpt("one\ntwo\n"), "one\ntwo");
     }
 }

@@ -22,7 +22,9 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
         Outcome::NotRun { reason } => Outcome::NotRun { reason: name(reason) },
     };
     match event.clone() {
-        Event::PackageBuilding { package, path } => Event::PackageBuilding { package: name(&package), path: name(&path) },
+        Event::PackageBuilding { package, path, reason } => {
+            Event::PackageBuilding { package: name(&package), path: name(&path), reason: name(&reason) }
+        }
         Event::TestStarted { test, nodes } => Event::TestStarted { test: name(&test), nodes },
         Event::NodeStarted { test, node, pid, address } => {
             Event::NodeStarted { test: name(&test), node: name(&node), pid, address: name(&address) }

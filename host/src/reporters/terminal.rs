@@ -165,7 +165,7 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
     fn handle(&mut self, event: &Event) {
         let event = &for_terminal(event);
         match event {
-            Event::PackageBuilding { package, path } => self.line(&format!("   Building {package} ({path})")),
+            Event::PackageBuilding { package, path, reason } => self.line(&format!("   Building {package} ({path}): {reason}")),
             Event::RunStarted { tests, cases, iteration, iterations } => {
                 let round = if *iterations > 1 { format!(" (round {iteration} of {iterations})") } else { String::new() };
                 let text = self.paint(BOLD, &format!("    Running {cases} case(s) in {tests} test(s){round}"));

@@ -49,7 +49,7 @@ pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtim
     for test in &plan.tests {
         // Dependencies first, as kit does: they must build, but are never run.
         for dependency in &test.dependency_packages {
-            announce(bus, dependency);
+            announce(bus, dependency, &builds);
             build::package(dependency, &builds).await.with_context(|| format!("test {}: dependency package {}", test.name, dependency.name))?;
         }
         let runnable = test.setup_packages.iter().map(|setup| &setup.package).chain(&test.test_packages);
@@ -57,7 +57,7 @@ pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtim
             if built.iter().any(|(_, done, _)| *done == package) {
                 continue;
             }
-            announce(bus, package);
+            announce(bus, package, &builds);
             let wasm = build::package(package, &builds).await.with_context(|| format!("test {}: package {}", test.name, package.name))?;
             built.push((test.name.clone(), package, wasm));
         }
@@ -97,8 +97,9 @@ pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtim
     Ok(prepared)
 }
 
-fn announce(bus: &EventBus, package: &PackageRef) {
-    if package.kind != crate::config::PackageKind::Component {
-        bus.emit(Event::PackageBuilding { package: package.name.clone(), path: package.path.display().to_string() });
+/// Say that `package` is being built, and why — only when it is (a warm run is silent).
+fn announce(bus: &EventBus, package: &PackageRef, cache: &Path) {
+    if let Some(reason) = build::stale_reason(package, cache) {
+        bus.emit(Event::PackageBuilding { package: package.name.clone(), path: package.path.display().to_string(), reason });
     }
 }
