@@ -51,6 +51,8 @@ pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf
     let key = cache_key(dir, spec)?;
     let out = output(dir, &key, cache);
     if out.is_file() {
+        // Recently used: the cache trims the least recently used builds first.
+        let _ = std::fs::File::options().append(true).open(&out).and_then(|f| f.set_modified(std::time::SystemTime::now()));
         return Ok(out);
     }
     let wit = cache.join("wit").join(&hex(&Sha256::digest(WIT))[..16]);

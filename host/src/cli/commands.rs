@@ -58,7 +58,13 @@ impl SuiteArgs {
     async fn prepare(&self, bus: &EventBus, with_runtimes: bool, plan: &Plan) -> Result<(Sandbox, Prepared, Selection), u8> {
         let selector = self.selector().map_err(usage_error)?;
         let sandbox = self.sandbox().map_err(usage_error)?;
+        let started = std::time::SystemTime::now();
         let prepared = runner::prepare(plan, &sandbox, bus, with_runtimes).await.map_err(|e| usage_error(format!("{e:#}")))?;
+        // Everything this run needs is cached and fresh now: trim what older runs left.
+        if let Some(dir) = sandbox.cache_dir() {
+            let max = std::env::var("HOST_CACHE_MAX_MB").ok().and_then(|mb| mb.parse::<u64>().ok()).map_or(host::sandbox::DEFAULT_CACHE_MAX_BYTES, |mb| mb << 20);
+            CompileCache::new(dir.to_path_buf()).trim(max, started);
+        }
         let selection = Selection::new(plan, &prepared.index(), &selector);
         Ok((sandbox, prepared, selection))
     }

@@ -25,7 +25,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, WasmBacktraceDetails};
 
 pub use bindings::NodeInfo;
-pub use cache::CompileCache;
+pub use cache::{CompileCache, DEFAULT_MAX_BYTES as DEFAULT_CACHE_MAX_BYTES};
 pub use state::{CaseScope, DATA_MOUNT, SCRATCH_MOUNT};
 pub use verdict::CaseVerdict;
 
