@@ -57,7 +57,13 @@ pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf
     }
     let wit = cache.join("wit").join(&hex(&Sha256::digest(WIT))[..16]);
     std::fs::create_dir_all(&wit).with_context(|| format!("cannot create {}", wit.display()))?;
-    std::fs::write(wit.join("tester.wit"), WIT).with_context(|| format!("cannot write {}", wit.display()))?;
+    // Another host may be building from this file right now: replace it whole (a rename),
+    // never truncate it under a reader.
+    let contract = wit.join("tester.wit");
+    let staged = wit.join(format!("tester.wit.{}.partial", std::process::id()));
+    std::fs::write(&staged, WIT)
+        .and_then(|()| std::fs::rename(&staged, &contract))
+        .with_context(|| format!("cannot write {}", contract.display()))?;
     std::fs::create_dir_all(out.parent().expect("a builds dir")).context("cannot create the builds cache")?;
     // Build into a name of this process's own (two hosts may build the same package at
     // once); only a complete component enters the cache, by an atomic rename.

@@ -10,7 +10,7 @@ mod fresh;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use serde::Deserialize;
+use cargo_metadata::{Artifact, Message, TargetKind};
 use tokio::process::Command;
 
 use crate::config::{PackageKind, PackageRef, Program};
@@ -54,8 +54,9 @@ pub async fn package(package: &PackageRef, cache: &Path) -> Result<PathBuf> {
             let manifest = package.path.join("Cargo.toml").canonicalize()?;
             let wasm = artifacts
                 .into_iter()
-                .filter(|a| a.manifest_path == manifest && a.target.kind.iter().any(|k| k == "cdylib"))
+                .filter(|a| a.manifest_path.as_std_path() == manifest && a.target.kind.contains(&TargetKind::CDyLib))
                 .flat_map(|a| a.filenames)
+                .map(|file| file.into_std_path_buf())
                 .find(|file| file.extension().is_some_and(|ext| ext == "wasm"))
                 .with_context(|| {
                     format!(
@@ -91,7 +92,7 @@ pub async fn runtime(program: &Program, cache: &Path) -> Result<PathBuf> {
                 .await?
                 .into_iter()
                 .filter(|a| bin.as_ref().is_none_or(|bin| &a.target.name == bin))
-                .filter_map(|a| a.executable.map(|exe| (a.target.name, exe)))
+                .filter_map(|a| a.executable.map(|exe| (a.target.name, exe.into_std_path_buf())))
                 .collect();
             match executables.as_slice() {
                 [(_, exe)] => {
@@ -109,27 +110,8 @@ pub async fn runtime(program: &Program, cache: &Path) -> Result<PathBuf> {
     }
 }
 
-/// One `compiler-artifact` message of `cargo build --message-format=json`.
-#[derive(Debug, Deserialize)]
-struct Artifact {
-    reason: String,
-    #[serde(default)]
-    manifest_path: PathBuf,
-    #[serde(default)]
-    target: ArtifactTarget,
-    #[serde(default)]
-    filenames: Vec<PathBuf>,
-    executable: Option<PathBuf>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ArtifactTarget {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    kind: Vec<String>,
-}
-
+/// `cargo build` of the package in `dir`; the artifacts it reports (cargo_metadata parses
+/// `--message-format=json`).
 async fn cargo_build(dir: &Path, extra: &[&str]) -> Result<Vec<Artifact>> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = dir.join("Cargo.toml");
@@ -153,10 +135,11 @@ async fn cargo_build(dir: &Path, extra: &[&str]) -> Result<Vec<Artifact>> {
         };
         bail!("building {} failed ({}):\n{}{hint}", dir.display(), output.status, excerpt(&stderr));
     }
-    Ok(String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Artifact>(line).ok())
-        .filter(|artifact| artifact.reason == "compiler-artifact")
+    Ok(Message::parse_stream(output.stdout.as_slice())
+        .filter_map(|message| match message {
+            Ok(Message::CompilerArtifact(artifact)) => Some(artifact),
+            _ => None,
+        })
         .collect())
 }
 

@@ -6,7 +6,7 @@ use host::config::{self, Plan};
 use host::events::{Event, EventBus};
 use host::reporters::{HtmlReporter, JsonReporter, JunitReporter, TerminalReporter};
 use host::runner::{self, Prepared, RunOptions};
-use host::sandbox::{CompileCache, Sandbox};
+use host::sandbox::{CompileCache, Pool, Sandbox};
 use host::suite::{Filters, Partition, Selection, Selector};
 
 use super::args::{CheckArgs, ColorChoice, Format, ListArgs, RunArgs, SuiteArgs};
@@ -39,9 +39,9 @@ pub fn check(args: &CheckArgs) -> u8 {
 }
 
 impl SuiteArgs {
-    fn sandbox(&self) -> anyhow::Result<Sandbox> {
+    fn sandbox(&self, plan: &Plan) -> anyhow::Result<Sandbox> {
         let cache = if self.no_cache { None } else { self.cache_dir.clone().or_else(CompileCache::default_dir) };
-        Sandbox::new(cache.map(CompileCache::new))
+        Sandbox::new(cache.map(CompileCache::new), Pool::for_run(plan.tests.iter().map(|test| &test.sandbox)))
     }
 
     fn selector(&self) -> Result<Selector, String> {
@@ -57,7 +57,7 @@ impl SuiteArgs {
     /// Load, build and select: everything before nodes boot.
     async fn prepare(&self, bus: &EventBus, with_runtimes: bool, plan: &Plan) -> Result<(Sandbox, Prepared, Selection), u8> {
         let selector = self.selector().map_err(usage_error)?;
-        let sandbox = self.sandbox().map_err(usage_error)?;
+        let sandbox = self.sandbox(plan).map_err(usage_error)?;
         let started = std::time::SystemTime::now();
         let prepared = runner::prepare(plan, &sandbox, bus, with_runtimes).await.map_err(|e| usage_error(format!("{e:#}")))?;
         // Everything this run needs is cached and fresh now: trim what older runs left.

@@ -40,6 +40,9 @@ pub struct TestPlan {
     pub test_scripts: Vec<Script>,
     /// Budget for the whole series of packages (`timeout_secs`).
     pub timeout: Duration,
+    /// Cases of one test package that may run at once (`parallel`; 1: one after another,
+    /// the default). Setup packages always run their cases one after another.
+    pub parallel: usize,
     /// Limits and capabilities of the test's packages.
     pub sandbox: SandboxPolicy,
     pub nodes: Vec<NodePlan>,

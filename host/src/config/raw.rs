@@ -123,6 +123,8 @@ pub struct RawTest {
     #[serde(default)]
     pub test_scripts: Vec<Spanned<RawScript>>,
     pub timeout_secs: Option<Spanned<f64>>,
+    /// Run each test package's cases concurrently: `true` (one per core) or a count.
+    pub parallel: Option<Spanned<RawParallel>>,
     pub fakechain_router: Option<Spanned<i64>>,
     pub sandbox: Option<Spanned<RawSandbox>>,
     #[serde(default)]
@@ -140,6 +142,14 @@ pub struct RawSetupPackage {
 
 fn yes() -> bool {
     true
+}
+
+/// `parallel = true | false | N`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged, expecting = "true, false, or a number of cases at once")]
+pub enum RawParallel {
+    Switch(bool),
+    Count(i64),
 }
 
 /// A script: a path, or `{ path = "…", args = […] }`.

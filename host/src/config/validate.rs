@@ -16,7 +16,7 @@ use toml::Spanned;
 mod nodes;
 mod packages;
 
-use super::raw::{RawConfig, RawNode, RawRuntime, RawSandbox, RawScript, RawTest};
+use super::raw::{RawConfig, RawNode, RawParallel, RawRuntime, RawSandbox, RawScript, RawTest};
 use super::template::{Key, Template};
 use super::disk::{self, Expect, Obligation};
 use super::checks;
@@ -34,6 +34,8 @@ const DEFAULT_ARGS: &[&str] = &[
 const DEFAULT_TIMEOUT_SECS: f64 = 60.0;
 const DEFAULT_BOOT_TIMEOUT_SECS: f64 = 30.0;
 const DEFAULT_STOP_TIMEOUT_SECS: f64 = 5.0;
+/// Most cases of one package a test may run at once (`parallel = N`).
+const MAX_PARALLEL_CASES: i64 = 1024;
 
 /// Validates one file's raw configuration, collecting every error instead of stopping
 /// at the first.
@@ -253,6 +255,7 @@ impl<'a> Validator<'a> {
             test_packages,
             test_scripts: self.scripts(&raw.test_scripts, "tests.test_scripts", &node_names(&raw.nodes), &nodes),
             timeout: timeout.unwrap_or_default(),
+            parallel: raw.parallel.as_ref().and_then(|parallel| self.keep(self.parallel(parallel))).unwrap_or(1),
             sandbox: self.keep(self.sandbox(sandbox, raw.sandbox.as_ref())).unwrap_or_default(),
             nodes,
         };
@@ -296,6 +299,19 @@ impl<'a> Validator<'a> {
             return Err(self.error(value.span(), format!("{key}: {secs} is not a number of seconds greater than 0")));
         }
         Ok(Duration::from_secs_f64(secs))
+    }
+
+    /// `parallel`: `true` is one case per core of this machine, `false` one at a time.
+    fn parallel(&self, value: &Spanned<RawParallel>) -> Result<usize> {
+        match *value.get_ref() {
+            RawParallel::Switch(false) => Ok(1),
+            RawParallel::Switch(true) => Ok(std::thread::available_parallelism().map_or(1, usize::from)),
+            RawParallel::Count(count @ 1..=MAX_PARALLEL_CASES) => Ok(count as usize),
+            RawParallel::Count(count) => Err(self.error(
+                value.span(),
+                format!("tests.parallel: {count} is not a number of cases at once from 1 to {MAX_PARALLEL_CASES} (or true, false)"),
+            )),
+        }
     }
 
     fn resolve(&self, path: &str) -> PathBuf {

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
+
 use super::boot;
 use super::prepare::Prepared;
 use super::RunOptions;
@@ -42,8 +44,8 @@ pub struct TestContext<'a> {
 pub struct Progress {
     /// Ids of the cases and scripts reported (each exactly once).
     reported: std::collections::HashSet<String>,
-    /// The case running now: (package, case).
-    running: Option<(String, String)>,
+    /// The cases running now: (package, case) — several in a `parallel` test.
+    running: Vec<(String, String)>,
     /// The test script running now.
     running_script: Option<String>,
 }
@@ -115,7 +117,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
                 skip_package(cx, &name, loaded, setup, &reason);
                 continue;
             }
-            let outcome = run_package(cx, &name, package, loaded, setup, &scope, deadline).await;
+            let outcome = run_package(cx, test, package, loaded, setup, &scope, deadline).await;
             if outcome.is_failed() && failed.is_none() {
                 failed = Some(outcome);
                 failed_package = loaded.name.clone();
@@ -207,7 +209,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
 /// script not reported yet as not run. Returns the test's outcome.
 fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&PackageRef, bool)]) -> Outcome {
     let name = &test.name;
-    let running = cx.progress().running.take();
+    let running = std::mem::take(&mut cx.progress().running);
     let running_script = cx.progress().running_script.take();
     let interrupted = || FailureDetail {
         kind: FailureKind::Error,
@@ -224,7 +226,7 @@ fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&Packa
             if cx.progress().reported.contains(&case_id(name, &loaded.name, case)) {
                 continue;
             }
-            let case_outcome = if running.as_ref().is_some_and(|(p, c)| p == &loaded.name && c == case) {
+            let case_outcome = if running.iter().any(|(p, c)| p == &loaded.name && c == case) {
                 outcome = Outcome::Failed { failure: interrupted() };
                 Outcome::Failed { failure: interrupted() }
             } else {
@@ -289,50 +291,77 @@ fn cases_to_run<'p>(cx: &TestContext<'_>, test: &str, package: &'p Package, setu
 }
 
 /// Run the cases of `package`, each in a fresh store, retrying failures up to
-/// `--retries` times; the package fails if any case does.
+/// `--retries` times; the package fails if any case does. A test package of a `parallel`
+/// test runs that many cases at once; a setup package runs them one after another.
 #[allow(clippy::too_many_arguments)]
 async fn run_package(
     cx: &TestContext<'_>,
-    test: &str,
+    test: &TestPlan,
     source: &PackageRef,
     package: &Package,
     setup: bool,
     scope: &CaseScope,
     deadline: Instant,
 ) -> Outcome {
-    let cases = cases_to_run(cx, test, package, setup);
-    cx.bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: cases.len() });
+    let cases = cases_to_run(cx, &test.name, package, setup);
+    cx.bus.emit(Event::PackageStarted { test: test.name.clone(), package: package.name.clone(), cases: cases.len() });
     // A fresh scratch directory per package (Common Test's priv_dir), shared by its cases.
     let scratch = cx.scratch.join("packages").join(&package.name);
-    let scratch_error = std::fs::create_dir_all(&scratch).err();
+    let scratch_error = std::fs::create_dir_all(&scratch)
+        .err()
+        .map(|error| format!("cannot create scratch directory {}: {error}", scratch.display()));
     let mut scope = scope.clone();
-    scope.scratch = Some(scratch.clone());
-    let mut package_outcome = Outcome::Passed;
-    for case in cases {
+    scope.scratch = Some(scratch);
+    let at_once = if setup { 1 } else { test.parallel.max(1) };
+    let run = CaseRun { cx, test: &test.name, source, package, scope: &scope, deadline, scratch_error: scratch_error.as_deref() };
+    let outcomes: Vec<Outcome> =
+        futures::stream::iter(cases).map(|case| run.case(case)).buffer_unordered(at_once).collect().await;
+    let package_outcome = outcomes.into_iter().find(Outcome::is_failed).unwrap_or(Outcome::Passed);
+    cx.bus.emit(Event::PackageFinished { test: test.name.clone(), package: package.name.clone(), outcome: package_outcome.clone() });
+    package_outcome
+}
+
+/// What every case of one package run shares.
+struct CaseRun<'a> {
+    cx: &'a TestContext<'a>,
+    test: &'a str,
+    source: &'a PackageRef,
+    package: &'a Package,
+    scope: &'a CaseScope,
+    deadline: Instant,
+    /// Why the package's scratch directory could not be made: every case fails with it.
+    scratch_error: Option<&'a str>,
+}
+
+impl CaseRun<'_> {
+    /// Run `case` (with its retries) and report it; returns how it ended.
+    async fn case(&self, case: &String) -> Outcome {
+        let (cx, package) = (self.cx, self.package);
         if cx.stopping() {
             let outcome = Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() };
-            finish_case(cx, test, &package.name, case, outcome, Duration::ZERO, String::new(), Vec::new());
-            continue;
+            finish_case(cx, self.test, &package.name, case, outcome.clone(), Duration::ZERO, String::new(), Vec::new());
+            return outcome;
         }
         let started = Instant::now();
         let mut earlier_failures = Vec::new();
         let verdict = loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let timeout = scope.policy.case_timeout.map_or(remaining, |limit| limit.min(remaining));
-            let mut verdict = match &scratch_error {
-                Some(error) => CaseVerdict::host_error(format!("cannot create scratch directory {}: {error}", scratch.display())),
+            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            let timeout = self.scope.policy.case_timeout.map_or(remaining, |limit| limit.min(remaining));
+            let mut verdict = match self.scratch_error {
+                Some(error) => CaseVerdict::host_error(error.to_string()),
                 None => {
-                    cx.progress().running = Some((package.name.clone(), case.to_string()));
-                    let verdict = cx.sandbox.run_case(package, case, scope.clone(), timeout).await;
-                    cx.progress().running = None;
+                    let running = (package.name.clone(), case.to_string());
+                    cx.progress().running.push(running.clone());
+                    let verdict = cx.sandbox.run_case(package, case, self.scope.clone(), timeout).await;
+                    cx.progress().running.retain(|other| other != &running);
                     verdict
                 }
             };
             if let Outcome::Failed { failure } = &mut verdict.outcome {
-                if let Some(path) = super::source_location::locate(source, &failure.file) {
+                if let Some(path) = super::source_location::locate(self.source, &failure.file) {
                     failure.file = path;
                 }
-                if earlier_failures.len() < cx.options.retries as usize && !deadline.saturating_duration_since(Instant::now()).is_zero() {
+                if earlier_failures.len() < cx.options.retries as usize && !self.deadline.saturating_duration_since(Instant::now()).is_zero() {
                     earlier_failures.push(failure.clone());
                     continue;
                 }
@@ -341,14 +370,11 @@ async fn run_package(
         };
         if verdict.outcome.is_failed() {
             cx.failed();
-            if !package_outcome.is_failed() {
-                package_outcome = verdict.outcome.clone();
-            }
         }
-        finish_case(cx, test, &package.name, case, verdict.outcome, started.elapsed(), verdict.output, earlier_failures);
+        let outcome = verdict.outcome.clone();
+        finish_case(cx, self.test, &package.name, case, verdict.outcome, started.elapsed(), verdict.output, earlier_failures);
+        outcome
     }
-    cx.bus.emit(Event::PackageFinished { test: test.to_string(), package: package.name.clone(), outcome: package_outcome.clone() });
-    package_outcome
 }
 
 /// Tell the reporters (and so the recorder) how a case ended — once per case.

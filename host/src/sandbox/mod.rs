@@ -13,6 +13,7 @@ mod interfaces;
 mod limits;
 mod node_calls;
 mod http;
+mod pool;
 mod state;
 mod verdict;
 
@@ -28,6 +29,7 @@ pub use bindings::NodeInfo;
 pub use cache::{CompileCache, DEFAULT_MAX_BYTES as DEFAULT_CACHE_MAX_BYTES};
 pub use state::{CaseScope, DATA_MOUNT, SCRATCH_MOUNT};
 pub use verdict::CaseVerdict;
+pub use pool::Pool;
 
 use bindings::{Request, RunRequest, TesterPre};
 use state::CaseState;
@@ -47,6 +49,8 @@ pub struct Sandbox {
     engine: Engine,
     linker: Linker<CaseState>,
     cache: Option<CompileCache>,
+    /// One permit per store alive (see [`Pool::MAX_LIVE_STORES`]).
+    stores: Arc<tokio::sync::Semaphore>,
 }
 
 /// A compiled, pre-linked test package.
@@ -69,15 +73,13 @@ pub struct Loaded {
 }
 
 impl Sandbox {
-    /// A sandbox whose compiled components are cached in `cache` (none: always compile).
-    pub fn new(cache: Option<CompileCache>) -> Result<Sandbox> {
+    /// A sandbox whose compiled components are cached in `cache` (none: always compile),
+    /// allocating instances as `pool` says.
+    pub fn new(cache: Option<CompileCache>, pool: Pool) -> Result<Sandbox> {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.wasm_backtrace_details(WasmBacktraceDetails::Enable);
-        // Measurement switch for the pooling allocator (see the README's benchmarks).
-        if std::env::var_os("HOST_POOLING").is_some_and(|v| v == "1") {
-            config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(wasmtime::PoolingAllocationConfig::default()));
-        }
+        pool.configure(&mut config);
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -85,7 +87,8 @@ impl Sandbox {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         bindings::Tester::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         start_epoch_ticker(&engine);
-        Ok(Sandbox { engine, linker, cache })
+        let stores = Arc::new(tokio::sync::Semaphore::new(Pool::MAX_LIVE_STORES as usize));
+        Ok(Sandbox { engine, linker, cache, stores })
     }
 
     /// The compile cache's directory, if there is a cache.
@@ -146,6 +149,7 @@ impl Sandbox {
             scratch: None,
             timeout_scale: 1.0,
         };
+        let _permit = self.stores.acquire().await.context("the sandbox is closed")?;
         let mut store = self.new_store(scope, LIST_CASES_TIMEOUT)?;
         let call = async {
             let tester = package.pre.instantiate_async(&mut store).await?;
@@ -162,7 +166,9 @@ impl Sandbox {
         Ok(cases)
     }
 
-    /// Run one case in a fresh store, with `timeout` for all of it.
+    /// Run one case in a fresh store, with `timeout` for all of it. The case runs as a task
+    /// of its own, so cases run at once (a `parallel` test) use every core; dropping the
+    /// returned future (an interrupted run) stops the case.
     pub async fn run_case(
         &self,
         package: &Package,
@@ -175,16 +181,39 @@ impl Sandbox {
             test_names: vec![case.to_string()],
             test_timeout: timeout.as_secs_f64().ceil() as u64,
         });
+        let Ok(permit) = Arc::clone(&self.stores).acquire_owned().await else {
+            return CaseVerdict::host_error("the sandbox is closed".into());
+        };
         let mut store = match self.new_store(scope, timeout) {
             Ok(store) => store,
             Err(error) => return CaseVerdict::host_error(format!("{error:#}")),
         };
-        let call = async {
-            let tester = package.pre.instantiate_async(&mut store).await?;
-            tester.host_test_suite().call_handle(&mut store, &request).await
-        };
-        let result = tokio::time::timeout(timeout, call).await;
-        verdict::judge(case, timeout, result, store.data())
+        let (pre, case) = (Arc::clone(&package.pre), case.to_string());
+        let mut task = AbortOnDrop(tokio::spawn(async move {
+            let call = async {
+                let tester = pre.instantiate_async(&mut store).await?;
+                tester.host_test_suite().call_handle(&mut store, &request).await
+            };
+            let result = tokio::time::timeout(timeout, call).await;
+            let verdict = verdict::judge(&case, timeout, result, store.data());
+            // The store's slots go back to the pool before another store may start.
+            drop(store);
+            drop(permit);
+            verdict
+        }));
+        match (&mut task.0).await {
+            Ok(verdict) => verdict,
+            Err(error) => CaseVerdict::host_error(format!("the case's task failed: {error}")),
+        }
+    }
+}
+
+/// A spawned task that is aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
