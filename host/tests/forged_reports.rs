@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::html_dom::Page;
 use common::{package, run_in, suite};
 
 fn forger_suite() -> tempfile::TempDir {
@@ -46,9 +47,22 @@ fn forged_names_and_messages_cannot_forge_the_terminal_summary_or_break_junit_an
     assert!(!xml.contains('\u{fffe}') && !xml.contains('\u{0}') && !xml.contains('\u{1b}'), "{xml}");
 
     let html = std::fs::read_to_string(report.join("index.html")).unwrap();
-    assert!(!html.contains("<script>alert"), "the package's markup reached the page");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "shown as text instead");
     assert!(!html.chars().any(|c| c == '\u{1b}' || c == '\u{0}'), "controls reached the page");
+    // Read as a browser reads it: no element of the package's, its markup shown as text.
+    let page = Page::parse(&html);
+    assert!(page.select("script").is_empty(), "the package's <script> became an element:\n{html}");
+    assert!(page.select("system-out").is_empty() && page.select("testcase").is_empty(), "{html}");
+    let messages: Vec<String> = page.select("#results .failure pre.message").iter().map(|pre| pre.text()).collect();
+    let forged = messages.iter().find(|m| m.starts_with("forged\n999 passed, 0 failed, 0 skipped\n")).expect("the forged message, as text");
+    assert!(forged.contains("]]></system-out><script>alert(1)</script>"), "the markup is text in the message: {forged:?}");
+    // Every case is one row whose id is its name, escaped onto one line (no control left).
+    let ids: Vec<String> = page.select("#results tr[id] code").iter().map(|code| code.text()).collect();
+    assert_eq!(ids.len(), 5, "{ids:?}");
+    assert!(ids.contains(&"forged/forger/passes\\n999 passed, 0 failed, 0 skipped".to_string()), "{ids:?}");
+    assert!(ids.iter().all(|id| !id.chars().any(|c| c.is_control())), "{ids:?}");
+    assert_eq!(page.select("#summary .failures li").len(), 3, "the three failures listed");
+    let banner = page.one("#summary .banner");
+    assert!(banner.one(".sub").text().starts_with("2 passed · 3 failed · 0 skipped"), "{}", banner.text());
 }
 
 #[test]

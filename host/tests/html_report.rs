@@ -1,5 +1,6 @@
 //! `--report DIR` end to end: the real binary runs a suite with a failing and a skipped
-//! package on a real kvnode, writes `DIR/index.html`, and headless Chromium renders it.
+//! package on a real kvnode, writes `DIR/index.html`, which is parsed (html5ever) and
+//! checked for content, and headless Chromium renders it.
 //!
 //! Chromium (`/usr/bin/chromium`, Debian package `chromium`) is required: without it the
 //! test fails and says how to install it. Set `HTML_REPORT_SCREENSHOT=FILE` to keep the
@@ -11,10 +12,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::html_dom::Page;
 use common::{failing_suite, marked_line, repo, run_in, totals};
 
 const FAILING_SRC: &str = "test-packages/failing/src/lib.rs";
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// The package runs the timeline shows: `failing`, then `kv-cases` (its cases skipped).
+const PACKAGE_LANES: [&str; 2] = ["failing", "kv-cases"];
 
 /// One node, the failing package then kv-cases (skipped after the failure).
 #[test]
@@ -26,28 +30,62 @@ fn the_html_report_shows_the_failure_and_the_timeline_and_renders_in_chromium() 
 
     let index = report.path().join("index.html");
     let html = std::fs::read_to_string(&index).unwrap_or_else(|e| panic!("no {}: {e}\n{}", index.display(), run.both()));
+    let page = Page::parse(&html);
+    assert_eq!(page.errors(), Vec::<String>::new(), "the page is malformed:\n{html}");
     let line = marked_line(FAILING_SRC, "fail");
     let (passed, failed, skipped) = totals(&run.stdout);
-    for expected in [
-        "<code>broken/failing/fails_with_message</code>".to_string(),
-        "the answer is 42 but 1 nodes were given".to_string(),
-        format!("<code class=\"loc\">{FAILING_SRC}:{line}:5</code>"),
-        "<svg".to_string(),
-        "node </tspan>first.dev</text>".to_string(),
-        "pkg </tspan>failing</text>".to_string(),
-        format!("{passed} passed · {failed} failed · {skipped} skipped · 0 flaky"),
-        "<span>FAILED</span>".to_string(),
-    ] {
-        assert!(html.contains(&expected), "index.html lacks {expected:?}:\n{html}");
+
+    // The banner and the cards carry the run's totals, as the terminal summary does.
+    let banner = page.one("#summary .banner");
+    assert!(banner.has_class("fail") && banner.text().starts_with("FAILED"), "{}", banner.text());
+    let sub = format!("{passed} passed · {failed} failed · {skipped} skipped · 0 flaky");
+    assert!(banner.one(".sub").text().starts_with(&sub), "{}", banner.text());
+    for (label, value) in [("passed", passed), ("failed", failed), ("skipped", skipped), ("flaky", 0), ("tests", 1)] {
+        let cards: Vec<String> = page
+            .select("#summary .card")
+            .iter()
+            .filter(|card| card.one(".l").text() == label)
+            .map(|card| card.one(".n").text())
+            .collect();
+        assert_eq!(cards, vec![value.to_string()], "card {label}");
     }
-    // The sandbox's refusal is in a case's captured output, escaped and collapsible.
-    assert!(html.contains("<details class=\"output\"><summary>captured output"), "{html}");
-    assert!(html.contains("[SANDBOX] refused TcpConnect"), "{html}");
+
+    // The failures list names the case and its message, and links to its row, whose detail
+    // row has the location in the package's sources and the whole message.
+    let failures = page.select("#summary .failures li");
+    assert_eq!(failures.len(), failed, "one entry per failed case");
+    let entry = failures.iter().find(|li| li.one("code").text() == "broken/failing/fails_with_message").expect("listed");
+    assert_eq!(entry.one(".muted").text(), "the answer is 42 but 1 nodes were given");
+    let row = page.one(&entry.one("a").attr("href").unwrap());
+    let rows = page.select("#results tr");
+    let at = rows.iter().position(|r| r.is(&row)).expect("the link leads to a results row");
+    assert_eq!(row.one("code").text(), "broken/failing/fails_with_message");
+    assert_eq!(row.children()[1].text(), "FAIL");
+    let detail = &rows[at + 1];
+    assert!(detail.has_class("detail"), "the failure's detail follows its row");
+    assert_eq!(detail.one(".failure code.loc").text(), format!("{FAILING_SRC}:{line}:5"));
+    assert_eq!(detail.one(".failure pre.message").text(), "the answer is 42 but 1 nodes were given");
+    // The sandbox's refusal is in a case's captured output, collapsed.
+    let outputs: Vec<String> = page.select("#results details.output pre").iter().map(|pre| pre.text()).collect();
+    assert!(outputs.iter().any(|o| o.contains("[SANDBOX] refused TcpConnect")), "{outputs:?}");
+
+    // The timeline: one group for the test, one lane for its node and one per package run.
+    let groups = page.select("#timeline svg g.test");
+    assert_eq!(groups.len(), 1, "one test");
+    let lanes = |kind: &str| -> Vec<String> {
+        groups[0].select(&format!("g.lane.{kind}")).iter().map(|lane| lane.one("text title").text()).collect()
+    };
+    assert_eq!(lanes("node"), ["first.dev"]);
+    assert_eq!(lanes("package"), PACKAGE_LANES);
+
     // Two lines of the node's output in place (--log-lines 2), the whole log linked.
-    let at = html.find("first.dev — last ").unwrap_or_else(|| panic!("node log tail missing:\n{html}"));
-    let shown: usize = html[at + "first.dev — last ".len()..].split(' ').next().unwrap().parse().unwrap();
-    assert!((1..=2).contains(&shown), "--log-lines 2 shows {shown} lines:\n{html}");
-    assert!(html[at..].contains("— <a href=\"node-logs/node-1.log\">whole log</a>"), "no link to the whole log:\n{html}");
+    let log = page.one("#logs details.log");
+    let summary = log.one("summary").text();
+    let shown: usize = summary.strip_prefix("first.dev — last ").and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{summary}"));
+    assert!((1..=2).contains(&shown), "--log-lines 2 shows {shown} lines: {summary}");
+    assert_eq!(log.one("pre").text().lines().count(), shown, "{}", log.text());
+    let link = log.one("summary a");
+    assert_eq!((link.attr("href").as_deref(), link.text().as_str()), (Some("node-logs/node-1.log"), "whole log"));
     let whole = std::fs::read_to_string(report.path().join("node-logs/node-1.log")).unwrap();
     assert!(whole.contains("first.dev"), "the whole log is copied: {whole}");
 

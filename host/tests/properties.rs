@@ -1,6 +1,7 @@
 //! Property tests over arbitrary input: the configuration parser, the placeholder
 //! templates, the event-line parser and the report writers never panic, and what they
-//! produce stays well formed whatever names and messages a package chooses.
+//! produce stays well formed whatever names and messages a package chooses (the HTML
+//! report read back through a real HTML parser).
 
 use std::path::Path;
 use std::time::Duration;
@@ -8,8 +9,13 @@ use std::time::Duration;
 use host::config::{Template, parse};
 use host::events::{Event, FailureDetail, FailureKind, Outcome, Subscriber, Totals};
 use host::nodes::parse_line;
-use host::reporters::{JunitReporter, TerminalReporter};
+use host::reporters::escape::terminal_line;
+use host::reporters::{HtmlReporter, JunitReporter, TerminalReporter};
 use proptest::prelude::*;
+
+mod common;
+
+use common::html_dom::Page;
 
 /// Text a hostile package could choose: any characters, with controls, braces, markup and
 /// the summary line's words over-represented.
@@ -59,6 +65,13 @@ fn case_event(name: String, message: String, output: String, failed: bool) -> Ev
     }
 }
 
+/// The elements the HTML report's templates write into its body.
+const PAGE_ELEMENTS: &[&str] = &[
+    "main", "h1", "h2", "h3", "nav", "a", "section", "div", "span", "strong", "ul", "li", "code", "p", "pre", "table", "colgroup",
+    "col", "thead", "tbody", "tr", "th", "td", "details", "summary", "svg", "defs", "clipPath", "rect", "g", "text", "tspan",
+    "line", "title",
+];
+
 /// A writer the test can read back.
 #[derive(Clone, Default)]
 struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
@@ -107,7 +120,7 @@ proptest! {
     fn reports_stay_well_formed_whatever_the_names_and_messages(
         name in hostile_text(), message in hostile_text(), output in hostile_text(), failed in any::<bool>()
     ) {
-        let event = case_event(name, message, output, failed);
+        let event = case_event(name.clone(), message, output, failed);
         let finished = Event::RunFinished { totals: Totals::default(), interrupted: false, duration: Duration::ZERO };
 
         let screen = Shared::default();
@@ -128,5 +141,19 @@ proptest! {
         prop_assert!(junit.finish().is_ok());
         let xml = std::fs::read(&file).unwrap();
         prop_assert!(junit_parser::from_reader(std::io::Cursor::new(&xml)).is_ok(), "{}", String::from_utf8_lossy(&xml));
+
+        // HTML: the case is one row whose id is the name as the terminal shows it, as text;
+        // the only elements are the page's own (no script, nothing from the name or message).
+        let mut reporter = HtmlReporter::new(dir.path().join("report"));
+        reporter.handle(&event);
+        reporter.handle(&finished);
+        prop_assert!(reporter.finish().is_ok());
+        let html = std::fs::read_to_string(dir.path().join("report/index.html")).unwrap();
+        let page = Page::parse(&html);
+        let ids: Vec<String> = page.select("#results tr[id] code").iter().map(|code| code.text()).collect();
+        prop_assert_eq!(ids, vec![format!("t/p/{}", terminal_line(&name))], "{}", html);
+        let script = page.select("script").len();
+        let body: Vec<String> = page.select("body *").iter().filter_map(|e| e.name()).collect();
+        prop_assert!(script == 0 && body.iter().all(|n| PAGE_ELEMENTS.contains(&n.as_str())), "{:?}\n{}", body, html);
     }
 }

@@ -6,6 +6,14 @@
 //! the per-case results, and the node log tails. The page is one self-contained file
 //! (CSS inlined, no JavaScript, nothing fetched), so it can be opened from disk or
 //! attached to a CI run as is.
+//!
+//! The page is written with `maud` templates (`page`, `results`, `timeline`, and the
+//! shared fragments in `assets`): Rust expressions checked at compile time, every
+//! interpolated value HTML-escaped unless wrapped in `PreEscaped`, which only the page's
+//! own stylesheet is. The model (`model`) is the data; the templates only read it. Text
+//! from packages and nodes passes `reporters::escape` first (controls, bidi and line
+//! separators in names made visible, bounded tails), and captured output loses its ANSI
+//! sequences (`assets::plain_output`) before the templates escape it.
 
 mod assets;
 mod model;

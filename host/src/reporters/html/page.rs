@@ -1,26 +1,48 @@
 //! The page around the parts: document head, summary banner and counts, warnings, a list
 //! of failures linking to their rows, and the node log tails.
 
-use super::assets::{CSS, escape, escape_output, seconds};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::assets::{CSS, plain_output, plural, seconds};
 use super::model::{Finish, Report};
 use super::{results, timeline};
-use crate::events::Totals;
+use crate::events::{Outcome, Totals};
 
 /// The whole `index.html`.
 pub fn render(report: &Report) -> String {
-    let mut html = String::from("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    html.push_str(&format!("<title>{} · host test report</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n", verdict(report).1));
-    html.push_str("<h1>host test report</h1>\n");
-    html.push_str(r##"<nav><a href="#summary">Summary</a><a href="#timeline">Timeline</a><a href="#results">Results</a><a href="#logs">Node logs</a></nav>"##);
-    html.push('\n');
-    html.push_str(&summary(report));
-    html.push_str(&warnings(&report.warnings));
-    html.push_str(&format!("<h2 id=\"timeline\">Timeline</h2>\n<div class=\"panel timeline\">{}</div>\n", timeline::svg(report)));
-    html.push_str(&results::section(report));
-    html.push_str(&node_logs(report));
-    html.push_str("</main>\n</body>\n</html>\n");
-    html
+    let (_, word) = verdict(report);
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (word) " · host test report" }
+                // The stylesheet is our own constant: inlined as is (escaping would break it).
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                main {
+                    h1 { "host test report" }
+                    nav {
+                        a href="#summary" { "Summary" }
+                        a href="#timeline" { "Timeline" }
+                        a href="#results" { "Results" }
+                        a href="#logs" { "Node logs" }
+                    }
+                    (summary(report))
+                    (warnings(&report.warnings))
+                    section #timeline {
+                        h2 { "Timeline" }
+                        div.panel.timeline { (timeline::svg(report)) }
+                    }
+                    (results::section(report))
+                    (node_logs(report))
+                }
+            }
+        }
+    };
+    page.into_string()
 }
 
 /// The banner's class and word: `pass`/`PASSED`, or `fail` with FAILED or INTERRUPTED.
@@ -34,20 +56,10 @@ fn verdict(report: &Report) -> (&'static str, &'static str) {
 }
 
 /// The banner, the count cards and the list of failures.
-fn summary(report: &Report) -> String {
+fn summary(report: &Report) -> Markup {
     let (class, word) = verdict(report);
     let totals = report.finish.as_ref().map_or_else(Totals::default, |f| f.totals);
     let duration = report.finish.as_ref().map_or_else(|| "?".to_string(), |f| seconds(f.duration));
-    let rounds = if report.repeated() { format!(" · {} rounds", report.iterations) } else { String::new() };
-    let mut html = format!(
-        "<section id=\"summary\">\n<div class=\"banner {class}\"><span>{word}</span><span class=\"sub\">{} passed · {} failed · {} skipped{} · {} flaky — in {duration}{rounds}</span></div>\n",
-        totals.passed,
-        totals.failed,
-        totals.skipped,
-        if totals.not_run > 0 { format!(" · {} not run", totals.not_run) } else { String::new() },
-        totals.flaky
-    );
-    html.push_str("<div class=\"cards\">");
     let interrupted = report.finish.as_ref().is_some_and(|f| f.interrupted);
     let cards = [
         ("pass", "passed", totals.passed.to_string()),
@@ -55,90 +67,124 @@ fn summary(report: &Report) -> String {
         ("skip", "skipped", totals.skipped.to_string()),
         ("skip", "not run", totals.not_run.to_string()),
         ("flaky", "flaky", totals.flaky.to_string()),
-        ("", "duration", duration),
+        ("", "duration", duration.clone()),
         ("", "tests", report.tests.len().to_string()),
         (if interrupted { "fail" } else { "" }, "interrupted", if interrupted { "yes" } else { "no" }.to_string()),
     ];
-    for (class, label, value) in cards {
-        html.push_str(&format!(r#"<div class="card {class}"><div class="n">{value}</div><div class="l">{label}</div></div>"#));
+    html! {
+        section #summary {
+            div class={ "banner " (class) } {
+                span { (word) }
+                span.sub {
+                    (totals.passed) " passed · " (totals.failed) " failed · " (totals.skipped) " skipped"
+                    @if totals.not_run > 0 { " · " (totals.not_run) " not run" }
+                    " · " (totals.flaky) " flaky — in " (duration)
+                    @if report.repeated() { " · " (report.iterations) " rounds" }
+                }
+            }
+            div.cards {
+                @for (class, label, value) in cards {
+                    div class={ "card " (class) } { div.n { (value) } div.l { (label) } }
+                }
+            }
+            (failure_links(report))
+        }
     }
-    html.push_str("</div>\n");
-    html.push_str(&failure_links(report));
-    html.push_str("</section>\n");
-    html
 }
 
-/// Links to every failed case, script and setup, or nothing when none failed.
-fn failure_links(report: &Report) -> String {
+/// One entry of the failures list: the anchor of its row, its id, its first message line.
+struct FailureLink {
+    anchor: String,
+    id: String,
+    message: String,
+}
+
+/// Every failed case, script and test (setup, a node that exited), in page order.
+fn failures(report: &Report) -> Vec<FailureLink> {
     let mut items = Vec::new();
     for (t, test) in report.tests.iter().enumerate() {
         let label = test.label(report.repeated());
         for (f, (what, failure)) in test.test_failures.iter().enumerate() {
-            let first = failure.message.lines().next().unwrap_or_default();
-            items.push((results::anchor_test_failure(t, f), format!("{label} ({})", what.to_lowercase()), first.to_string()));
+            let message = failure.message.lines().next().unwrap_or_default().to_string();
+            items.push(FailureLink { anchor: results::anchor_test_failure(t, f), id: format!("{label} ({})", what.to_lowercase()), message });
         }
         for (p, package) in test.packages.iter().enumerate() {
             for (c, case) in package.cases.iter().enumerate().filter(|(_, c)| c.outcome.is_failed()) {
-                items.push((results::anchor_case(t, p, c), format!("{label}/{}/{}", package.name, case.name), first_line(&case.outcome)));
+                let id = format!("{label}/{}/{}", package.name, case.name);
+                items.push(FailureLink { anchor: results::anchor_case(t, p, c), id, message: first_line(&case.outcome) });
             }
         }
         for (s, script) in test.scripts.iter().enumerate().filter(|(_, s)| s.outcome.is_failed()) {
-            items.push((results::anchor_script(t, s), crate::suite::script_id(&label, &script.name), first_line(&script.outcome)));
+            let id = crate::suite::script_id(&label, &script.name);
+            items.push(FailureLink { anchor: results::anchor_script(t, s), id, message: first_line(&script.outcome) });
         }
     }
-    if items.is_empty() {
-        return String::new();
+    items
+}
+
+/// Links to every failure, or nothing when none failed.
+fn failure_links(report: &Report) -> Markup {
+    let items = failures(report);
+    html! {
+        @if !items.is_empty() {
+            div.panel.failures {
+                strong { "Failures (" (items.len()) ")" }
+                ul.failures-list {
+                    @for item in &items {
+                        li {
+                            a href={ "#" (item.anchor) } { code { (item.id) } }
+                            " "
+                            span.muted { (plain_output(&item.message)) }
+                        }
+                    }
+                }
+            }
+        }
     }
-    let mut html = format!("<div class=\"panel\"><strong>Failures ({})</strong><ul class=\"failures-list\">", items.len());
-    for (anchor, id, message) in items {
-        html.push_str(&format!(r##"<li><a href="#{anchor}"><code>{}</code></a> <span class="muted">{}</span></li>"##, escape(&id), escape(&message)));
-    }
-    html.push_str("</ul></div>\n");
-    html
 }
 
 /// The first line of a failure's message (empty for other outcomes).
-fn first_line(outcome: &crate::events::Outcome) -> String {
+fn first_line(outcome: &Outcome) -> String {
     match outcome {
-        crate::events::Outcome::Failed { failure } => failure.message.lines().next().unwrap_or_default().to_string(),
+        Outcome::Failed { failure } => failure.message.lines().next().unwrap_or_default().to_string(),
         _ => String::new(),
     }
 }
 
 /// The run's warnings, or nothing.
-fn warnings(warnings: &[String]) -> String {
-    if warnings.is_empty() {
-        return String::new();
-    }
-    let items: String = warnings.iter().map(|w| format!("<li>{}</li>", escape_output(w))).collect();
-    format!("<h2 id=\"warnings\">Warnings ({})</h2>\n<div class=\"panel\"><ul class=\"warnings\">{items}</ul></div>\n", warnings.len())
-}
-
-/// The output tails of the nodes of failed tests, per test and node.
-fn node_logs(report: &Report) -> String {
-    let mut html = String::from("<h2 id=\"logs\">Node logs</h2>\n");
-    let tests: Vec<_> = report.tests.iter().filter(|t| !t.node_logs.is_empty()).collect();
-    if tests.is_empty() {
-        html.push_str("<p class=\"muted\">No node logs: the last lines of each node are kept for failed tests only.</p>\n");
-        return html;
-    }
-    for test in tests {
-        html.push_str(&format!("<h3>{}</h3>\n", escape(&test.label(report.repeated()))));
-        for tail in &test.node_logs {
-            let lines = tail.lines.len();
-            // `log_file` is the reporter's own copy (`node-logs/N.log`), or empty.
-            let link = if tail.log_file.is_empty() {
-                String::new()
-            } else {
-                format!(" — <a href=\"{}\">whole log</a>", escape(&tail.log_file))
-            };
-            html.push_str(&format!(
-                "<details class=\"log\" open><summary>{} — last {lines} line{}{link}</summary><pre>{}</pre></details>\n",
-                escape(&tail.node),
-                if lines == 1 { "" } else { "s" },
-                escape_output(&tail.lines.join("\n"))
-            ));
+fn warnings(warnings: &[String]) -> Markup {
+    html! {
+        @if !warnings.is_empty() {
+            h2 #warnings { "Warnings (" (warnings.len()) ")" }
+            div.panel {
+                ul.warnings { @for warning in warnings { li { (plain_output(warning)) } } }
+            }
         }
     }
-    html
+}
+
+/// The output tails of the nodes of failed tests, per test and node; each links the
+/// reporter's copy of the node's whole log (`node-logs/node-N.log`) when there is one.
+fn node_logs(report: &Report) -> Markup {
+    let tests: Vec<_> = report.tests.iter().filter(|t| !t.node_logs.is_empty()).collect();
+    html! {
+        section #logs {
+            h2 { "Node logs" }
+            @if tests.is_empty() {
+                p.muted { "No node logs: the last lines of each node are kept for failed tests only." }
+            }
+            @for test in tests {
+                h3 { (test.label(report.repeated())) }
+                @for tail in &test.node_logs {
+                    details.log open {
+                        summary {
+                            (tail.node) " — last " (tail.lines.len()) " line" (plural(tail.lines.len()))
+                            @if !tail.log_file.is_empty() { " — " a href=(tail.log_file) { "whole log" } }
+                        }
+                        pre { (plain_output(&tail.lines.join("\n"))) }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -2,7 +2,9 @@
 //! status, duration, attempts), failures with location, message and collapsible output,
 //! then its scripts; a setup failure goes above the table.
 
-use super::assets::{badge, escape, failure_block, output_details, seconds};
+use maud::{Markup, html};
+
+use super::assets::{badge, failure_block, output_details, plural, seconds};
 use super::model::{CaseRecord, PackageRecord, Report, ScriptRecord, TestRecord};
 use crate::events::Outcome;
 
@@ -21,138 +23,159 @@ pub fn anchor_test_failure(t: usize, f: usize) -> String {
     format!("t{t}-failure{f}")
 }
 
-/// `<h2>Results</h2>` and one block per test.
-pub fn section(report: &Report) -> String {
-    let mut html = String::from("<h2 id=\"results\">Results</h2>\n");
-    if report.tests.is_empty() {
-        html.push_str("<p class=\"muted\">No test ran.</p>\n");
+/// The results section: a heading and one block per test.
+pub fn section(report: &Report) -> Markup {
+    html! {
+        section #results {
+            h2 { "Results" }
+            @if report.tests.is_empty() { p.muted { "No test ran." } }
+            @for (t, test) in report.tests.iter().enumerate() { (test_block(report, t, test)) }
+        }
     }
-    for (t, test) in report.tests.iter().enumerate() {
-        html.push_str(&test_block(report, t, test));
-    }
-    html
 }
 
 /// One test: heading with its outcome, setup failure, then the table of its results.
-fn test_block(report: &Report, t: usize, test: &TestRecord) -> String {
+fn test_block(report: &Report, t: usize, test: &TestRecord) -> Markup {
     let label = test.label(report.repeated());
-    let duration = test.duration.map(seconds).map_or_else(String::new, |d| format!(" in {d}"));
     let nodes = test.nodes.len();
-    let mut html = format!(
-        "<h3>{} {}<span class=\"muted\">{} node{}{duration}</span></h3>\n",
-        escape(&label),
-        badge(test.outcome.as_ref(), false),
-        nodes,
-        if nodes == 1 { "" } else { "s" }
-    );
-    for (f, (what, failure)) in test.test_failures.iter().enumerate() {
-        html.push_str(&format!(
-            "<div class=\"setup\" id=\"{}\"><strong>{}</strong>{}</div>\n",
-            anchor_test_failure(t, f),
-            escape(what),
-            failure_block(failure)
-        ));
-    }
-    if test.packages.is_empty() && test.scripts.is_empty() {
-        html.push_str("<p class=\"muted\">No case ran.</p>\n");
-        return html;
-    }
-    html.push_str("<table>\n<colgroup><col class=\"c-id\"><col class=\"c-status\"><col class=\"c-time\"><col class=\"c-tries\"></colgroup>\n");
-    html.push_str("<thead><tr><th>test/package/case</th><th>status</th><th>duration</th><th>attempts</th></tr></thead>\n<tbody>\n");
-    for (p, package) in test.packages.iter().enumerate() {
-        html.push_str(&package_row(package));
-        for (c, case) in package.cases.iter().enumerate() {
-            html.push_str(&case_rows(&anchor_case(t, p, c), &format!("{label}/{}/{}", package.name, case.name), case));
+    html! {
+        h3 {
+            (label) " " (badge(test.outcome.as_ref(), false))
+            span.muted {
+                (nodes) " node" (plural(nodes))
+                @if let Some(duration) = test.duration { " in " (seconds(duration)) }
+            }
+        }
+        @for (f, (what, failure)) in test.test_failures.iter().enumerate() {
+            div.setup id=(anchor_test_failure(t, f)) { strong { (what) } (failure_block(failure)) }
+        }
+        @if test.packages.is_empty() && test.scripts.is_empty() {
+            p.muted { "No case ran." }
+        } @else {
+            table {
+                colgroup { col.c-id; col.c-status; col.c-time; col.c-tries; }
+                thead { tr { th { "test/package/case" } th { "status" } th { "duration" } th { "attempts" } } }
+                tbody {
+                    @for (p, package) in test.packages.iter().enumerate() {
+                        (package_row(package))
+                        @for (c, case) in package.cases.iter().enumerate() {
+                            (case_rows(&anchor_case(t, p, c), &format!("{label}/{}/{}", package.name, case.name), case))
+                        }
+                    }
+                    @if !test.scripts.is_empty() {
+                        tr.pkg { td colspan="4" { "test scripts" } }
+                        @for (s, script) in test.scripts.iter().enumerate() {
+                            (script_rows(&anchor_script(t, s), &crate::suite::script_id(&label, &script.name), script))
+                        }
+                    }
+                }
+            }
         }
     }
-    if !test.scripts.is_empty() {
-        html.push_str("<tr class=\"pkg\"><td colspan=\"4\">test scripts</td></tr>\n");
-        for (s, script) in test.scripts.iter().enumerate() {
-            html.push_str(&script_rows(&anchor_script(t, s), &crate::suite::script_id(&label, &script.name), script));
-        }
-    }
-    html.push_str("</tbody>\n</table>\n");
-    html
 }
 
 /// A package's header row: name, outcome, counts and how long it ran.
-fn package_row(package: &PackageRecord) -> String {
+fn package_row(package: &PackageRecord) -> Markup {
     let count = |f: fn(&Outcome) -> bool| package.cases.iter().filter(|c| f(&c.outcome)).count();
     let passed = count(|o| matches!(o, Outcome::Passed));
     let failed = count(Outcome::is_failed);
     let skipped = count(|o| matches!(o, Outcome::Skipped { .. }));
     let took = match (package.started, package.finished) {
-        (Some(start), Some(end)) => format!(" · {}", seconds(std::time::Duration::from_secs_f64((end - start).max(0.0)))),
-        _ => String::new(),
+        (Some(start), Some(end)) => Some(seconds(std::time::Duration::from_secs_f64((end - start).max(0.0)))),
+        _ => None,
     };
-    format!(
-        "<tr class=\"pkg\"><td colspan=\"4\">{} {}<span class=\"counts\">{passed} passed · {failed} failed · {skipped} skipped{took}</span></td></tr>\n",
-        escape(&package.name),
-        badge(package.outcome.as_ref(), false)
-    )
+    html! {
+        tr.pkg {
+            td colspan="4" {
+                (package.name) " " (badge(package.outcome.as_ref(), false))
+                span.counts {
+                    (passed) " passed · " (failed) " failed · " (skipped) " skipped"
+                    @if let Some(took) = took { " · " (took) }
+                }
+            }
+        }
+    }
 }
 
 /// A case's row, plus a detail row for a failure or for the failures before a flaky pass.
-fn case_rows(anchor: &str, id: &str, case: &CaseRecord) -> String {
+fn case_rows(anchor: &str, id: &str, case: &CaseRecord) -> Markup {
     let flaky = case.is_flaky();
-    let mut cell = format!("<code>{}</code>", escape(id));
-    match &case.outcome {
-        Outcome::Skipped { reason } | Outcome::NotRun { reason } => {
-            cell.push_str(&format!(" <span class=\"muted\">— {}</span>", escape(reason)))
-        }
-        Outcome::Passed => cell.push_str(&output_details("output", &case.output)),
-        Outcome::Failed { .. } => {}
-    }
     let ran = case.attempts > 0 && !matches!(case.outcome, Outcome::Skipped { .. } | Outcome::NotRun { .. });
-    let attempts = match case.attempts {
-        _ if !ran => "—".to_string(),
-        n if flaky => format!("<span class=\"flaky-note\">{n} (flaky)</span>"),
-        n => n.to_string(),
+    let failure = match &case.outcome {
+        Outcome::Failed { failure } => Some(failure),
+        _ => None,
     };
-    let duration = if ran { seconds(case.duration) } else { "—".to_string() };
-    let mut html = format!(
-        "<tr id=\"{anchor}\"><td>{cell}</td><td>{}</td><td class=\"num\">{duration}</td><td class=\"num\">{attempts}</td></tr>\n",
-        badge(Some(&case.outcome), flaky)
-    );
-    let mut detail = String::new();
-    if let Outcome::Failed { failure } = &case.outcome {
-        detail.push_str(&failure_block(failure));
-        detail.push_str(&output_details("captured output", &case.output));
+    let detail = failure.is_some() || !case.earlier_failures.is_empty();
+    html! {
+        tr id=(anchor) {
+            td {
+                code { (id) }
+                @match &case.outcome {
+                    Outcome::Skipped { reason } | Outcome::NotRun { reason } => { " " span.muted { "— " (reason) } }
+                    Outcome::Passed => { (output_details("output", &case.output)) }
+                    Outcome::Failed { .. } => {}
+                }
+            }
+            td { (badge(Some(&case.outcome), flaky)) }
+            td.num { @if ran { (seconds(case.duration)) } @else { "—" } }
+            td.num {
+                @if !ran { "—" }
+                @else if flaky { span.flaky-note { (case.attempts) " (flaky)" } }
+                @else { (case.attempts) }
+            }
+        }
+        @if detail {
+            tr class=(if flaky { "detail flaky" } else { "detail" }) {
+                td colspan="4" {
+                    @if let Some(failure) = failure {
+                        (failure_block(failure))
+                        (output_details("captured output", &case.output))
+                    }
+                    (earlier_failures(case))
+                }
+            }
+        }
     }
-    detail.push_str(&earlier_failures(case));
-    if !detail.is_empty() {
-        let class = if flaky { "detail flaky" } else { "detail" };
-        html.push_str(&format!("<tr class=\"{class}\"><td colspan=\"4\">{detail}</td></tr>\n"));
-    }
-    html
 }
 
 /// The failures of the attempts before the last one, collapsed.
-fn earlier_failures(case: &CaseRecord) -> String {
-    if case.earlier_failures.is_empty() {
-        return String::new();
+fn earlier_failures(case: &CaseRecord) -> Markup {
+    html! {
+        @if !case.earlier_failures.is_empty() {
+            details.output {
+                summary { "earlier attempts (" (case.earlier_failures.len()) ")" }
+                @for failure in &case.earlier_failures { (failure_block(failure)) }
+            }
+        }
     }
-    let blocks: String = case.earlier_failures.iter().map(failure_block).collect();
-    format!("<details class=\"output\"><summary>earlier attempts ({})</summary>{blocks}</details>", case.earlier_failures.len())
 }
 
 /// A script's row, plus a detail row with its failure and output.
-fn script_rows(anchor: &str, id: &str, script: &ScriptRecord) -> String {
-    let mut cell = format!("<code>{}</code>", escape(id));
-    if let Outcome::Skipped { reason } | Outcome::NotRun { reason } = &script.outcome {
-        cell.push_str(&format!(" <span class=\"muted\">— {}</span>", escape(reason)));
+fn script_rows(anchor: &str, id: &str, script: &ScriptRecord) -> Markup {
+    let failure = match &script.outcome {
+        Outcome::Failed { failure } => Some(failure),
+        _ => None,
+    };
+    let detail = failure.is_some() || !script.output.trim().is_empty();
+    html! {
+        tr id=(anchor) {
+            td {
+                code { (id) }
+                @if let Outcome::Skipped { reason } | Outcome::NotRun { reason } = &script.outcome {
+                    " " span.muted { "— " (reason) }
+                }
+            }
+            td { (badge(Some(&script.outcome), false)) }
+            td.num { "—" }
+            td.num { "—" }
+        }
+        @if detail {
+            tr.detail {
+                td colspan="4" {
+                    @if let Some(failure) = failure { (failure_block(failure)) }
+                    (output_details("output", &script.output))
+                }
+            }
+        }
     }
-    let mut html = format!(
-        "<tr id=\"{anchor}\"><td>{cell}</td><td>{}</td><td class=\"num\">—</td><td class=\"num\">—</td></tr>\n",
-        badge(Some(&script.outcome), false)
-    );
-    let mut detail = String::new();
-    if let Outcome::Failed { failure } = &script.outcome {
-        detail.push_str(&failure_block(failure));
-    }
-    detail.push_str(&output_details("output", &script.output));
-    if !detail.is_empty() {
-        html.push_str(&format!("<tr class=\"detail\"><td colspan=\"4\">{detail}</td></tr>\n"));
-    }
-    html
 }

@@ -3,7 +3,9 @@
 //! package run, coloured by outcome. Tests that ran in parallel overlap horizontally.
 //! Labels are cut to fit their column (full text in a tooltip) and clipped besides.
 
-use super::assets::{GREEN, GREY, RED, colour, escape};
+use maud::{Markup, html};
+
+use super::assets::{GREEN, GREY, RED, colour};
 use super::model::{NodeLane, PackageRecord, Report, TestRecord};
 
 /// The drawing's width in SVG units (it scales down with the page).
@@ -33,43 +35,48 @@ impl Scale {
 }
 
 /// The timeline of the whole run, or a note when nothing ran.
-pub fn svg(report: &Report) -> String {
+pub fn svg(report: &Report) -> Markup {
+    if report.tests.is_empty() {
+        return html! { p.muted { "Nothing ran: no node or package to show." } };
+    }
     let origin = report.run_started.unwrap_or(0.0);
     let scale = Scale { origin, span: (report.last - origin).max(0.001) };
-    let mut body = String::new();
     let mut y = TOP;
-    for test in &report.tests {
-        body.push_str(&test_group(&scale, report, test, &mut y));
-    }
-    if report.tests.is_empty() {
-        return "<p class=\"muted\">Nothing ran: no node or package to show.</p>".to_string();
-    }
+    let groups: Vec<Markup> = report.tests.iter().map(|test| test_group(&scale, report, test, &mut y)).collect();
     let height = y + 8.0;
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" \
-         font-family=\"ui-monospace, 'DejaVu Sans Mono', Menlo, monospace\" font-size=\"12\" role=\"img\" \
-         aria-label=\"timeline of nodes and packages\">\n\
-         <defs><clipPath id=\"label-clip\"><rect x=\"0\" y=\"0\" width=\"{LABEL_W}\" height=\"{height}\"/></clipPath></defs>\n\
-         {}{}{body}</svg>",
-        legend(),
-        axis(&scale, height)
-    )
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (WIDTH) " " (height) } width=(WIDTH) height=(height)
+            font-family="ui-monospace, 'DejaVu Sans Mono', Menlo, monospace" font-size="12" role="img"
+            aria-label="timeline of nodes and packages" {
+            defs { clipPath #label-clip { rect x="0" y="0" width=(LABEL_W) height=(height) {} } }
+            (legend())
+            (axis(&scale, height))
+            @for group in groups { (group) }
+        }
+    }
 }
 
 /// Colour swatches explaining the bars.
-fn legend() -> String {
+fn legend() -> Markup {
     let items = [(GREEN, 1.0, "passed"), (RED, 1.0, "failed"), (GREY, 1.0, "skipped"), (GREEN, 0.4, "node booting")];
-    let mut html = String::from("<g class=\"legend\" font-size=\"11\" fill=\"#5f6b7a\">");
     let mut x = PLOT_X;
-    for (fill, opacity, label) in items {
-        html.push_str(&format!(
-            "<rect x=\"{x}\" y=\"4\" width=\"14\" height=\"10\" rx=\"2\" fill=\"{fill}\" fill-opacity=\"{opacity}\"/><text x=\"{}\" y=\"13\">{label}</text>",
-            x + 18.0
-        ));
-        x += 28.0 + label.len() as f64 * 7.0;
+    let swatches: Vec<(f64, &str, f64, &str)> = items
+        .iter()
+        .map(|&(fill, opacity, label)| {
+            let at = x;
+            x += 28.0 + label.len() as f64 * 7.0;
+            (at, fill, opacity, label)
+        })
+        .collect();
+    html! {
+        g.legend font-size="11" fill="#5f6b7a" {
+            @for (x, fill, opacity, label) in swatches {
+                rect x=(x) y="4" width="14" height="10" rx="2" fill=(fill) fill-opacity=(opacity) {}
+                text x=(x + 18.0) y="13" { (label) }
+            }
+            text x="6" y="13" { "seconds since the run started" }
+        }
     }
-    html.push_str("<text x=\"6\" y=\"13\">seconds since the run started</text></g>\n");
-    html
 }
 
 /// A step of 1, 2 or 5 times a power of ten giving about eight ticks over `span`.
@@ -82,54 +89,57 @@ fn nice_step(span: f64) -> f64 {
 }
 
 /// Tick labels and vertical grid lines down to `height`.
-fn axis(scale: &Scale, height: f64) -> String {
+fn axis(scale: &Scale, height: f64) -> Markup {
     let step = nice_step(scale.span);
     let decimals = (-step.log10().floor()).max(0.0) as usize;
-    let mut html = format!(
-        "<g class=\"axis\" font-size=\"11\" fill=\"#5f6b7a\"><line x1=\"{PLOT_X}\" y1=\"{}\" x2=\"{PLOT_RIGHT}\" y2=\"{0}\" stroke=\"#9aa1a9\"/>",
-        TOP - 6.0
-    );
     let ticks = (scale.span / step).floor() as usize;
-    for i in 0..=ticks {
-        let at = i as f64 * step;
-        let x = scale.x(scale.origin + at);
-        html.push_str(&format!(
-            "<line x1=\"{x:.1}\" y1=\"{}\" x2=\"{x:.1}\" y2=\"{height}\" stroke=\"#e4e7eb\"/><text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{at:.decimals$}s</text>",
-            TOP - 6.0,
-            TOP - 12.0
-        ));
+    html! {
+        g.axis font-size="11" fill="#5f6b7a" {
+            line x1=(PLOT_X) y1=(TOP - 6.0) x2=(PLOT_RIGHT) y2=(TOP - 6.0) stroke="#9aa1a9" {}
+            @for i in 0..=ticks {
+                @let at = i as f64 * step;
+                @let x = format!("{:.1}", scale.x(scale.origin + at));
+                line x1=(x) y1=(TOP - 6.0) x2=(x) y2=(height) stroke="#e4e7eb" {}
+                text x=(x) y=(TOP - 12.0) text-anchor="middle" { (format!("{at:.decimals$}s")) }
+            }
+        }
     }
-    html.push_str("</g>\n");
-    html
 }
 
 /// A test's header row and its node and package lanes; advances `y`.
-fn test_group(scale: &Scale, report: &Report, test: &TestRecord, y: &mut f64) -> String {
+fn test_group(scale: &Scale, report: &Report, test: &TestRecord, y: &mut f64) -> Markup {
     let end = test.finished.unwrap_or(report.last);
     let label = test.label(report.repeated());
-    let mut html = format!("<g class=\"test\"><rect x=\"0\" y=\"{}\" width=\"{WIDTH}\" height=\"{GROUP_H}\" fill=\"#f1f3f6\"/>", *y);
-    let text_y = *y + GROUP_H / 2.0 + 4.0;
-    html.push_str(&label_text(6.0, text_y, "", &label, "font-weight=\"700\" fill=\"#1d2430\""));
-    match test.started {
-        Some(start) => html.push_str(&bar(scale, start, end, *y + GROUP_H / 2.0 - 2.0, 4.0, colour(test.outcome.as_ref()), 0.8, &format!("test {label}"))),
-        None => html.push_str(&format!("<text x=\"{PLOT_X}\" y=\"{text_y}\" fill=\"#5f6b7a\">not started</text>")),
-    }
+    let top = *y;
+    let text_y = top + GROUP_H / 2.0 + 4.0;
     *y += GROUP_H;
+    let mut lanes = Vec::new();
     for lane in &test.nodes {
-        html.push_str(&node_lane(scale, lane, end, test, *y));
+        lanes.push(node_lane(scale, lane, end, test, *y));
         *y += LANE_H;
     }
     for package in test.packages.iter().filter(|p| p.started.is_some()) {
-        html.push_str(&package_lane(scale, package, *y));
+        lanes.push(package_lane(scale, package, *y));
         *y += LANE_H;
     }
     *y += 4.0;
-    html.push_str("</g>\n");
-    html
+    html! {
+        g.test {
+            rect x="0" y=(top) width=(WIDTH) height=(GROUP_H) fill="#f1f3f6" {}
+            (label_text(6.0, text_y, "", &label, true))
+            @match test.started {
+                Some(start) => {
+                    (bar(scale, (start, end), (top + GROUP_H / 2.0 - 2.0, 4.0), colour(test.outcome.as_ref()), 0.8, &format!("test {label}")))
+                }
+                None => { text x=(PLOT_X) y=(text_y) fill="#5f6b7a" { "not started" } }
+            }
+            @for lane in lanes { (lane) }
+        }
+    }
 }
 
 /// A node's lane: booting (lighter) until ready, then running until it exited.
-fn node_lane(scale: &Scale, lane: &NodeLane, test_end: f64, test: &TestRecord, y: f64) -> String {
+fn node_lane(scale: &Scale, lane: &NodeLane, test_end: f64, test: &TestRecord, y: f64) -> Markup {
     let end = lane.exited.unwrap_or(test_end);
     let fill = colour(test.outcome.as_ref());
     let mut title = format!("node {} · {} · pid {}\nstarted {:.3}s", lane.name, lane.address, lane.pid, lane.started - scale.origin);
@@ -139,18 +149,19 @@ fn node_lane(scale: &Scale, lane: &NodeLane, test_end: f64, test: &TestRecord, y
     if let (Some(exited), Some(status)) = (lane.exited, &lane.status) {
         title.push_str(&format!(", exited {:.3}s ({status})", exited - scale.origin));
     }
-    let bar_y = y + (LANE_H - BAR_H) / 2.0;
-    let mut html = label_text(20.0, y + LANE_H / 2.0 + 4.0, "node", &lane.name, "fill=\"#1d2430\"");
+    let bar_y = (y + (LANE_H - BAR_H) / 2.0, BAR_H);
     let ready = lane.ready.unwrap_or(end).min(end);
-    html.push_str(&bar(scale, lane.started, ready, bar_y, BAR_H, fill, 0.4, &title));
-    if lane.ready.is_some() {
-        html.push_str(&bar(scale, ready, end, bar_y, BAR_H, fill, 1.0, &title));
+    html! {
+        g.lane.node {
+            (label_text(20.0, y + LANE_H / 2.0 + 4.0, "node", &lane.name, false))
+            (bar(scale, (lane.started, ready), bar_y, fill, 0.4, &title))
+            @if lane.ready.is_some() { (bar(scale, (ready, end), bar_y, fill, 1.0, &title)) }
+        }
     }
-    html
 }
 
 /// A package run's lane, coloured by the package's outcome.
-fn package_lane(scale: &Scale, package: &PackageRecord, y: f64) -> String {
+fn package_lane(scale: &Scale, package: &PackageRecord, y: f64) -> Markup {
     let start = package.started.unwrap_or(scale.origin);
     let end = package.finished.unwrap_or(start);
     let (_, status) = super::assets::status(package.outcome.as_ref(), false);
@@ -161,33 +172,39 @@ fn package_lane(scale: &Scale, package: &PackageRecord, y: f64) -> String {
         start - scale.origin,
         end - scale.origin
     );
-    let mut html = label_text(20.0, y + LANE_H / 2.0 + 4.0, "pkg", &package.name, "fill=\"#1d2430\"");
-    html.push_str(&bar(scale, start, end, y + (LANE_H - BAR_H) / 2.0, BAR_H, colour(package.outcome.as_ref()), 1.0, &title));
-    html
+    let bar_y = (y + (LANE_H - BAR_H) / 2.0, BAR_H);
+    html! {
+        g.lane.package {
+            (label_text(20.0, y + LANE_H / 2.0 + 4.0, "pkg", &package.name, false))
+            (bar(scale, (start, end), bar_y, colour(package.outcome.as_ref()), 1.0, &title))
+        }
+    }
 }
 
-/// A bar from `start` to `end` (at least 2 units wide) with a tooltip.
-#[allow(clippy::too_many_arguments)]
-fn bar(scale: &Scale, start: f64, end: f64, y: f64, height: f64, fill: &str, opacity: f64, title: &str) -> String {
+/// A bar over the times `span` (at least 2 units wide), at `(y, height)`, with a tooltip.
+fn bar(scale: &Scale, (start, end): (f64, f64), (y, height): (f64, f64), fill: &str, opacity: f64, title: &str) -> Markup {
     let x = scale.x(start);
     let width = (scale.x(end) - x).max(2.0);
-    format!(
-        "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"{height}\" rx=\"2\" fill=\"{fill}\" fill-opacity=\"{opacity}\"><title>{}</title></rect>",
-        escape(title)
-    )
+    html! {
+        rect x=(format!("{x:.1}")) y=(format!("{y:.1}")) width=(format!("{width:.1}")) height=(height) rx="2" fill=(fill) fill-opacity=(opacity) {
+            title { (title) }
+        }
+    }
 }
 
-/// A lane label: a muted `kind` word then `name`, cut to fit the label column.
-fn label_text(x: f64, y: f64, kind: &str, name: &str, attributes: &str) -> String {
+/// A lane label: a muted `kind` word then `name`, cut to fit the label column (the whole
+/// name in its tooltip); a test's label is bold.
+fn label_text(x: f64, y: f64, kind: &str, name: &str, bold: bool) -> Markup {
     let prefix = if kind.is_empty() { 0 } else { kind.chars().count() + 1 };
     let room = ((LABEL_W - x - 8.0) / CHAR_W) as usize;
     let shown = truncate(name, room.saturating_sub(prefix));
-    let kind = if kind.is_empty() { String::new() } else { format!("<tspan fill=\"#8a94a3\">{kind} </tspan>") };
-    format!(
-        "<text x=\"{x}\" y=\"{y:.1}\" clip-path=\"url(#label-clip)\" {attributes}><title>{}</title>{kind}{}</text>",
-        escape(name),
-        escape(&shown)
-    )
+    html! {
+        text x=(x) y=(format!("{y:.1}")) clip-path="url(#label-clip)" font-weight=[bold.then_some("700")] fill="#1d2430" {
+            title { (name) }
+            @if !kind.is_empty() { tspan fill="#8a94a3" { (kind) " " } }
+            (shown)
+        }
+    }
 }
 
 /// `text` cut to `max` characters, ending in `…` when cut.
