@@ -63,8 +63,8 @@ pub struct SuiteArgs {
     #[arg(long, value_name = "SCHEME:K/N")]
     pub partition: Option<String>,
     /// The durations `--partition duration:K/N` balances: a record written by
-    /// `host run --record`, or a JUnit report (`--junit`); tests it does not know count as
-    /// the median of those it does.
+    /// `host run --record`, or a JUnit report (`--junit`); selected tests it does not know
+    /// count as the median of the selected tests it does.
     #[arg(long, value_name = "FILE")]
     pub from_record: Option<PathBuf>,
     /// Only the items that failed or did not run in the last run of this suite
