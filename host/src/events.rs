@@ -143,8 +143,16 @@ pub enum Event {
         earlier_failures: Vec<FailureDetail>,
     },
     PackageFinished { test: String, package: String, outcome: Outcome },
-    /// A test script ended; `script` is its file name.
-    ScriptFinished { test: String, script: String, outcome: Outcome, output: String },
+    /// A test script ended; `script` is its file name, `duration` how long it ran (zero
+    /// when it did not run).
+    ScriptFinished {
+        test: String,
+        script: String,
+        outcome: Outcome,
+        output: String,
+        #[serde(with = "secs")]
+        duration: Duration,
+    },
     /// The test could not get going (a node did not boot, a setup script would not start);
     /// it counts as one failure and its cases are skipped.
     SetupFailed { test: String, failure: FailureDetail },

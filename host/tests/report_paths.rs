@@ -36,20 +36,8 @@ fn a_report_that_cannot_be_written_at_the_end_fails_the_run() {
     // The file exists and is writable when the run starts; the package's case takes half a
     // second, during which a directory takes its place.
     let junit = dir.path().join("junit.xml");
-    let mut child = common::host()
-        .current_dir(dir.path())
-        .args(["run", "--format", "json", "--junit", junit.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::BufRead as _;
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while stdout.read_line(&mut line).unwrap() > 0 && !line.contains("\"run_started\"") {
-        line.clear();
-    }
-    assert!(line.contains("run_started"), "the run started");
+    let (child, mut stdout) =
+        common::spawn_until(dir.path(), &["run", "--format", "json", "--junit", junit.to_str().unwrap()], |line| line.contains("\"run_started\""));
     std::fs::create_dir(&junit).unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();

@@ -56,11 +56,21 @@ pub struct SuiteArgs {
     /// tagged NAME; a leading `!` excludes. Repeatable.
     #[arg(long = "filter", short = 'F', value_name = "TEXT")]
     pub more_filters: Vec<String>,
-    /// Run only shard K of N: `hash:K/N` (by id hash), `slice:K/N` (round robin), or
-    /// `hash:ci` / `slice:ci` to read CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or
+    /// Run only shard K of N: `hash:K/N` (by id hash), `slice:K/N` (round robin),
+    /// `duration:K/N` (whole tests balanced by the durations of --from-record), or
+    /// `SCHEME:ci` to read CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or
     /// JOB_COMPLETION_INDEX/HOST_PARTITION_TOTAL (Kubernetes).
     #[arg(long, value_name = "SCHEME:K/N")]
     pub partition: Option<String>,
+    /// The durations `--partition duration:K/N` balances: a record written by
+    /// `host run --record`, or a JUnit report (`--junit`); selected tests it does not know
+    /// count as the median of the selected tests it does.
+    #[arg(long, value_name = "FILE")]
+    pub from_record: Option<PathBuf>,
+    /// Only the items that failed or did not run in the last run of this suite
+    /// (remembered in .host/last-run.json beside tests.toml), within the other filters.
+    #[arg(long)]
+    pub rerun_failed: bool,
     /// Where compiled components are cached between runs [default: $HOST_CACHE_DIR,
     /// else $XDG_CACHE_HOME/host, else ~/.cache/host].
     #[arg(long, value_name = "DIR")]
@@ -111,6 +121,10 @@ pub struct RunArgs {
     /// Also write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Also write how long each test (node boot and teardown included) and each case took
+    /// to FILE (JSON), for `--partition duration:K/N --from-record FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// Also write a static HTML report (index.html) into DIR.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,

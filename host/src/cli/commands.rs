@@ -4,13 +4,13 @@ use std::path::Path;
 
 use host::config::{self, Plan};
 use host::events::{Event, EventBus};
-use host::reporters::{HtmlReporter, JsonReporter, JunitReporter, TerminalReporter};
+use host::reporters::{HtmlReporter, JsonReporter, JunitReporter, LastRunWriter, RecordWriter, TerminalReporter};
 use host::runner::{self, Prepared, RunOptions};
 use host::sandbox::{CompileCache, Pool, Sandbox};
 use host::suite::{Filters, Partition, Selection, Selector};
 
 use super::args::{CheckArgs, ColorChoice, Format, ListArgs, RunArgs, SuiteArgs};
-use super::exit;
+use super::{exit, records};
 
 fn load(path: &Path) -> Result<Plan, u8> {
     config::load(path).map_err(|errors| {
@@ -51,12 +51,17 @@ impl SuiteArgs {
             .as_deref()
             .map(|text| Partition::parse(text, |name| std::env::var(name).ok()))
             .transpose()?;
-        Ok(Selector { filters: Filters::new(&filters)?, partition })
+        let durations = records::durations(partition.as_ref(), self.from_record.as_deref())?;
+        Ok(Selector { filters: Filters::new(&filters)?, partition, durations, only: None })
     }
 
-    /// Load, build and select: everything before nodes boot.
-    async fn prepare(&self, bus: &EventBus, with_runtimes: bool, plan: &Plan) -> Result<(Sandbox, Prepared, Selection), u8> {
-        let selector = self.selector().map_err(usage_error)?;
+    /// Load, build and select: everything before nodes boot. With `--rerun-failed`, also
+    /// the last run's outstanding ids that this selection leaves out (they stay
+    /// outstanding).
+    async fn prepare(&self, bus: &EventBus, with_runtimes: bool, plan: &Plan) -> Result<(Sandbox, Prepared, Selection, Vec<String>), u8> {
+        let mut selector = self.selector().map_err(usage_error)?;
+        let rerun = if self.rerun_failed { Some(records::outstanding(plan)?) } else { None };
+        selector.only = rerun.as_ref().map(|ids| ids.iter().cloned().collect());
         let sandbox = self.sandbox(plan).map_err(usage_error)?;
         let started = std::time::SystemTime::now();
         let prepared = runner::prepare(plan, &sandbox, bus, with_runtimes).await.map_err(|e| usage_error(format!("{e:#}")))?;
@@ -66,7 +71,8 @@ impl SuiteArgs {
             CompileCache::new(dir.to_path_buf()).trim(max, started);
         }
         let selection = Selection::new(plan, &prepared.index(), &selector);
-        Ok((sandbox, prepared, selection))
+        let carried = rerun.unwrap_or_default().into_iter().filter(|id| !selection.contains(id)).collect();
+        Ok((sandbox, prepared, selection, carried))
     }
 }
 
@@ -79,7 +85,7 @@ pub async fn list(args: &ListArgs) -> u8 {
     // Build progress goes to stderr so stdout is only the list.
     let bus = EventBus::new();
     bus.subscribe(TerminalReporter::new(std::io::stderr(), false));
-    let (_, _, selection) = match args.suite.prepare(&bus, false, &plan).await {
+    let (_, _, selection, _) = match args.suite.prepare(&bus, false, &plan).await {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
@@ -144,6 +150,9 @@ pub async fn run(args: &RunArgs) -> u8 {
     if let Some(dir) = &args.report {
         bus.subscribe(HtmlReporter::new(dir.clone()));
     }
+    if let Some(file) = &args.record {
+        bus.subscribe(RecordWriter::new(file.clone()));
+    }
     // Before the build, whose process groups it covers too. Without a watchdog, a
     // SIGKILLed host still takes its nodes down (parent-death signal), but not what they
     // started: worth a warning, not a refusal to run.
@@ -160,7 +169,7 @@ pub async fn run(args: &RunArgs) -> u8 {
             return signals.exit_code();
         }
     };
-    let (sandbox, prepared, selection) = match prepared {
+    let (sandbox, prepared, selection, carried) = match prepared {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
@@ -176,10 +185,18 @@ pub async fn run(args: &RunArgs) -> u8 {
         keep_going: args.keep_going,
         log_lines: args.log_lines,
     };
+    // What this run leaves to do, for the next `--rerun-failed`.
+    let last_run = LastRunWriter::new(host::suite::last_run::last_run_path(&plan.file), selection.items(), carried);
+    bus.subscribe(last_run.clone());
     let result = runner::run(&plan, &prepared, &selection, &sandbox, &bus, &options, cancel).await;
     let report_errors = bus.finish();
     for error in &report_errors {
         eprintln!("error: {error}");
+    }
+    if result.is_ok()
+        && let Err(error) = last_run.write()
+    {
+        eprintln!("warning: --rerun-failed will not know this run: {error}");
     }
     match result {
         // A signal while the reports were written is honoured too.
@@ -192,22 +209,23 @@ pub async fn run(args: &RunArgs) -> u8 {
     }
 }
 
-/// `--junit FILE` and `--report DIR` must be writable where they point, checked before
-/// anything runs: a JUnit path that is a directory, a report directory that is a file, a
-/// parent that does not exist or cannot be written.
+/// `--junit FILE`, `--record FILE` and `--report DIR` must be writable where they point,
+/// checked before anything runs: a file path that is a directory, a report directory that
+/// is a file, a parent that does not exist or cannot be written.
 fn check_report_destinations(args: &RunArgs) -> Result<(), String> {
     use std::path::Path;
     let writable_dir = |dir: &Path| nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).is_ok();
-    if let Some(file) = &args.junit {
+    let files = [("--junit", &args.junit), ("--record", &args.record)];
+    for (flag, file) in files.iter().filter_map(|(flag, file)| file.as_ref().map(|file| (flag, file))) {
         let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if file.is_dir() {
-            return Err(format!("--junit {}: is a directory; give a file name", file.display()));
+            return Err(format!("{flag} {}: is a directory; give a file name", file.display()));
         }
         if !parent.is_dir() {
-            return Err(format!("--junit {}: directory {} does not exist", file.display(), parent.display()));
+            return Err(format!("{flag} {}: directory {} does not exist", file.display(), parent.display()));
         }
         if !writable_dir(parent) || (file.exists() && nix::unistd::access(file.as_path(), nix::unistd::AccessFlags::W_OK).is_err()) {
-            return Err(format!("--junit {}: cannot be written (permission denied)", file.display()));
+            return Err(format!("{flag} {}: cannot be written (permission denied)", file.display()));
         }
     }
     if let Some(dir) = &args.report {

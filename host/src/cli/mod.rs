@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod commands;
+mod records;
 
 /// Exit codes, as documented in the README.
 pub mod exit {

@@ -45,8 +45,8 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
             earlier_failures: earlier_failures.iter().map(failure).collect(),
         },
         Event::PackageFinished { test, package, outcome: o } => Event::PackageFinished { test: name(&test), package: name(&package), outcome: outcome(&o) },
-        Event::ScriptFinished { test, script, outcome: o, output } => {
-            Event::ScriptFinished { test: name(&test), script: name(&script), outcome: outcome(&o), output: text(&output) }
+        Event::ScriptFinished { test, script, outcome: o, output, duration } => {
+            Event::ScriptFinished { test: name(&test), script: name(&script), outcome: outcome(&o), output: text(&output), duration }
         }
         Event::SetupFailed { test, failure: f } => Event::SetupFailed { test: name(&test), failure: failure(&f) },
         Event::NodeFailed { test, node, failure: f } => Event::NodeFailed { test: name(&test), node: name(&node), failure: failure(&f) },

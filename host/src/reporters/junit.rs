@@ -107,9 +107,9 @@ impl Subscriber for JunitReporter {
                 }
                 self.suite(&classname).add_test_case(testcase);
             }
-            Event::ScriptFinished { test, script, outcome, output } => {
+            Event::ScriptFinished { test, script, outcome, output, duration } => {
                 let mut testcase = TestCase::new(format!("script:{script}"), status(outcome, &[]));
-                testcase.set_classname(test.as_str());
+                testcase.set_classname(test.as_str()).set_time(*duration);
                 if !output.is_empty() {
                     testcase.set_system_out(output.as_str());
                 }

@@ -188,9 +188,10 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
                 self.advance();
                 self.result(crate::suite::case_id(test, package, case), outcome, Some(duration.as_secs_f64()), *attempts, output);
             }
-            Event::ScriptFinished { test, script, outcome, output } => {
+            Event::ScriptFinished { test, script, outcome, output, duration } => {
                 self.advance();
-                self.result(crate::suite::script_id(test, script), outcome, None, 1, output);
+                let ran = !matches!(outcome, Outcome::Skipped { .. } | Outcome::NotRun { .. });
+                self.result(crate::suite::script_id(test, script), outcome, ran.then(|| duration.as_secs_f64()), 1, output);
             }
             Event::SetupFailed { test, failure } => {
                 let label = self.paint(RED, " FAIL");

@@ -165,6 +165,7 @@ fn skip_test(test: &TestPlan, selection: &Selection, bus: &EventBus, outcome: Ou
                 script: name.clone(),
                 outcome: outcome.clone(),
                 output: String::new(),
+                duration: std::time::Duration::ZERO,
             }),
         }
     }

@@ -126,6 +126,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
         let mut outcome = failed.clone().unwrap_or(Outcome::Passed);
         for script in test.test_scripts.iter().filter(|s| cx.selection.contains(&script_id(&name, &script_name(s)))) {
             let script_name = script_name(script);
+            let started = Instant::now();
             let (script_outcome, output) = if cx.stopping() {
                 (Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() }, String::new())
             } else if failed.is_some() && !cx.options.keep_going {
@@ -144,7 +145,8 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
                     outcome = script_outcome.clone();
                 }
             }
-            cx.bus.emit(Event::ScriptFinished { test: name.clone(), script: script_name, outcome: script_outcome, output });
+            let duration = started.elapsed();
+            cx.bus.emit(Event::ScriptFinished { test: name.clone(), script: script_name, outcome: script_outcome, output, duration });
         }
         for failure in nodes_that_exited(&roster.snapshot()) {
             cx.failed();
@@ -244,7 +246,13 @@ fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&Packa
             } else {
                 not_run.clone()
             };
-            cx.bus.emit(Event::ScriptFinished { test: name.clone(), script, outcome: script_outcome, output: String::new() });
+            cx.bus.emit(Event::ScriptFinished {
+                test: name.clone(),
+                script,
+                outcome: script_outcome,
+                output: String::new(),
+                duration: Duration::ZERO,
+            });
         }
     }
     outcome

@@ -1,18 +1,23 @@
 //! `suite`: the suite as the host knows it once packages are loaded — every case of every
 //! package ([`SuiteIndex`], from their `list-cases`), the ids of cases and scripts — and
-//! which of them run: name filters, tags and partitions ([`Selection`]).
+//! which of them run: name filters, tags, partitions and the last run's leftovers
+//! ([`Selection`]); records of earlier runs ([`record`], [`last_run`]).
 //!
 //! The unit of selection is an *item*: a case of a test package (`test/package/case`) or a
 //! test script (`test/script:NAME`). Setup packages are not items: they run whenever
 //! their test runs. A test runs when at least one of its items is selected.
 
 mod filter;
+mod junit_times;
+pub mod last_run;
 mod partition;
+pub mod record;
 
 use std::collections::{HashMap, HashSet};
 
 pub use filter::Filters;
-pub use partition::{Partition, Scheme};
+pub use partition::{Partition, Scheme, balance};
+pub use record::Durations;
 
 use crate::config::{PackageRef, Plan, Script, TestPlan};
 
@@ -40,6 +45,11 @@ impl SuiteIndex {
 pub struct Selector {
     pub filters: Filters,
     pub partition: Option<Partition>,
+    /// The recorded durations a `duration:K/N` partition balances (`--from-record`);
+    /// without them such a partition selects nothing.
+    pub durations: Option<Durations>,
+    /// Only these ids, when set (`--rerun-failed`: what the last run left to do).
+    pub only: Option<HashSet<String>>,
 }
 
 /// One selectable thing, in suite order.
@@ -88,19 +98,27 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// Every item of `plan` (cases from the `index`) that `selector` keeps.
+    /// Every item of `plan` (cases from the `index`) that `selector` keeps: those the
+    /// filters and `only` keep, then the partition's share of them — item by item for
+    /// `hash` and `slice` (by position in the whole suite), whole tests for `duration`.
     pub fn new(plan: &Plan, index: &SuiteIndex, selector: &Selector) -> Selection {
         let all = plan.tests.iter().flat_map(|test| items_of(test, index));
-        let items: Vec<Item> = all
+        let kept: Vec<(usize, Item)> = all
             .enumerate()
-            .filter(|(position, item)| {
+            .filter(|(_, item)| {
                 let id = item.id();
                 let tags = &plan.tests.iter().find(|t| t.name == item.test()).expect("item of a test").tags;
-                selector.filters.matches(&id, tags)
-                    && selector.partition.is_none_or(|partition| partition.contains(&id, *position))
+                selector.filters.matches(&id, tags) && selector.only.as_ref().is_none_or(|only| only.contains(&id))
             })
-            .map(|(_, item)| item)
             .collect();
+        let items: Vec<Item> = match selector.partition {
+            None => kept.into_iter().map(|(_, item)| item).collect(),
+            Some(partition) if partition.scheme == Scheme::Duration => {
+                let shard = duration_shard(&kept, partition, selector.durations.as_ref());
+                kept.into_iter().map(|(_, item)| item).filter(|item| shard.contains(item.test())).collect()
+            }
+            Some(partition) => kept.into_iter().filter(|(position, item)| partition.contains(&item.id(), *position)).map(|(_, item)| item).collect(),
+        };
         let ids = items.iter().map(Item::id).collect();
         Selection { items, ids }
     }
@@ -123,6 +141,22 @@ impl Selection {
     pub fn runs(&self, test: &str) -> bool {
         self.items.iter().any(|item| item.test() == test)
     }
+}
+
+/// The tests of `kept` that fall in `partition`'s shard when whole tests are balanced
+/// by `durations` (unknown tests at the median of the known ones).
+fn duration_shard(kept: &[(usize, Item)], partition: Partition, durations: Option<&Durations>) -> HashSet<String> {
+    let Some(durations) = durations else { return HashSet::new() };
+    let mut tests: Vec<&str> = Vec::new();
+    for (_, item) in kept {
+        if tests.last() != Some(&item.test()) {
+            tests.push(item.test());
+        }
+    }
+    let estimate = durations.default_estimate(tests.iter().copied());
+    let weighted: Vec<(&str, f64)> = tests.iter().map(|test| (*test, durations.get(test).unwrap_or(estimate))).collect();
+    let shards = balance(&weighted, partition.total);
+    tests.iter().zip(shards).filter(|(_, shard)| shard + 1 == partition.index).map(|(test, _)| test.to_string()).collect()
 }
 
 fn items_of(test: &TestPlan, index: &SuiteIndex) -> Vec<Item> {

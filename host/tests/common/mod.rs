@@ -133,16 +133,35 @@ pub fn node_suite(test: &str, package_name: &str, nodes: &[&str]) -> tempfile::T
     suite(&text)
 }
 
-/// Run `host ARGS…` in `cwd`, polling its peak resident memory (VmHWM) while it runs.
-/// Returns the run and the peak in KiB (the last reading before it exited).
-pub fn run_measuring_peak(cwd: &Path, args: &[&str]) -> (Run, u64) {
-    let child = host()
+/// Start `host ARGS…` in `cwd` with stdout and stderr piped.
+pub fn spawn_piped(cwd: &Path, args: &[&str]) -> std::process::Child {
+    host()
         .current_dir(cwd)
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("cannot run host");
+        .expect("cannot run host")
+}
+
+/// Start `host ARGS…` in `cwd` with piped output, and read its stdout up to and including
+/// the first line `until` accepts (or to its end). Returns the child and the rest of its
+/// stdout.
+pub fn spawn_until(cwd: &Path, args: &[&str], until: impl Fn(&str) -> bool) -> (std::process::Child, std::io::BufReader<std::process::ChildStdout>) {
+    use std::io::BufRead as _;
+    let mut child = spawn_piped(cwd, args);
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut line = String::new();
+    while stdout.read_line(&mut line).expect("host's stdout") > 0 && !until(&line) {
+        line.clear();
+    }
+    (child, stdout)
+}
+
+/// Run `host ARGS…` in `cwd`, polling its peak resident memory (VmHWM) while it runs.
+/// Returns the run and the peak in KiB (the last reading before it exited).
+pub fn run_measuring_peak(cwd: &Path, args: &[&str]) -> (Run, u64) {
+    let child = spawn_piped(cwd, args);
     let status_file = format!("/proc/{}/status", child.id());
     std::thread::scope(|scope| {
         let poll = scope.spawn(|| {

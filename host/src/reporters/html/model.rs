@@ -139,7 +139,7 @@ impl Report {
                 record.finished = Some(at);
                 record.outcome = Some(outcome.clone());
             }
-            Event::ScriptFinished { test, script, outcome, output } => {
+            Event::ScriptFinished { test, script, outcome, output, .. } => {
                 let record = ScriptRecord { name: script.clone(), outcome: outcome.clone(), output: output.clone() };
                 self.test(test).scripts.push(record);
             }

@@ -46,7 +46,7 @@ fn events() -> Vec<(f64, Event)> {
         (1.6, case("alpha", "pkg-a", "later", Outcome::Skipped { reason: "pkg-a <failed>".into() }, 0, vec![])),
         (1.6, Event::PackageFinished { test: "alpha".into(), package: "pkg-a".into(), outcome: failed.clone() }),
         (1.7, case("beta", "pkg-b", "wobbly", Outcome::Passed, 2, vec![failure("first try")])),
-        (1.8, Event::ScriptFinished { test: "beta".into(), script: "check.sh".into(), outcome: failed.clone(), output: "oops".into() }),
+        (1.8, Event::ScriptFinished { test: "beta".into(), script: "check.sh".into(), outcome: failed.clone(), output: "oops".into(), duration: Duration::ZERO }),
         (1.9, Event::NodeExited { test: "alpha".into(), node: HOSTILE.into(), status: "signal 15".into(), how: "teardown".into(), took: Duration::from_millis(20) }),
         (1.9, Event::TestFinished {
             test: "alpha".into(),
