@@ -210,7 +210,8 @@ pub struct Recorder {
 struct RecorderState {
     totals: Totals,
     iteration: u32,
-    seen: std::collections::HashSet<(u32, String, String, String)>,
+    /// (round, kind, test, package or script, case) of what was counted.
+    seen: crate::suite::IdSet,
 }
 
 impl Recorder {
@@ -227,7 +228,7 @@ impl Subscriber for Recorder {
         match event {
             Event::RunStarted { iteration, .. } => state.iteration = *iteration,
             Event::CaseFinished { test, package, case, outcome, attempts, .. } => {
-                if state.seen.insert((state.iteration, test.clone(), package.clone(), case.clone())) {
+                if state.seen.insert(&[&state.iteration.to_string(), "case", test, package, case]) {
                     state.totals.count(outcome);
                     if *attempts > 1 && matches!(outcome, Outcome::Passed) {
                         state.totals.flaky += 1;
@@ -235,7 +236,7 @@ impl Subscriber for Recorder {
                 }
             }
             Event::ScriptFinished { test, script, outcome, .. } => {
-                if state.seen.insert((state.iteration, test.clone(), String::from("script:"), script.clone())) {
+                if state.seen.insert(&[&state.iteration.to_string(), "script", test, script]) {
                     state.totals.count(outcome);
                 }
             }

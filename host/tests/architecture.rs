@@ -14,8 +14,8 @@ use common::repo;
 /// reporters, with build, nodes and sandbox below the runner.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("config", &[]),
-    ("events", &[]),
     ("suite", &["config"]),
+    ("events", &["suite"]),
     ("nodes", &["config"]),
     ("build", &["config", "nodes"]),
     ("sandbox", &["config", "events", "nodes"]),

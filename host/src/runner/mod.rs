@@ -151,8 +151,8 @@ fn skip_test(test: &TestPlan, selection: &Selection, bus: &EventBus, outcome: Ou
     for item in selection.items().iter().filter(|item| item.test() == test.name) {
         match item {
             Item::Case { test, package, case } => bus.emit(Event::CaseFinished {
-                test: test.clone(),
-                package: package.clone(),
+                test: test.to_string(),
+                package: package.to_string(),
                 case: case.clone(),
                 outcome: outcome.clone(),
                 duration: std::time::Duration::ZERO,

@@ -43,7 +43,7 @@ pub struct TestContext<'a> {
 #[derive(Debug, Default)]
 pub struct Progress {
     /// Ids of the cases and scripts reported (each exactly once).
-    reported: std::collections::HashSet<String>,
+    reported: crate::suite::IdSet,
     /// The cases running now: (package, case) — several in a `parallel` test.
     running: Vec<(String, String)>,
     /// The test script running now.
@@ -138,7 +138,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
                 cx.progress().running_script = None;
                 ran
             };
-            cx.progress().reported.insert(script_id(&name, &script_name));
+            cx.progress().reported.insert(&["script", &name, &script_name]);
             if script_outcome.is_failed() {
                 cx.failed();
                 if !outcome.is_failed() {
@@ -225,7 +225,7 @@ fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&Packa
     for &(package, setup) in packages {
         let loaded = cx.prepared.package(package);
         for case in cases_to_run(cx, name, loaded, setup) {
-            if cx.progress().reported.contains(&case_id(name, &loaded.name, case)) {
+            if cx.progress().reported.contains(&["case", name, &loaded.name, case]) {
                 continue;
             }
             let case_outcome = if running.iter().any(|(p, c)| p == &loaded.name && c == case) {
@@ -239,7 +239,7 @@ fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&Packa
     }
     for script in test.test_scripts.iter().filter(|s| cx.selection.contains(&script_id(name, &script_name(s)))) {
         let script = script_name(script);
-        if cx.progress().reported.insert(script_id(name, &script)) {
+        if cx.progress().reported.insert(&["script", name, &script]) {
             let script_outcome = if running_script.as_ref() == Some(&script) {
                 outcome = Outcome::Failed { failure: interrupted() };
                 Outcome::Failed { failure: interrupted() }
@@ -322,9 +322,12 @@ async fn run_package(
     scope.scratch = Some(scratch);
     let at_once = if setup { 1 } else { test.parallel.max(1) };
     let run = CaseRun { cx, test: &test.name, source, package, scope: &scope, deadline, scratch_error: scratch_error.as_deref() };
-    let outcomes: Vec<Outcome> =
-        futures::stream::iter(cases).map(|case| run.case(case)).buffer_unordered(at_once).collect().await;
-    let package_outcome = outcomes.into_iter().find(Outcome::is_failed).unwrap_or(Outcome::Passed);
+    // The package's outcome is its first failure (in the order cases ended).
+    let package_outcome = futures::stream::iter(cases)
+        .map(|case| run.case(case))
+        .buffer_unordered(at_once)
+        .fold(Outcome::Passed, |first, outcome| async move { if first.is_failed() { first } else { outcome } })
+        .await;
     cx.bus.emit(Event::PackageFinished { test: test.name.clone(), package: package.name.clone(), outcome: package_outcome.clone() });
     package_outcome
 }
@@ -397,7 +400,7 @@ fn finish_case(
     output: String,
     earlier_failures: Vec<FailureDetail>,
 ) {
-    if !cx.progress().reported.insert(case_id(test, package, case)) {
+    if !cx.progress().reported.insert(&["case", test, package, case]) {
         // Reported already: a case is reported once, whatever path reaches here again.
         return;
     }

@@ -59,8 +59,8 @@ pub struct Package {
     pub name: String,
     /// The component file it came from.
     pub path: PathBuf,
-    /// Its cases, from the package's own `list-cases`.
-    pub cases: Vec<String>,
+    /// Its cases, from the package's own `list-cases` (shared with the suite's index).
+    pub cases: Arc<[String]>,
     /// Whether compilation was skipped thanks to the cache.
     pub from_cache: bool,
     pre: Arc<TesterPre<CaseState>>,
@@ -124,8 +124,8 @@ impl Sandbox {
             format!("{} does not export the `tester` world's `suite` interface", path.display())
         })?;
         let mut package =
-            Package { name: name.to_string(), path: path.to_path_buf(), cases: Vec::new(), from_cache, pre: Arc::new(pre) };
-        package.cases = self.list_cases(&package).await?;
+            Package { name: name.to_string(), path: path.to_path_buf(), cases: Arc::new([]), from_cache, pre: Arc::new(pre) };
+        package.cases = self.list_cases(&package).await?.into();
         Ok(Loaded { package, warning })
     }
 

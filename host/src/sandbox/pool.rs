@@ -43,7 +43,7 @@ pub enum Pool {
 impl Pool {
     /// Stores alive at once, whatever `-j` and `parallel` say: the pool's totals are made
     /// for this many, and a case waits for a store rather than fail for want of a slot.
-    pub const MAX_LIVE_STORES: u32 = 256;
+    pub const MAX_LIVE_STORES: u32 = 64;
 
     /// The allocation for a run whose tests have `policies`; `HOST_POOLING=0` forces
     /// on-demand allocation.

@@ -8,6 +8,7 @@
 //! their test runs. A test runs when at least one of its items is selected.
 
 mod filter;
+mod ids;
 mod junit_times;
 pub mod last_run;
 mod partition;
@@ -16,6 +17,7 @@ pub mod record;
 use std::collections::{HashMap, HashSet};
 
 pub use filter::Filters;
+pub use ids::IdSet;
 pub use partition::{Partition, Scheme, balance};
 pub use record::Durations;
 
@@ -25,18 +27,18 @@ use crate::config::{PackageRef, Plan, Script, TestPlan};
 /// each package's name in ids.
 #[derive(Debug, Clone, Default)]
 pub struct SuiteIndex {
-    packages: HashMap<PackageRef, (String, Vec<String>)>,
+    packages: HashMap<PackageRef, (String, std::sync::Arc<[String]>)>,
 }
 
 impl SuiteIndex {
     /// Record `package`'s report name and cases.
-    pub fn insert(&mut self, package: PackageRef, name: String, cases: Vec<String>) {
+    pub fn insert(&mut self, package: PackageRef, name: String, cases: std::sync::Arc<[String]>) {
         self.packages.insert(package, (name, cases));
     }
 
     /// `package`'s report name and cases (none for a package that was not loaded).
     pub fn cases<'a>(&'a self, package: &'a PackageRef) -> (&'a str, &'a [String]) {
-        self.packages.get(package).map_or((package.name.as_str(), &[][..]), |(name, cases)| (name.as_str(), cases.as_slice()))
+        self.packages.get(package).map_or((package.name.as_str(), &[][..]), |(name, cases)| (name.as_str(), &cases[..]))
     }
 }
 
@@ -55,7 +57,9 @@ pub struct Selector {
 /// One selectable thing, in suite order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
-    Case { test: String, package: String, case: String },
+    /// The test and package names are shared by all the items of a package (a package
+    /// may have 100,000 cases).
+    Case { test: std::sync::Arc<str>, package: std::sync::Arc<str>, case: String },
     Script { test: String, name: String },
 }
 
@@ -70,7 +74,8 @@ impl Item {
 
     pub fn test(&self) -> &str {
         match self {
-            Item::Case { test, .. } | Item::Script { test, .. } => test,
+            Item::Case { test, .. } => test,
+            Item::Script { test, .. } => test,
         }
     }
 }
@@ -94,7 +99,7 @@ pub fn script_name(script: &Script) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     items: Vec<Item>,
-    ids: HashSet<String>,
+    ids: IdSet,
 }
 
 impl Selection {
@@ -119,7 +124,10 @@ impl Selection {
             }
             Some(partition) => kept.into_iter().filter(|(position, item)| partition.contains(&item.id(), *position)).map(|(_, item)| item).collect(),
         };
-        let ids = items.iter().map(Item::id).collect();
+        let mut ids = IdSet::default();
+        for item in &items {
+            ids.insert(&[&item.id()]);
+        }
         Selection { items, ids }
     }
 
@@ -134,7 +142,7 @@ impl Selection {
 
     /// Whether `id` (from [`Item::id`]) is selected.
     pub fn contains(&self, id: &str) -> bool {
-        self.ids.contains(id)
+        self.ids.contains(&[id])
     }
 
     /// Whether any item of `test` is selected.
@@ -160,9 +168,11 @@ fn duration_shard(kept: &[(usize, Item)], partition: Partition, durations: Optio
 }
 
 fn items_of(test: &TestPlan, index: &SuiteIndex) -> Vec<Item> {
+    let test_name: std::sync::Arc<str> = test.name.as_str().into();
     let cases = test.test_packages.iter().flat_map(|package| {
         let (name, cases) = index.cases(package);
-        cases.iter().map(move |case| Item::Case { test: test.name.clone(), package: name.to_string(), case: case.clone() })
+        let (test, name): (std::sync::Arc<str>, std::sync::Arc<str>) = (test_name.clone(), name.into());
+        cases.iter().map(move |case| Item::Case { test: test.clone(), package: name.clone(), case: case.clone() })
     });
     let scripts = test.test_scripts.iter().map(|script| Item::Script { test: test.name.clone(), name: script_name(script) });
     cases.chain(scripts).collect()
