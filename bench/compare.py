@@ -4,9 +4,12 @@
 Run from the repository root:  python3 bench/compare.py  [--cases 1000] [--runs 5]
 
 It builds `host` (release), the test packages and a trivial native test binary, then
-prints one table: per-case overhead (warm) vs one process per test, time to the first
-result on a cold vs a warm compile cache, node readiness latency, event-pipe throughput,
-and host's peak RSS for a 1,000-case run. Numbers are medians of --runs runs.
+prints one table: per-case overhead (warm) vs one process per test, 1,000 trivial cases
+against the same 1,000 tests run in-process by libtest with as many threads, 100,000 cases
+(time and peak RSS), time to the first result on a cold vs a warm compile cache, warm
+`host run` and `host list` of the language suite (Python, JavaScript, C, Go packages: needs
+`scripts/install-tools`), node readiness latency, event-pipe throughput, and host's peak
+RSS for a 1,000-case run. Numbers are medians of --runs runs.
 """
 
 import argparse
@@ -21,6 +24,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = os.path.join(ROOT, "target", "release", "host")
 BENCH_WASM = os.path.join(ROOT, "test-packages", "target", "wasm32-wasip2", "release", "bench_cases.wasm")
+BENCH_100K_WASM = os.path.join(ROOT, "test-packages", "target", "wasm32-wasip2", "release", "bench_100k.wasm")
+LANGUAGES = os.path.join(ROOT, "examples", "languages")
+THREADS = os.cpu_count() or 1
 NATIVE_TEST = "#[test]\nfn trivial() {}\n"
 
 
@@ -31,7 +37,8 @@ def sh(*args, **kwargs):
 def build():
     sh("rustup", "target", "add", "wasm32-wasip2", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sh("cargo", "build", "--release", "-q", "-p", "host", "-p", "kvnode")
-    sh("cargo", "build", "--release", "-q", "--target", "wasm32-wasip2", "-p", "bench-cases", cwd=os.path.join(ROOT, "test-packages"))
+    sh("cargo", "build", "--release", "-q", "--target", "wasm32-wasip2", "-p", "bench-cases", "-p", "bench-100k",
+       cwd=os.path.join(ROOT, "test-packages"))
 
 
 def write_suite(directory, text):
@@ -75,6 +82,63 @@ def per_process(work, cases, runs):
             subprocess.run([binary, "--exact", "trivial", "--quiet"], check=True, stdout=subprocess.DEVNULL)
         return time.perf_counter() - started
     return median_of(runs, all_cases) / cases
+
+
+def against_libtest(work, runs, cache):
+    """1,000 trivial cases run by host with `parallel = true` (one at a time per core) vs the
+    same 1,000 empty #[test]s run in-process by libtest with as many threads: whole
+    processes, warm."""
+    crate = os.path.join(work, "libtest-1000")
+    os.makedirs(os.path.join(crate, "src"), exist_ok=True)
+    with open(os.path.join(crate, "Cargo.toml"), "w") as f:
+        f.write('[package]\nname = "libtest1000"\nversion = "0.1.0"\nedition = "2021"\n[workspace]\n')
+    with open(os.path.join(crate, "src", "lib.rs"), "w") as f:
+        f.write("\n".join(f"#[test]\nfn case_{n:04}() {{}}" for n in range(1000)))
+    output = sh("cargo", "test", "--release", "--no-run", "--message-format=json", "-q", cwd=crate, capture_output=True, text=True).stdout
+    binary = next(json.loads(l)["executable"] for l in output.splitlines() if json.loads(l).get("executable"))
+    libtest = median_of(runs * 2, lambda: timed([binary, "-q", f"--test-threads={THREADS}"]))
+    suite = write_suite(os.path.join(work, "parallel"),
+                        f'[[tests]]\nname = "bench"\nparallel = {THREADS}\ntest_package_paths = ["{BENCH_WASM}"]\n')
+    args = [HOST, "run", suite, "--cache-dir", cache]
+    timed(args)
+    host = median_of(runs * 2, lambda: timed(args))
+    return host, libtest
+
+
+def measured(args):
+    """(seconds, peak RSS in MiB) of one run of `args`, measured from a fresh wrapper
+    process so the RSS is the command's own."""
+    wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+               "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+               "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    output = subprocess.run([sys.executable, "-c", wrapper] + args, check=True, capture_output=True, text=True)
+    seconds, rss = output.stdout.split()
+    return float(seconds), int(rss) / 1024
+
+
+def hundred_thousand(work, runs, cache):
+    """100,000 trivial cases of one package, `parallel = true`: median time, peak RSS."""
+    suite = write_suite(os.path.join(work, "100k"),
+                        f'[[tests]]\nname = "bench"\nparallel = true\ntest_package_paths = ["{BENCH_100K_WASM}"]\n')
+    args = [HOST, "run", suite, "--cache-dir", cache]
+    timed(args)
+    samples = [measured(args) for _ in range(runs)]
+    return statistics.median(s[0] for s in samples), max(s[1] for s in samples)
+
+
+def languages(work, runs):
+    """Warm `host run` and `host list` of the language suite, and `host list` on an empty
+    compile cache (declared builds are cached there too, so Python and JS are built)."""
+    if not os.path.exists(os.path.join(ROOT, ".tools", "venv")):
+        return None
+    env = dict(os.environ, PATH=os.pathsep.join([os.path.join(ROOT, ".tools", "cargo", "bin"),
+                                                 os.path.join(ROOT, ".tools", "venv", "bin"), os.environ["PATH"]]))
+    cache = os.path.join(work, "languages-cache")
+    run = [HOST, "run", LANGUAGES, "--cache-dir", cache]
+    listing = [HOST, "list", LANGUAGES, "--cache-dir", cache]
+    cold_list = timed([HOST, "list", LANGUAGES, "--cache-dir", os.path.join(work, "languages-cold")], env=env)
+    timed(run, env=env)
+    return median_of(runs, lambda: timed(run, env=env)), median_of(runs, lambda: timed(listing, env=env)), cold_list
 
 
 def first_result(args):
@@ -159,7 +223,10 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         cache = os.path.join(work, "cache")
         wasm_case, total = per_case_overhead(work, options.cases, options.runs, cache)
-        pooled_case, _ = per_case_overhead(work, options.cases, options.runs, cache, {"HOST_POOLING": "1"})
+        on_demand_case, _ = per_case_overhead(work, options.cases, options.runs, cache, {"HOST_POOLING": "0"})
+        parallel_host, libtest = against_libtest(work, options.runs, cache)
+        big_time, big_rss = hundred_thousand(work, options.runs, cache)
+        language_times = languages(work, options.runs)
         rss = peak_rss(os.path.join(work, "cases"), cache)
         native_case = per_process(work, options.cases, options.runs)
         cold, warm = cold_and_warm(work, options.runs)
@@ -169,13 +236,20 @@ def main():
     rows = [
         ("per-case overhead, warm", f"{wasm_case * 1e3:.3f} ms/case", f"{native_case * 1e3:.3f} ms/process",
          f"{native_case / wasm_case:.1f}x lower", ">= 3x"),
-        ("  same, pooling allocator", f"{pooled_case * 1e3:.3f} ms/case", "", f"{wasm_case / pooled_case:.2f}x of on-demand", "measure"),
+        ("  same, on-demand allocation", f"{on_demand_case * 1e3:.3f} ms/case", "", f"{on_demand_case / wasm_case:.2f}x the pooled", "measure"),
+        (f"1,000 cases, {THREADS} at once", f"{parallel_host:.3f} s", f"libtest {libtest:.3f} s ({THREADS} threads)",
+         f"{parallel_host / libtest:.2f}x libtest", "<= 1.0x"),
+        ("100,000 cases, parallel", f"{big_time:.2f} s", f"peak RSS {big_rss:.1f} MiB", "", "< 5 s, < 64 MiB"),
         ("time to first result", f"cold {cold:.2f} s", f"warm {warm:.3f} s", f"{cold / warm:.1f}x faster warm", ">= 10x"),
         ("  first run of a fresh clone", f"{clone:.1f} s", "(cargo builds guests)", f"{clone / warm:.0f}x the warm run", ""),
         ("node readiness latency", "n/a" if latency is None else f"{latency * 1e3:.2f} ms", "", "", "< 5 ms"),
         ("event throughput", f"{throughput:,.0f} events/s", "", "", ">= 500k/s"),
         (f"host peak RSS, {options.cases} cases", f"{rss:.1f} MiB", f"({total:.2f} s run)", "", "< 64 MiB + guests"),
     ]
+    if language_times:
+        run, listing, cold_list = language_times
+        rows.append(("language suite, warm run", f"{run:.3f} s", "(4 packages, 2 nodes)", "", ""))
+        rows.append(("  host list, warm / cold", f"{listing:.3f} s", f"cold {cold_list:.1f} s (builds Python, JS)", "", "warm < 0.5 s"))
     widths = [max(len(row[i]) for row in rows + [("measure", "host", "process-per-test / other", "ratio", "target")]) for i in range(5)]
     header = ("measure", "host", "process-per-test / other", "ratio", "target")
     for row in [header] + rows:

@@ -67,20 +67,58 @@ impl CompileCache {
         let mut hasher = ShaHasher(Sha256::new());
         engine.precompile_compatibility_hash().hash(&mut hasher);
         hasher.0.update(wasm);
-        hasher.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hex(&hasher.0.finalize())
+    }
+
+    /// The compiled form of the component file at `origin`, as [`load`](Self::load). When
+    /// the file is the one a stamp recorded (same device, inode, size, modification and
+    /// change times — the change time moves on every write and cannot be set back), its
+    /// key comes from the stamp: a warm run neither reads nor hashes the component (for a
+    /// 3 MB package that was a quarter of the host's start-up).
+    pub fn load_file(&self, engine: &Engine, origin: &Path) -> Result<Cached> {
+        let identity = identity(origin).with_context(|| format!("cannot read {}", origin.display()))?;
+        let stamp = self.stamp_path(engine, origin);
+        let stamped = std::fs::read_to_string(&stamp).ok().and_then(|text| {
+            let (recorded, key) = text.trim_end().rsplit_once(' ')?;
+            (recorded == identity && key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit())).then(|| key.to_string())
+        });
+        if let Some(cached) = stamped.and_then(|key| self.hit(engine, &self.entry(&key))) {
+            return Ok(cached);
+        }
+        let wasm = std::fs::read(origin).with_context(|| format!("cannot read {}", origin.display()))?;
+        let key = Self::key(engine, &wasm);
+        let cached = self.load_keyed(engine, &wasm, &key, origin)?;
+        // Best effort: without a stamp the next run reads and hashes the file again.
+        let _ = self.write_stamp(&stamp, &format!("{identity} {key}\n"));
+        Ok(cached)
     }
 
     /// The compiled form of `wasm` from the cache, compiling (and storing) it on a miss.
     pub fn load(&self, engine: &Engine, wasm: &[u8], origin: &Path) -> Result<Cached> {
-        let path = self.dir.join(format!("{}.cwasm", Self::key(engine, wasm)));
-        if path.is_file() {
-            // SAFETY: the file was written by `Component::serialize` for an engine with
-            // the same compatibility hash (it is part of the key), in the user's own cache.
-            if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
-                // Recently used: the last to go when the cache is trimmed.
-                let _ = std::fs::File::options().append(true).open(&path).and_then(|f| f.set_modified(std::time::SystemTime::now()));
-                return Ok(Cached { component, hit: true, warning: None });
-            }
+        self.load_keyed(engine, wasm, &Self::key(engine, wasm), origin)
+    }
+
+    fn entry(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.cwasm"))
+    }
+
+    /// The cached component at `path`, if it is there and deserializes.
+    fn hit(&self, engine: &Engine, path: &Path) -> Option<Cached> {
+        if !path.is_file() {
+            return None;
+        }
+        // SAFETY: the file was written by `Component::serialize` for an engine with the
+        // same compatibility hash (it is part of the key), in the user's own cache.
+        let component = unsafe { Component::deserialize_file(engine, path) }.ok()?;
+        // Recently used: the last to go when the cache is trimmed.
+        let _ = std::fs::File::options().append(true).open(path).and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        Some(Cached { component, hit: true, warning: None })
+    }
+
+    fn load_keyed(&self, engine: &Engine, wasm: &[u8], key: &str, origin: &Path) -> Result<Cached> {
+        let path = self.entry(key);
+        if let Some(cached) = self.hit(engine, &path) {
+            return Ok(cached);
         }
         let component = Component::new(engine, wasm)
             .map_err(anyhow::Error::from)
@@ -91,6 +129,23 @@ impl CompileCache {
             .err()
             .map(|e| format!("cannot write compile cache {}: {e:#}", path.display()));
         Ok(Cached { component, hit: false, warning })
+    }
+
+    /// Where the stamp of the component file `origin` lives (per engine).
+    fn stamp_path(&self, engine: &Engine, origin: &Path) -> PathBuf {
+        let mut hasher = ShaHasher(Sha256::new());
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        hasher.0.update(origin.as_os_str().as_encoded_bytes());
+        self.dir.join("stamps").join(&hex(&hasher.0.finalize())[..32])
+    }
+
+    fn write_stamp(&self, stamp: &Path, text: &str) -> Result<()> {
+        let dir = stamp.parent().expect("stamps live in a directory");
+        std::fs::create_dir_all(dir)?;
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        file.persist(stamp)?;
+        Ok(())
     }
 
     /// Keep the cache within `max_bytes`: compiled components (`*.cwasm`) and declared
@@ -134,6 +189,26 @@ impl CompileCache {
     }
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What identifies the file at `path` without reading it.
+fn identity(path: &Path) -> std::io::Result<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)?;
+    Ok(format!(
+        "{} {} {} {}.{} {}.{}",
+        meta.dev(),
+        meta.ino(),
+        meta.len(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    ))
+}
+
 /// Whether `path` is named as the cache names its entries: a hex digest (components) or
 /// `name-<16 hex>.wasm` (declared builds), with `extension`. Nothing else is ever removed.
 fn is_cache_entry(path: &Path, extension: &str) -> bool {
@@ -151,6 +226,46 @@ fn is_cache_entry(path: &Path, extension: &str) -> bool {
 mod tests {
     use super::*;
     use std::time::{Duration, SystemTime};
+
+    /// A component's stamp saves reading it while the file stays the same, and is ignored
+    /// once it changes (its change time moves, whatever its modification time says).
+    #[test]
+    fn a_stamp_stands_for_the_file_only_while_the_file_is_unchanged() {
+        let engine = Engine::default();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CompileCache::new(dir.path().join("cache"));
+        let origin = dir.path().join("package.wasm");
+        std::fs::write(&origin, wat_component("first")).unwrap();
+        assert!(!cache.load_file(&engine, &origin).unwrap().hit, "first load compiles");
+        let stamp = cache.stamp_path(&engine, &origin);
+        assert!(stamp.is_file());
+        assert!(cache.load_file(&engine, &origin).unwrap().hit);
+        // Replace the content, keep the size and the modification time.
+        let mtime = std::fs::metadata(&origin).unwrap().modified().unwrap();
+        std::fs::write(&origin, wat_component("secnd")).unwrap();
+        std::fs::File::options().append(true).open(&origin).unwrap().set_modified(mtime).unwrap();
+        let loaded = cache.load_file(&engine, &origin).unwrap();
+        assert!(!loaded.hit, "a changed file is compiled again, not taken for the stamped one");
+        // A stamp naming a key that is not in the cache is a miss, not an error.
+        std::fs::write(&stamp, format!("{} {}\n", identity(&origin).unwrap(), "0".repeat(64))).unwrap();
+        assert!(cache.load_file(&engine, &origin).unwrap().hit, "falls back to the content key");
+        // While the file is unchanged, the stamp's key is taken without reading the file:
+        // pointed at another cached component, that is what loads.
+        let other = dir.path().join("other.wasm");
+        std::fs::write(&other, wat_component("other")).unwrap();
+        let other_key = CompileCache::key(&engine, &wat_component("other"));
+        let other_bytes = cache.load_file(&engine, &other).unwrap().component.serialize().unwrap();
+        std::fs::write(&stamp, format!("{} {other_key}\n", identity(&origin).unwrap())).unwrap();
+        let loaded = cache.load_file(&engine, &origin).unwrap();
+        assert!(loaded.hit);
+        assert_eq!(loaded.component.serialize().unwrap(), other_bytes, "the stamp decided, not the file's content");
+    }
+
+    /// A minimal component (as text, which wasmtime compiles too) whose bytes differ by
+    /// `name`: same length for same-length names.
+    fn wat_component(name: &str) -> Vec<u8> {
+        format!("(component (core module ${name}))").into_bytes()
+    }
 
     #[test]
     fn trimming_removes_the_least_recently_used_entries_and_nothing_else() {

@@ -99,19 +99,21 @@ impl Sandbox {
     /// Compile (or fetch from the cache) the component at `path`, check it targets the
     /// `tester` world, and ask it for its cases.
     pub async fn load(&self, name: &str, path: &Path) -> Result<Loaded> {
-        let wasm = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         // Compiling is CPU-bound: off the async threads, so several packages compile at once.
         let (engine, cache, origin) = (self.engine.clone(), self.cache.clone(), path.to_path_buf());
         let compiled = tokio::task::spawn_blocking(move || -> Result<cache::Cached> {
             match &cache {
-                Some(cache) => cache.load(&engine, &wasm, &origin),
-                None => Ok(cache::Cached {
-                    component: wasmtime::component::Component::new(&engine, &wasm)
-                        .map_err(anyhow::Error::from)
-                        .with_context(|| format!("{} is not a valid component", origin.display()))?,
-                    hit: false,
-                    warning: None,
-                }),
+                Some(cache) => cache.load_file(&engine, &origin),
+                None => {
+                    let wasm = std::fs::read(&origin).with_context(|| format!("cannot read {}", origin.display()))?;
+                    Ok(cache::Cached {
+                        component: wasmtime::component::Component::new(&engine, &wasm)
+                            .map_err(anyhow::Error::from)
+                            .with_context(|| format!("{} is not a valid component", origin.display()))?,
+                        hit: false,
+                        warning: None,
+                    })
+                }
             }
         })
         .await
