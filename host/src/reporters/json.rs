@@ -1,25 +1,28 @@
 //! `--format json`: one JSON object per event per line, each with a `type`, a `time`
 //! (seconds since the run started) and a `unix_time`; the last line (`run_finished`)
-//! carries the totals.
+//! carries the totals. Lines are written in batches ([`Batched`]): a failure, a warning
+//! or a test starting at once, passing cases at most every 100 ms.
 
 use std::io::Write;
 use std::time::Instant;
 
+use super::batch::{self, Batched};
 use crate::events::{Event, Subscriber};
 
 /// Writes events as JSON lines.
-pub struct JsonReporter<W: Write + Send> {
-    out: W,
+pub struct JsonReporter<W: Write + Send + 'static> {
+    out: Batched<W>,
     started: Instant,
 }
 
-impl<W: Write + Send> JsonReporter<W> {
+impl<W: Write + Send + 'static> JsonReporter<W> {
+    /// A reporter writing to `out` (stdout in the CLI).
     pub fn new(out: W) -> Self {
-        JsonReporter { out, started: Instant::now() }
+        JsonReporter { out: Batched::new(out), started: Instant::now() }
     }
 }
 
-impl<W: Write + Send> Subscriber for JsonReporter<W> {
+impl<W: Write + Send + 'static> Subscriber for JsonReporter<W> {
     fn handle(&mut self, event: &Event) {
         let mut value = serde_json::to_value(event).unwrap_or_else(|e| serde_json::json!({ "type": "error", "message": e.to_string() }));
         if let Some(object) = value.as_object_mut() {
@@ -27,7 +30,12 @@ impl<W: Write + Send> Subscriber for JsonReporter<W> {
             let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
             object.insert("unix_time".into(), serde_json::json!(unix));
         }
-        let _ = writeln!(self.out, "{value}");
-        let _ = self.out.flush();
+        self.out.line(&value.to_string());
+        if batch::is_routine(event) { self.out.flush_if_due() } else { self.out.flush() }
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        self.out.flush();
+        Ok(())
     }
 }

@@ -70,10 +70,13 @@ impl CompileCache {
         hasher.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The compiled form of `wasm` from the cache, compiling (and storing) it on a miss.
-    pub fn load(&self, engine: &Engine, wasm: &[u8], origin: &Path) -> Result<Cached> {
+    /// The compiled form of `wasm` from the cache, compiling (and storing) it on a miss;
+    /// `compiling` is told why just before a compile starts.
+    pub fn load(&self, engine: &Engine, wasm: &[u8], origin: &Path, compiling: &dyn Fn(&str)) -> Result<Cached> {
         let path = self.dir.join(format!("{}.cwasm", Self::key(engine, wasm)));
+        let mut reason = "cache miss";
         if path.is_file() {
+            reason = "cached copy unreadable";
             // SAFETY: the file was written by `Component::serialize` for an engine with
             // the same compatibility hash (it is part of the key), in the user's own cache.
             if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
@@ -82,6 +85,7 @@ impl CompileCache {
                 return Ok(Cached { component, hit: true, warning: None });
             }
         }
+        compiling(reason);
         let component = Component::new(engine, wasm)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{} is not a valid component", origin.display()))?;
