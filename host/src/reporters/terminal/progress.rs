@@ -13,6 +13,10 @@ pub type DrawTarget = Box<dyn Fn() -> ProgressDrawTarget + Send>;
 
 /// How often the spinner turns.
 const TICK: Duration = Duration::from_millis(120);
+/// The line before the cases run: what is under way.
+const SPINNER: &str = "{spinner} [{elapsed_precise}] {wide_msg}";
+/// The line once they run.
+const BAR: &str = "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}";
 
 /// The live line: none without a terminal to draw on.
 pub struct Live {
@@ -36,13 +40,13 @@ impl Live {
         self.bar.as_ref()
     }
 
-    fn ensure(&mut self) {
+    /// The line, made with `template` and `length` if there is none yet.
+    fn ensure(&mut self, template: &str, length: Option<u64>) {
         if self.bar.is_some() {
             return;
         }
         let Some(target) = &self.target else { return };
-        let bar = ProgressBar::with_draw_target(None, target());
-        bar.set_style(style("{spinner} [{elapsed_precise}] {wide_msg}"));
+        let bar = ProgressBar::with_draw_target(length, target()).with_style(style(template));
         bar.enable_steady_tick(TICK);
         self.bar = Some(bar);
     }
@@ -53,7 +57,7 @@ impl Live {
             return;
         }
         self.busy.insert(key, text);
-        self.ensure();
+        self.ensure(SPINNER, None);
         self.refresh();
     }
 
@@ -78,10 +82,10 @@ impl Live {
         if self.counting {
             return;
         }
-        self.ensure();
+        self.ensure(BAR, Some(total));
         if let Some(bar) = &self.bar {
             bar.set_length(total);
-            bar.set_style(style("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}"));
+            bar.set_style(style(BAR));
             self.counting = true;
         }
     }
