@@ -39,3 +39,36 @@ impl<W: Write + Send + 'static> Subscriber for JsonReporter<W> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Outcome;
+    use crate::reporters::batch::tests::Counting;
+
+    #[test]
+    fn passing_cases_are_written_in_batches_and_a_warning_at_once() {
+        let out = Counting::default();
+        let mut reporter = JsonReporter::new(out.clone());
+        reporter.handle(&Event::TestStarted { test: "t".into(), nodes: 0 });
+        let before = out.writes();
+        for case in 0..1000 {
+            reporter.handle(&Event::CaseFinished {
+                test: "t".into(),
+                package: "p".into(),
+                case: format!("c{case}"),
+                outcome: Outcome::Passed,
+                duration: std::time::Duration::ZERO,
+                output: String::new(),
+                attempts: 1,
+                earlier_failures: Vec::new(),
+            });
+        }
+        let writes = out.writes() - before;
+        assert!(writes < 20, "1,000 passing cases took {writes} writes");
+        reporter.handle(&Event::Warning { message: "look".into() });
+        let text = out.text();
+        assert_eq!(text.lines().count(), 1002, "everything is out once a warning comes");
+        assert!(text.lines().last().is_some_and(|line| line.contains("\"warning\"")));
+    }
+}
