@@ -106,6 +106,26 @@ pub enum Event {
     /// A package is being built from source; `reason` says why (it was never built, its
     /// sources changed…). A package whose last build is current gets no such event.
     PackageBuilding { package: String, path: String, reason: String },
+    /// The build a `PackageBuilding` announced ended well, after `took`.
+    PackageBuilt {
+        package: String,
+        #[serde(with = "secs")]
+        took: Duration,
+    },
+    /// A package's component is being compiled to machine code; `reason` says why it is
+    /// not taken from the compile cache (`cache miss`, `compile cache off`…).
+    ComponentCompiling { package: String, reason: String },
+    /// A package's component is ready to run: compiled (after a `ComponentCompiling`), or
+    /// taken from the compile cache (`from_cache`); `took` is the whole of it.
+    ComponentCompiled {
+        package: String,
+        #[serde(with = "secs")]
+        took: Duration,
+        from_cache: bool,
+    },
+    /// Building, compiling or loading the packages failed, so nothing runs: `message` is
+    /// the error the host prints (and exits 2 with). Only a stream reporter's last line.
+    PreparationFailed { message: String },
     TestStarted { test: String, nodes: usize },
     NodeStarted { test: String, node: String, pid: u32, address: String },
     NodeReady {

@@ -5,9 +5,9 @@ mod common;
 
 use common::{declared_cases, repo, run_in, suite, totals};
 
-#[test]
-fn a_declared_build_runs_once_until_an_input_changes() {
-    // A stand-in "language": the build copies a component built by cargo and logs itself.
+/// A suite of one test whose package `pkg` is a declared build — a stand-in "language":
+/// the build copies a component built by cargo and logs itself to `builds.log`.
+fn declared_suite() -> tempfile::TempDir {
     let built = common::host().current_dir(repo()).args(["list", "tests.toml", "single-node"]).output().unwrap();
     assert!(built.status.success());
     let component = repo().join("test-packages/target/wasm32-wasip2/release/kv_cases.wasm");
@@ -33,6 +33,13 @@ fake_node_name = "first.dev"
         ),
     )
     .unwrap();
+    dir
+}
+
+#[test]
+fn a_declared_build_runs_once_until_an_input_changes() {
+    let dir = declared_suite();
+    let pkg = dir.path().join("pkg");
     let cache = dir.path().join("cache");
     let run = || {
         let output = common::host().current_dir(dir.path()).args(["run", "--cache-dir", cache.to_str().unwrap()]).output().unwrap();
@@ -70,4 +77,40 @@ fn a_failing_declared_build_exits_2_with_its_output() {
     let run = run_in(dir.path(), &["check"]);
     assert_eq!(run.code, Some(2), "{}", run.both());
     assert!(run.stderr.contains("host-package.toml:1:1: unknown field `biuld`"), "{}", run.both());
+}
+
+#[test]
+fn verbose_says_what_is_built_and_compiled_and_why_and_a_plain_run_does_not() {
+    let dir = declared_suite();
+    let cache = dir.path().join("cache");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--cache-dir", cache.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        common::Run::from(common::host().current_dir(dir.path()).args(&args).output().unwrap())
+    };
+    // A cold cache: the build and the compile are announced with their reasons and times.
+    let cold = run(&["--verbose"]);
+    assert_eq!(cold.code, Some(0), "{}", cold.both());
+    let lines: Vec<&str> = cold.stdout.lines().collect();
+    let position = |start: &str| lines.iter().position(|line| line.starts_with(start)).unwrap_or_else(|| panic!("no {start:?} in {}", cold.both()));
+    let building = position("   Building pkg (");
+    assert!(lines[building].ends_with("): no cached build of its current sources, command and contract"), "{}", lines[building]);
+    let built = position("      Built pkg in ");
+    let compiling = position("  Compiling pkg (cache miss)");
+    let compiled = position("   Compiled pkg in ");
+    let booting = position("    Booting node first.dev (test ");
+    assert!(building < built && built < compiling && compiling < compiled && compiled < booting, "{}", cold.stdout);
+    // A warm cache: nothing built or compiled; the component comes from the cache.
+    let warm = run(&["-v"]);
+    assert_eq!(warm.code, Some(0), "{}", warm.both());
+    assert!(warm.stdout.contains("     Loaded pkg from the compile cache in "), "{}", warm.both());
+    assert!(!warm.stdout.contains("Compiling") && !warm.stdout.contains("Building"), "{}", warm.both());
+    // Without --verbose, and with no terminal, nothing about compiles or boots.
+    let plain = common::Run::from(
+        common::host().current_dir(dir.path()).args(["run", "--no-cache"]).env("HOST_CACHE_DIR", &cache).output().unwrap(),
+    );
+    assert_eq!(plain.code, Some(0), "{}", plain.both());
+    for word in ["Compil", "Loaded", "Booting", "Built"] {
+        assert!(!plain.both().contains(word), "{word}: {}", plain.both());
+    }
 }

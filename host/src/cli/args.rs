@@ -78,6 +78,10 @@ pub struct SuiteArgs {
     /// Compile every component afresh and do not write the cache.
     #[arg(long, conflicts_with = "cache_dir")]
     pub no_cache: bool,
+    /// Print a line for each build, component compile and node boot, with why and how
+    /// long, also when stderr is not a terminal (where no live progress line is drawn).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

@@ -84,7 +84,7 @@ pub async fn list(args: &ListArgs) -> u8 {
     };
     // Build progress goes to stderr so stdout is only the list.
     let bus = EventBus::new();
-    bus.subscribe(TerminalReporter::new(std::io::stderr(), false));
+    bus.subscribe(TerminalReporter::new(std::io::stderr(), false).verbose(args.suite.verbose));
     let (_, _, selection, _) = match args.suite.prepare(&bus, false, &plan).await {
         Ok(prepared) => prepared,
         Err(code) => return code,
@@ -140,7 +140,7 @@ pub async fn run(args: &RunArgs) -> u8 {
                         && std::io::IsTerminal::is_terminal(&std::io::stdout())
                 }
             };
-            bus.subscribe(TerminalReporter::new(std::io::stdout(), color));
+            bus.subscribe(TerminalReporter::new(std::io::stdout(), color).verbose(args.suite.verbose));
         }
         Format::Json => bus.subscribe(JsonReporter::new(std::io::stdout())),
     }
@@ -165,7 +165,10 @@ pub async fn run(args: &RunArgs) -> u8 {
         prepared = args.suite.prepare(&bus, true, &plan) => prepared,
         // Dropping the build kills its process groups and removes partial outputs.
         _ = cancelled.wait_for(|cancelled| *cancelled) => {
-            eprintln!("interrupted while building: nothing ran");
+            // The reporters write what they hold and take down their live line first.
+            let message = "interrupted while building: nothing ran";
+            bus.emit(Event::PreparationFailed { message: message.into() });
+            eprintln!("{message}");
             return signals.exit_code();
         }
     };

@@ -25,6 +25,10 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
         Event::PackageBuilding { package, path, reason } => {
             Event::PackageBuilding { package: name(&package), path: name(&path), reason: name(&reason) }
         }
+        Event::PackageBuilt { package, took } => Event::PackageBuilt { package: name(&package), took },
+        Event::ComponentCompiling { package, reason } => Event::ComponentCompiling { package: name(&package), reason: name(&reason) },
+        Event::ComponentCompiled { package, took, from_cache } => Event::ComponentCompiled { package: name(&package), took, from_cache },
+        Event::PreparationFailed { message } => Event::PreparationFailed { message: text(&message) },
         Event::TestStarted { test, nodes } => Event::TestStarted { test: name(&test), nodes },
         Event::NodeStarted { test, node, pid, address } => {
             Event::NodeStarted { test: name(&test), node: name(&node), pid, address: name(&address) }

@@ -2,6 +2,7 @@
 //! later run reads (`--record`, the last run for `--rerun-failed`). They only consume
 //! [`Event`](crate::events::Event)s.
 
+mod batch;
 pub mod escape;
 mod html;
 mod json;
@@ -16,4 +17,4 @@ pub use json::JsonReporter;
 pub use junit::JunitReporter;
 pub use last_run::LastRunWriter;
 pub use record::RecordWriter;
-pub use terminal::TerminalReporter;
+pub use terminal::{DrawTarget, TerminalReporter};

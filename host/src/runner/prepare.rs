@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 
@@ -39,8 +40,17 @@ impl Prepared {
 }
 
 /// Build and load what `plan` needs. With `with_runtimes` false (for `host list`) node
-/// runtimes are not built.
+/// runtimes are not built. A failure is also told to the reporters
+/// (`PreparationFailed`), which take down their live progress before the error is printed.
 pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtimes: bool) -> Result<Prepared> {
+    let prepared = build_and_load(plan, sandbox, bus, with_runtimes).await;
+    if let Err(error) = &prepared {
+        bus.emit(Event::PreparationFailed { message: format!("{error:#}") });
+    }
+    prepared
+}
+
+async fn build_and_load(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtimes: bool) -> Result<Prepared> {
     let mut prepared = Prepared { packages: HashMap::new(), runtimes: HashMap::new() };
     // Declared builds are cached next to compiled components (or in the temp dir).
     let builds = sandbox.cache_dir().map_or_else(|| std::env::temp_dir().join("host-builds"), Path::to_path_buf);
@@ -49,22 +59,24 @@ pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtim
     for test in &plan.tests {
         // Dependencies first, as kit does: they must build, but are never run.
         for dependency in &test.dependency_packages {
-            announce(bus, dependency, &builds);
+            let building = announce(bus, dependency, &builds);
             build::package(dependency, &builds).await.with_context(|| format!("test {}: dependency package {}", test.name, dependency.name))?;
+            built_event(bus, dependency, building);
         }
         let runnable = test.setup_packages.iter().map(|setup| &setup.package).chain(&test.test_packages);
         for package in runnable {
             if built.iter().any(|(_, done, _)| *done == package) {
                 continue;
             }
-            announce(bus, package, &builds);
+            let building = announce(bus, package, &builds);
             let wasm = build::package(package, &builds).await.with_context(|| format!("test {}: package {}", test.name, package.name))?;
+            built_event(bus, package, building);
             built.push((test.name.clone(), package, wasm));
         }
     }
     // …then compile and load them all at once.
     let loads = built.iter().map(|(test, package, wasm)| async move {
-        sandbox.load(&package.name, wasm).await.with_context(|| format!("test {test}: package {}", package.name))
+        sandbox.load(&package.name, wasm, bus).await.with_context(|| format!("test {test}: package {}", package.name))
     });
     for ((test, package, _), loaded) in built.iter().zip(futures::future::join_all(loads).await) {
         let loaded = loaded?;
@@ -97,9 +109,17 @@ pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtim
     Ok(prepared)
 }
 
-/// Say that `package` is being built, and why — only when it is (a warm run is silent).
-fn announce(bus: &EventBus, package: &PackageRef, cache: &Path) {
-    if let Some(reason) = build::stale_reason(package, cache) {
-        bus.emit(Event::PackageBuilding { package: package.name.clone(), path: package.path.display().to_string(), reason });
+/// Say that `package` is being built, and why — only when it is (a warm run is silent);
+/// returns when the build started, if it was announced.
+fn announce(bus: &EventBus, package: &PackageRef, cache: &Path) -> Option<Instant> {
+    let reason = build::stale_reason(package, cache)?;
+    bus.emit(Event::PackageBuilding { package: package.name.clone(), path: package.path.display().to_string(), reason });
+    Some(Instant::now())
+}
+
+/// Say that the build [`announce`] announced is over.
+fn built_event(bus: &EventBus, package: &PackageRef, started: Option<Instant>) {
+    if let Some(started) = started {
+        bus.emit(Event::PackageBuilt { package: package.name.clone(), took: started.elapsed() });
     }
 }

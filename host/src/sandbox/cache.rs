@@ -75,7 +75,7 @@ impl CompileCache {
     /// change times — the change time moves on every write and cannot be set back), its
     /// key comes from the stamp: a warm run neither reads nor hashes the component (for a
     /// 3 MB package that was a quarter of the host's start-up).
-    pub fn load_file(&self, engine: &Engine, origin: &Path) -> Result<Cached> {
+    pub fn load_file(&self, engine: &Engine, origin: &Path, compiling: &dyn Fn(&str)) -> Result<Cached> {
         let identity = identity(origin).with_context(|| format!("cannot read {}", origin.display()))?;
         let stamp = self.stamp_path(engine, origin);
         let stamped = std::fs::read_to_string(&stamp).ok().and_then(|text| {
@@ -87,15 +87,16 @@ impl CompileCache {
         }
         let wasm = std::fs::read(origin).with_context(|| format!("cannot read {}", origin.display()))?;
         let key = Self::key(engine, &wasm);
-        let cached = self.load_keyed(engine, &wasm, &key, origin)?;
+        let cached = self.load_keyed(engine, &wasm, &key, origin, compiling)?;
         // Best effort: without a stamp the next run reads and hashes the file again.
         let _ = self.write_stamp(&stamp, &format!("{identity} {key}\n"));
         Ok(cached)
     }
 
-    /// The compiled form of `wasm` from the cache, compiling (and storing) it on a miss.
-    pub fn load(&self, engine: &Engine, wasm: &[u8], origin: &Path) -> Result<Cached> {
-        self.load_keyed(engine, wasm, &Self::key(engine, wasm), origin)
+    /// The compiled form of `wasm` from the cache, compiling (and storing) it on a miss;
+    /// `compiling` is told why just before a compile starts.
+    pub fn load(&self, engine: &Engine, wasm: &[u8], origin: &Path, compiling: &dyn Fn(&str)) -> Result<Cached> {
+        self.load_keyed(engine, wasm, &Self::key(engine, wasm), origin, compiling)
     }
 
     fn entry(&self, key: &str) -> PathBuf {
@@ -115,11 +116,12 @@ impl CompileCache {
         Some(Cached { component, hit: true, warning: None })
     }
 
-    fn load_keyed(&self, engine: &Engine, wasm: &[u8], key: &str, origin: &Path) -> Result<Cached> {
+    fn load_keyed(&self, engine: &Engine, wasm: &[u8], key: &str, origin: &Path, compiling: &dyn Fn(&str)) -> Result<Cached> {
         let path = self.entry(key);
         if let Some(cached) = self.hit(engine, &path) {
             return Ok(cached);
         }
+        compiling(if path.is_file() { "cached copy unreadable" } else { "cache miss" });
         let component = Component::new(engine, wasm)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{} is not a valid component", origin.display()))?;
@@ -236,27 +238,27 @@ mod tests {
         let cache = CompileCache::new(dir.path().join("cache"));
         let origin = dir.path().join("package.wasm");
         std::fs::write(&origin, wat_component("first")).unwrap();
-        assert!(!cache.load_file(&engine, &origin).unwrap().hit, "first load compiles");
+        assert!(!cache.load_file(&engine, &origin, &|_| {}).unwrap().hit, "first load compiles");
         let stamp = cache.stamp_path(&engine, &origin);
         assert!(stamp.is_file());
-        assert!(cache.load_file(&engine, &origin).unwrap().hit);
+        assert!(cache.load_file(&engine, &origin, &|_| {}).unwrap().hit);
         // Replace the content, keep the size and the modification time.
         let mtime = std::fs::metadata(&origin).unwrap().modified().unwrap();
         std::fs::write(&origin, wat_component("secnd")).unwrap();
         std::fs::File::options().append(true).open(&origin).unwrap().set_modified(mtime).unwrap();
-        let loaded = cache.load_file(&engine, &origin).unwrap();
+        let loaded = cache.load_file(&engine, &origin, &|_| {}).unwrap();
         assert!(!loaded.hit, "a changed file is compiled again, not taken for the stamped one");
         // A stamp naming a key that is not in the cache is a miss, not an error.
         std::fs::write(&stamp, format!("{} {}\n", identity(&origin).unwrap(), "0".repeat(64))).unwrap();
-        assert!(cache.load_file(&engine, &origin).unwrap().hit, "falls back to the content key");
+        assert!(cache.load_file(&engine, &origin, &|_| {}).unwrap().hit, "falls back to the content key");
         // While the file is unchanged, the stamp's key is taken without reading the file:
         // pointed at another cached component, that is what loads.
         let other = dir.path().join("other.wasm");
         std::fs::write(&other, wat_component("other")).unwrap();
         let other_key = CompileCache::key(&engine, &wat_component("other"));
-        let other_bytes = cache.load_file(&engine, &other).unwrap().component.serialize().unwrap();
+        let other_bytes = cache.load_file(&engine, &other, &|_| {}).unwrap().component.serialize().unwrap();
         std::fs::write(&stamp, format!("{} {other_key}\n", identity(&origin).unwrap())).unwrap();
-        let loaded = cache.load_file(&engine, &origin).unwrap();
+        let loaded = cache.load_file(&engine, &origin, &|_| {}).unwrap();
         assert!(loaded.hit);
         assert_eq!(loaded.component.serialize().unwrap(), other_bytes, "the stamp decided, not the file's content");
     }

@@ -33,6 +33,7 @@ pub use pool::Pool;
 
 use bindings::{Request, RunRequest, TesterPre};
 use state::CaseState;
+use crate::events::{Event, EventBus};
 use crate::nodes::Roster;
 
 /// How often the epoch advances: the granularity of interrupting a running guest.
@@ -97,28 +98,33 @@ impl Sandbox {
     }
 
     /// Compile (or fetch from the cache) the component at `path`, check it targets the
-    /// `tester` world, and ask it for its cases.
-    pub async fn load(&self, name: &str, path: &Path) -> Result<Loaded> {
+    /// `tester` world, and ask it for its cases. A compile is announced on `bus`
+    /// (`ComponentCompiling`, with why), and every load ends with a `ComponentCompiled`.
+    pub async fn load(&self, name: &str, path: &Path, bus: &EventBus) -> Result<Loaded> {
+        let started = std::time::Instant::now();
         // Compiling is CPU-bound: off the async threads, so several packages compile at once.
         let (engine, cache, origin) = (self.engine.clone(), self.cache.clone(), path.to_path_buf());
+        let (announce_bus, package) = (bus.clone(), name.to_string());
+        let compiling = move |reason: &str| {
+            announce_bus.emit(Event::ComponentCompiling { package: package.clone(), reason: reason.to_string() })
+        };
         let compiled = tokio::task::spawn_blocking(move || -> Result<cache::Cached> {
             match &cache {
-                Some(cache) => cache.load_file(&engine, &origin),
+                Some(cache) => cache.load_file(&engine, &origin, &compiling),
                 None => {
                     let wasm = std::fs::read(&origin).with_context(|| format!("cannot read {}", origin.display()))?;
-                    Ok(cache::Cached {
-                        component: wasmtime::component::Component::new(&engine, &wasm)
-                            .map_err(anyhow::Error::from)
-                            .with_context(|| format!("{} is not a valid component", origin.display()))?,
-                        hit: false,
-                        warning: None,
-                    })
+                    compiling("compile cache off");
+                    let component = wasmtime::component::Component::new(&engine, &wasm)
+                        .map_err(anyhow::Error::from)
+                        .with_context(|| format!("{} is not a valid component", origin.display()))?;
+                    Ok(cache::Cached { component, hit: false, warning: None })
                 }
             }
         })
         .await
         .context("the compiler thread failed")??;
         let (component, from_cache, warning) = (compiled.component, compiled.hit, compiled.warning);
+        bus.emit(Event::ComponentCompiled { package: name.to_string(), took: started.elapsed(), from_cache });
         let instance_pre = self.linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
             format!("{} does not fit the `tester` world (wit/tester.wit)", path.display())
         })?;
@@ -145,7 +151,7 @@ impl Sandbox {
     async fn list_cases(&self, package: &Package) -> Result<Vec<String>> {
         let scope = CaseScope {
             live: Roster::default(),
-            bus: crate::events::EventBus::default(),
+            bus: EventBus::default(),
             test: String::new(),
             policy: Arc::default(),
             scratch: None,

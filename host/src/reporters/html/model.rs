@@ -158,7 +158,11 @@ impl Report {
             Event::RunFinished { totals, interrupted, duration } => {
                 self.finish = Some(Finish { totals: *totals, interrupted: *interrupted, duration: *duration })
             }
-            Event::PackageBuilding { .. } => {}
+            Event::PackageBuilding { .. }
+            | Event::PackageBuilt { .. }
+            | Event::ComponentCompiling { .. }
+            | Event::ComponentCompiled { .. }
+            | Event::PreparationFailed { .. } => {}
         }
     }
 

@@ -1,15 +1,24 @@
-//! Human-readable output: live progress (what is running now) on a terminal, a line per
-//! finished case, failures repeated at the end with their location, message, captured
-//! output and the nodes' last log lines, and the `N passed, N failed, N skipped` line.
+//! Human-readable output: live progress on a terminal (what is being built, compiled or
+//! booted and why, then a bar over the cases — see [`progress`]), a line per finished
+//! case, failures repeated at the end with their location, message, captured output and
+//! the nodes' last log lines, and the `N passed, N failed, N skipped` line. Lines are
+//! written in batches ([`Batched`]).
+
+mod progress;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressDrawTarget;
 
+use super::batch::{self, Batched};
 use super::escape;
 use crate::events::{Event, FailureDetail, NodeLogTail, Outcome, Subscriber};
+pub use progress::DrawTarget;
+use progress::Live;
 
 /// Lines of a failed case's captured output shown at the end (the last ones).
 const OUTPUT_LINES_SHOWN: usize = 40;
@@ -21,11 +30,13 @@ const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
 
 /// Writes the run as text to a writer (stdout in the CLI).
-pub struct TerminalReporter<W: Write + Send> {
-    out: W,
+pub struct TerminalReporter<W: Write + Send + 'static> {
+    out: Batched<W>,
     color: bool,
-    /// Live progress on stderr, when stderr is a terminal.
-    progress: Option<ProgressBar>,
+    /// Lines about builds, compiles and boots even without a terminal (`--verbose`).
+    verbose: bool,
+    /// The live line on stderr, when stderr is a terminal.
+    live: Live,
     running: BTreeSet<String>,
     /// Failures to repeat at the end: (id, failure, output).
     failures: Vec<(String, FailureDetail, String)>,
@@ -33,10 +44,33 @@ pub struct TerminalReporter<W: Write + Send> {
     node_logs: Vec<(String, Vec<NodeLogTail>)>,
 }
 
-impl<W: Write + Send> TerminalReporter<W> {
-    /// A reporter writing to `out`, with ANSI colours when `color`.
+impl<W: Write + Send + 'static> TerminalReporter<W> {
+    /// A reporter writing to `out`, with ANSI colours when `color`, and a live line on
+    /// stderr when stderr is a terminal.
     pub fn new(out: W, color: bool) -> Self {
-        TerminalReporter { out, color, progress: None, running: BTreeSet::new(), failures: Vec::new(), node_logs: Vec::new() }
+        let target: Option<DrawTarget> = std::io::stderr().is_terminal().then(|| Box::new(ProgressDrawTarget::stderr) as DrawTarget);
+        TerminalReporter {
+            out: Batched::new(out),
+            color,
+            verbose: false,
+            live: Live::new(target),
+            running: BTreeSet::new(),
+            failures: Vec::new(),
+            node_logs: Vec::new(),
+        }
+    }
+
+    /// With `verbose`, builds, compiles and node boots get a line each, terminal or not.
+    pub fn verbose(mut self, verbose: bool) -> Self {
+        self.verbose = verbose;
+        self
+    }
+
+    /// Draw the live line on what `target` makes (`None`: no live line), whatever stderr is.
+    pub fn live_on(mut self, target: Option<DrawTarget>) -> Self {
+        self.live.clear();
+        self.live = Live::new(target);
+        self
     }
 
     fn paint(&self, style: Style, text: &str) -> String {
@@ -44,40 +78,59 @@ impl<W: Write + Send> TerminalReporter<W> {
     }
 
     fn line(&mut self, text: &str) {
-        // Output errors (a closed pipe) must not stop the run.
-        match &self.progress {
-            Some(bar) => bar.suspend(|| {
-                let _ = writeln!(self.out, "{text}");
-            }),
-            None => {
-                let _ = writeln!(self.out, "{text}");
+        self.out.line(text);
+    }
+
+    /// A line only with `--verbose`.
+    fn detail(&mut self, text: &str) {
+        if self.verbose {
+            self.line(text);
+        }
+    }
+
+    /// Lines are written while the live line (if any) is hidden.
+    fn sync_live(&self) {
+        self.out.draw_around(self.live.bar().cloned());
+    }
+
+    /// Builds, compiles and boots: the live line and, with `--verbose`, a line each.
+    fn long_work(&mut self, event: &Event) {
+        match event {
+            Event::PackageBuilding { package, path, reason } => {
+                self.line(&format!("   Building {package} ({path}): {reason}"));
+                self.live.begin(format!("build\0{package}"), format!("building {package}: {reason}"));
             }
+            Event::PackageBuilt { package, took } => {
+                self.live.end(&format!("build\0{package}"));
+                self.detail(&format!("      Built {package} in {:.2}s", took.as_secs_f64()));
+            }
+            Event::ComponentCompiling { package, reason } => {
+                self.detail(&format!("  Compiling {package} ({reason})"));
+                self.live.begin(format!("compile\0{package}"), format!("compiling {package} ({reason})"));
+            }
+            Event::ComponentCompiled { package, took, from_cache } => {
+                self.live.end(&format!("compile\0{package}"));
+                let secs = took.as_secs_f64();
+                if *from_cache {
+                    self.detail(&format!("     Loaded {package} from the compile cache in {secs:.2}s"));
+                } else {
+                    self.detail(&format!("   Compiled {package} in {secs:.2}s"));
+                }
+            }
+            Event::NodeStarted { test, node, pid, address } => {
+                self.detail(&format!("    Booting node {node} (test {test}), pid {pid}, at {address}"));
+                self.live.begin(format!("boot\0{test}\0{node}"), format!("booting node {node} (test {test})"));
+            }
+            Event::NodeReady { test, node, .. } | Event::NodeExited { test, node, .. } | Event::NodeFailed { test, node, .. } => {
+                self.live.end(&format!("boot\0{test}\0{node}"))
+            }
+            Event::SetupFailed { test, .. } | Event::TestFinished { test, .. } => self.live.end_all(&format!("boot\0{test}\0")),
+            // The CLI prints the error, on a terminal the live line no longer covers.
+            Event::PreparationFailed { .. } => self.live.clear(),
+            _ => return,
         }
-    }
-
-    fn start_progress(&mut self, total: u64) {
-        if !std::io::stderr().is_terminal() {
-            return;
-        }
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-        bar.set_style(style);
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        self.progress = Some(bar);
-    }
-
-    fn update_running(&self) {
-        if let Some(bar) = &self.progress {
-            let running: Vec<&str> = self.running.iter().map(String::as_str).collect();
-            bar.set_message(format!("running: {}", running.join(", ")));
-        }
-    }
-
-    fn advance(&self) {
-        if let Some(bar) = &self.progress {
-            bar.inc(1);
-        }
+        // The live line may have come or gone.
+        self.sync_live();
     }
 
     fn summary(&mut self) {
@@ -161,22 +214,21 @@ fn for_terminal(event: &Event) -> Event {
     })
 }
 
-impl<W: Write + Send> Subscriber for TerminalReporter<W> {
+impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
     fn handle(&mut self, event: &Event) {
         let event = &for_terminal(event);
+        self.long_work(event);
         match event {
-            Event::PackageBuilding { package, path, reason } => self.line(&format!("   Building {package} ({path}): {reason}")),
             Event::RunStarted { tests, cases, iteration, iterations } => {
                 let round = if *iterations > 1 { format!(" (round {iteration} of {iterations})") } else { String::new() };
                 let text = self.paint(BOLD, &format!("    Running {cases} case(s) in {tests} test(s){round}"));
                 self.line(&text);
-                if self.progress.is_none() {
-                    self.start_progress((*cases as u64) * u64::from(*iterations));
-                }
+                self.live.cases((*cases as u64) * u64::from(*iterations));
+                self.sync_live();
             }
             Event::TestStarted { test, nodes } => {
                 self.running.insert(test.clone());
-                self.update_running();
+                self.live.running(&self.running);
                 self.line(&format!("    Test {test} ({nodes} node(s))"));
             }
             Event::NodeReady { test, node, after, .. } => {
@@ -185,11 +237,11 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
                 self.line(&format!("       Node {node} ready in {:.3}s{whose}", after.as_secs_f64()))
             }
             Event::CaseFinished { test, package, case, outcome, duration, output, attempts, .. } => {
-                self.advance();
+                self.live.advance();
                 self.result(crate::suite::case_id(test, package, case), outcome, Some(duration.as_secs_f64()), *attempts, output);
             }
             Event::ScriptFinished { test, script, outcome, output, duration } => {
-                self.advance();
+                self.live.advance();
                 let ran = !matches!(outcome, Outcome::Skipped { .. } | Outcome::NotRun { .. });
                 self.result(crate::suite::script_id(test, script), outcome, ran.then(|| duration.as_secs_f64()), 1, output);
             }
@@ -205,7 +257,7 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
             }
             Event::TestFinished { test, node_logs, .. } => {
                 self.running.remove(test);
-                self.update_running();
+                self.live.running(&self.running);
                 if !node_logs.is_empty() {
                     self.node_logs.push((test.clone(), node_logs.clone()));
                 }
@@ -215,9 +267,9 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
                 self.line(&format!("    {label} {}", message.replace('\n', "\n           | ")));
             }
             Event::RunFinished { totals, duration, interrupted } => {
-                if let Some(bar) = self.progress.take() {
-                    bar.finish_and_clear();
-                }
+                self.out.flush();
+                self.live.clear();
+                self.sync_live();
                 self.summary();
                 if *interrupted {
                     self.line("\ninterrupted: tests that had not started were not run");
@@ -231,15 +283,23 @@ impl<W: Write + Send> Subscriber for TerminalReporter<W> {
                 let text = if self.color { format!("{style}{text}{style:#}") } else { text };
                 self.line(&text);
             }
-            Event::NodeStarted { .. } | Event::NodeExited { .. } | Event::PackageStarted { .. } | Event::PackageFinished { .. } => {}
+            Event::PackageBuilding { .. }
+            | Event::PackageBuilt { .. }
+            | Event::ComponentCompiling { .. }
+            | Event::ComponentCompiled { .. }
+            | Event::PreparationFailed { .. }
+            | Event::NodeStarted { .. }
+            | Event::NodeExited { .. }
+            | Event::PackageStarted { .. }
+            | Event::PackageFinished { .. } => {}
         }
-        let _ = self.out.flush();
+        if batch::is_routine(event) { self.out.flush_if_due() } else { self.out.flush() }
     }
 
     fn finish(&mut self) -> Result<(), String> {
-        if let Some(bar) = self.progress.take() {
-            bar.finish_and_clear();
-        }
+        self.out.flush();
+        self.live.clear();
+        self.sync_live();
         Ok(())
     }
 }
