@@ -321,7 +321,7 @@ async fn run_package(
     let mut scope = scope.clone();
     scope.scratch = Some(scratch);
     let at_once = if setup { 1 } else { test.parallel.max(1) };
-    let run = CaseRun { cx, test: &test.name, source, package, scope: &scope, deadline, scratch_error: scratch_error.as_deref() };
+    let run = CaseRun { cx, test: &test.name, source, package, scope: &scope, deadline, scratch_error: scratch_error.as_deref(), at_once };
     // The package's outcome is its first failure (in the order cases ended).
     let package_outcome = futures::stream::iter(cases)
         .map(|case| run.case(case))
@@ -342,6 +342,8 @@ struct CaseRun<'a> {
     deadline: Instant,
     /// Why the package's scratch directory could not be made: every case fails with it.
     scratch_error: Option<&'a str>,
+    /// Cases of the package run at once.
+    at_once: usize,
 }
 
 impl CaseRun<'_> {
@@ -363,7 +365,7 @@ impl CaseRun<'_> {
                 None => {
                     let running = (package.name.clone(), case.to_string());
                     cx.progress().running.push(running.clone());
-                    let verdict = cx.sandbox.run_case(package, case, self.scope.clone(), timeout).await;
+                    let verdict = cx.sandbox.run_case(package, case, self.scope.clone(), timeout, self.at_once > 1).await;
                     cx.progress().running.retain(|other| other != &running);
                     verdict
                 }
