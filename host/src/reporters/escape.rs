@@ -91,7 +91,7 @@ pub fn tail(text: &str, max: usize) -> Cow<'_, str> {
 
 /// Characters that reorder or hide text on a terminal without being controls: bidi
 /// embeddings, overrides and isolates, marks, and the Unicode line separators.
-fn is_invisible_format(c: char) -> bool {
+pub fn is_invisible_format(c: char) -> bool {
     matches!(
         c,
         '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'

@@ -25,7 +25,8 @@ pub const BLUE: &str = "#4c7fd9";
 pub const CSS: &str = include_str!("report.css");
 
 /// Captured output made fit for a `<pre>`: ANSI escape sequences removed, other control
-/// characters (but newlines and tabs) shown as `\u{fffd}`. The template escapes the
+/// characters (but newlines and tabs) and characters that reorder or hide text (bidi
+/// overrides, U+FFFE…) shown as `\u{fffd}`. The template escapes the
 /// markup characters of the result.
 pub fn plain_output(text: &str) -> String {
     let mut plain = String::with_capacity(text.len());
@@ -43,7 +44,9 @@ pub fn plain_output(text: &str) -> String {
             }
             '\n' | '\t' => plain.push(c),
             '\r' => {}
-            c if c.is_control() => plain.push('\u{fffd}'),
+            // Controls, and characters that reorder or hide text (bidi overrides, U+FFFE…):
+            // shown as U+FFFD, so a package cannot make its output read as something else.
+            c if c.is_control() || crate::reporters::escape::is_invisible_format(c) => plain.push('\u{fffd}'),
             c => plain.push(c),
         }
     }
@@ -129,6 +132,7 @@ mod tests {
     #[test]
     fn output_loses_ansi_sequences_and_shows_other_controls() {
         assert_eq!(plain_output("\u{1b}[31mred\u{1b}[0m\r\n\ta\u{0}b\u{7}"), "red\n\ta\u{fffd}b\u{fffd}");
+        assert_eq!(plain_output("pass\u{202e}liaf\u{2066}x\u{fffe}"), "pass\u{fffd}liaf\u{fffd}x\u{fffd}");
     }
 
     #[test]
