@@ -3,6 +3,7 @@
 //! formats output: reporters do that.
 
 mod boot;
+mod lanes;
 mod prepare;
 mod scratch;
 mod scripts;

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 
 use super::boot;
 use super::prepare::Prepared;
@@ -44,23 +43,32 @@ pub struct TestContext<'a> {
 pub struct Progress {
     /// Ids of the cases and scripts reported (each exactly once).
     reported: crate::suite::IdSet,
-    /// The cases running now: (package, case) — several in a `parallel` test.
-    running: Vec<(String, String)>,
+    /// The cases running now: (package, case) — several in a `parallel` test, whose lanes
+    /// hold this list too.
+    running: Running,
     /// The test script running now.
     running_script: Option<String>,
 }
 
+/// The cases running now, shared with the lanes of a `parallel` package.
+pub(super) type Running = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
 impl TestContext<'_> {
+    /// The list of cases running now.
+    pub(super) fn running(&self) -> Running {
+        Arc::clone(&self.progress().running)
+    }
+
     fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
         self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn stopping(&self) -> bool {
+    pub(super) fn stopping(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
     }
 
     /// Note a failure: under `--fail-fast` it stops the run.
-    fn failed(&self) {
+    pub(super) fn failed(&self) {
         if self.options.fail_fast {
             self.stop.store(true, Ordering::SeqCst);
         }
@@ -211,7 +219,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
 /// script not reported yet as not run. Returns the test's outcome.
 fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&PackageRef, bool)]) -> Outcome {
     let name = &test.name;
-    let running = std::mem::take(&mut cx.progress().running);
+    let running = std::mem::take(&mut *cx.running().lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
     let running_script = cx.progress().running_script.take();
     let interrupted = || FailureDetail {
         kind: FailureKind::Error,
@@ -291,10 +299,13 @@ fn setup_error(error: anyhow::Error) -> Outcome {
 
 /// The cases of `package` that run: all of a setup package's, the selected ones otherwise.
 fn cases_to_run<'p>(cx: &TestContext<'_>, test: &str, package: &'p Package, setup: bool) -> Vec<&'p String> {
-    package
-        .cases
-        .iter()
-        .filter(|case| setup || cx.selection.contains(&case_id(test, &package.name, case)))
+    case_indices(cx, test, package, setup).into_iter().map(|index| &package.cases[index]).collect()
+}
+
+/// The positions in `package.cases` of [`cases_to_run`].
+fn case_indices(cx: &TestContext<'_>, test: &str, package: &Package, setup: bool) -> Vec<usize> {
+    (0..package.cases.len())
+        .filter(|&index| setup || cx.selection.contains(&case_id(test, &package.name, &package.cases[index])))
         .collect()
 }
 
@@ -311,8 +322,8 @@ async fn run_package(
     scope: &CaseScope,
     deadline: Instant,
 ) -> Outcome {
-    let cases = cases_to_run(cx, &test.name, package, setup);
-    cx.bus.emit(Event::PackageStarted { test: test.name.clone(), package: package.name.clone(), cases: cases.len() });
+    let indices = case_indices(cx, &test.name, package, setup);
+    cx.bus.emit(Event::PackageStarted { test: test.name.clone(), package: package.name.clone(), cases: indices.len() });
     // A fresh scratch directory per package (Common Test's priv_dir), shared by its cases.
     let scratch = cx.scratch.join("packages").join(&package.name);
     let scratch_error = std::fs::create_dir_all(&scratch)
@@ -321,29 +332,34 @@ async fn run_package(
     let mut scope = scope.clone();
     scope.scratch = Some(scratch);
     let at_once = if setup { 1 } else { test.parallel.max(1) };
-    let run = CaseRun { cx, test: &test.name, source, package, scope: &scope, deadline, scratch_error: scratch_error.as_deref(), at_once };
+    let run = CaseRun { cx, test: &test.name, source, package, scope: &scope, deadline, scratch_error: scratch_error.as_deref() };
     // The package's outcome is its first failure (in the order cases ended).
-    let package_outcome = futures::stream::iter(cases)
-        .map(|case| run.case(case))
-        .buffer_unordered(at_once)
-        .fold(Outcome::Passed, |first, outcome| async move { if first.is_failed() { first } else { outcome } })
-        .await;
+    let package_outcome = if at_once > 1 && run.scratch_error.is_none() {
+        super::lanes::run(&run, indices, at_once).await
+    } else {
+        let mut first = Outcome::Passed;
+        for case in indices.into_iter().map(|index| &package.cases[index]) {
+            let outcome = run.case(case).await;
+            if !first.is_failed() {
+                first = outcome;
+            }
+        }
+        first
+    };
     cx.bus.emit(Event::PackageFinished { test: test.name.clone(), package: package.name.clone(), outcome: package_outcome.clone() });
     package_outcome
 }
 
 /// What every case of one package run shares.
-struct CaseRun<'a> {
-    cx: &'a TestContext<'a>,
-    test: &'a str,
-    source: &'a PackageRef,
-    package: &'a Package,
-    scope: &'a CaseScope,
-    deadline: Instant,
+pub(super) struct CaseRun<'a> {
+    pub(super) cx: &'a TestContext<'a>,
+    pub(super) test: &'a str,
+    pub(super) source: &'a PackageRef,
+    pub(super) package: &'a Package,
+    pub(super) scope: &'a CaseScope,
+    pub(super) deadline: Instant,
     /// Why the package's scratch directory could not be made: every case fails with it.
     scratch_error: Option<&'a str>,
-    /// Cases of the package run at once.
-    at_once: usize,
 }
 
 impl CaseRun<'_> {
@@ -364,9 +380,10 @@ impl CaseRun<'_> {
                 Some(error) => CaseVerdict::host_error(error.to_string()),
                 None => {
                     let running = (package.name.clone(), case.to_string());
-                    cx.progress().running.push(running.clone());
-                    let verdict = cx.sandbox.run_case(package, case, self.scope.clone(), timeout, self.at_once > 1).await;
-                    cx.progress().running.retain(|other| other != &running);
+                    let list = cx.running();
+                    list.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(running.clone());
+                    let verdict = cx.sandbox.run_case(package, case, self.scope.clone(), timeout).await;
+                    list.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).retain(|other| other != &running);
                     verdict
                 }
             };
@@ -392,7 +409,7 @@ impl CaseRun<'_> {
 
 /// Tell the reporters (and so the recorder) how a case ended — once per case.
 #[allow(clippy::too_many_arguments)]
-fn finish_case(
+pub(super) fn finish_case(
     cx: &TestContext<'_>,
     test: &str,
     package: &str,

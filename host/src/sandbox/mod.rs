@@ -138,14 +138,13 @@ impl Sandbox {
     }
 
     fn new_store(&self, scope: CaseScope, timeout: Duration) -> Result<Store<CaseState>> {
-        let deadline = std::time::Instant::now() + timeout;
-        let mut store = Store::new(&self.engine, CaseState::new(scope, deadline)?);
-        store.limiter(|state| &mut state.limits);
-        // Yield to the async executor on every epoch tick, so timeouts can cancel a
-        // guest that never calls the host.
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
-        Ok(store)
+        new_store(&self.engine, scope, timeout)
+    }
+
+    /// An owned handle that runs cases of this sandbox's packages: what the lanes of a
+    /// `parallel` package take with them.
+    pub fn case_runner(&self) -> CaseRunner {
+        CaseRunner { engine: self.engine.clone(), stores: Arc::clone(&self.stores) }
     }
 
     async fn list_cases(&self, package: &Package) -> Result<Vec<String>> {
@@ -174,63 +173,60 @@ impl Sandbox {
         Ok(cases)
     }
 
-    /// Run one case in a fresh store, with `timeout` for all of it. With `own_task`, the case
-    /// runs as a task of its own, so cases run at once (a `parallel` test) use every core;
-    /// otherwise it runs right here, which saves a case two hand-offs between threads (a
-    /// third of a trivial case's time when cases run one after another). Dropping the
-    /// returned future (an interrupted run) stops the case either way.
-    pub async fn run_case(
-        &self,
-        package: &Package,
-        case: &str,
-        scope: CaseScope,
-        timeout: Duration,
-        own_task: bool,
-    ) -> CaseVerdict {
+    /// Run one case in a fresh store, with `timeout` for all of it, right here (see
+    /// [`CaseRunner::run`]).
+    pub async fn run_case(&self, package: &Package, case: &str, scope: CaseScope, timeout: Duration) -> CaseVerdict {
+        self.case_runner().run(package, case, scope, timeout).await
+    }
+}
+
+/// A fresh store for a case, with its limits and its time.
+fn new_store(engine: &Engine, scope: CaseScope, timeout: Duration) -> Result<Store<CaseState>> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut store = Store::new(engine, CaseState::new(scope, deadline)?);
+    store.limiter(|state| &mut state.limits);
+    // Yield to the async executor on every epoch tick, so timeouts can cancel a guest
+    // that never calls the host.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_async_yield_and_update(1);
+    Ok(store)
+}
+
+/// Runs cases of a [`Sandbox`]'s packages; owned, so a task of its own can hold one.
+#[derive(Clone)]
+pub struct CaseRunner {
+    engine: Engine,
+    /// One permit per store alive (see [`Pool::MAX_LIVE_STORES`]).
+    stores: Arc<tokio::sync::Semaphore>,
+}
+
+impl CaseRunner {
+    /// Run one case in a fresh store, with `timeout` for all of it, on the calling task.
+    /// Dropping the future (an interrupted run) stops the case.
+    pub async fn run(&self, package: &Package, case: &str, scope: CaseScope, timeout: Duration) -> CaseVerdict {
         let request = Request::Run(RunRequest {
             input_node_names: scope.live.snapshot().iter().map(|node| node.spec.name.clone()).collect(),
             test_names: vec![case.to_string()],
             test_timeout: timeout.as_secs_f64().ceil() as u64,
         });
-        let Ok(permit) = Arc::clone(&self.stores).acquire_owned().await else {
+        let Ok(_permit) = self.stores.acquire().await else {
             return CaseVerdict::host_error("the sandbox is closed".into());
         };
-        let mut store = match self.new_store(scope, timeout) {
+        // Declared after the permit, so dropped before it: the store's slots go back to
+        // the pool before another store may start.
+        let mut store = match new_store(&self.engine, scope, timeout) {
             Ok(store) => store,
             Err(error) => return CaseVerdict::host_error(format!("{error:#}")),
         };
-        let (pre, case) = (Arc::clone(&package.pre), case.to_string());
-        let run = async move {
-            let call = async {
-                let tester = pre.instantiate_async(&mut store).await?;
-                tester.host_test_suite().call_handle(&mut store, &request).await
-            };
-            let result = tokio::time::timeout(timeout, call).await;
-            let verdict = verdict::judge(&case, timeout, result, store.data());
-            // The store's slots go back to the pool before another store may start.
-            drop(store);
-            drop(permit);
-            verdict
+        let call = async {
+            let tester = package.pre.instantiate_async(&mut store).await?;
+            tester.host_test_suite().call_handle(&mut store, &request).await
         };
-        if !own_task {
-            return run.await;
-        }
-        let mut task = AbortOnDrop(tokio::spawn(run));
-        match (&mut task.0).await {
-            Ok(verdict) => verdict,
-            Err(error) => CaseVerdict::host_error(format!("the case's task failed: {error}")),
-        }
+        let result = tokio::time::timeout(timeout, call).await;
+        verdict::judge(case, timeout, result, store.data())
     }
 }
 
-/// A spawned task that is aborted when its handle is dropped.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
 
 /// A package's case names are bounded in count and length (reporters escape their text).
 fn check_case_names(path: &Path, cases: &[String]) -> Result<()> {

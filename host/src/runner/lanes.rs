@@ -1,0 +1,141 @@
+//! The cases of a `parallel` package. Lanes — tasks of their own, as many as cases may run
+//! at once — each take the next case from a shared queue and run it (with its retries)
+//! without waiting for the runner; the runner receives each result and reports it, once.
+//! A lane never waits on the runner between two cases, so the lanes keep every core busy:
+//! when the runner itself handed each case to a task and waited for it, the two hand-offs
+//! between threads per case ate the second core's gain.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::test::{CaseRun, Running, finish_case};
+use crate::events::{FailureDetail, Outcome};
+use crate::sandbox::{CaseRunner, CaseScope, CaseVerdict, Package};
+
+/// Results the lanes may have sent that the runner has not reported yet.
+const RESULTS_AHEAD: usize = 64;
+
+/// How a case ended in a lane.
+struct Done {
+    /// The case's position in the package's list.
+    index: usize,
+    verdict: CaseVerdict,
+    /// The failures of the attempts before the last (`--retries`).
+    earlier_failures: Vec<FailureDetail>,
+    took: Duration,
+}
+
+/// Run the cases at `indices` of the package's list in `lanes` lanes and report each;
+/// returns the package's outcome (its first failure, in the order cases ended).
+pub(super) async fn run(run: &CaseRun<'_>, indices: Vec<usize>, lanes: usize) -> Outcome {
+    let cx = run.cx;
+    let cases = indices.len();
+    // Positions, not names: a package may have 100,000 cases.
+    let queue: Arc<Mutex<VecDeque<usize>>> = Arc::new(Mutex::new(indices.into()));
+    let running = cx.running();
+    // Bounded: lanes that get ahead of the reporting wait, rather than pile results up.
+    let (sender, mut results) = tokio::sync::mpsc::channel(RESULTS_AHEAD);
+    // Dropped with this future (an interrupted run): every lane stops, and the cases they
+    // were running stay in `running`, to be reported as interrupted.
+    let _lanes: Vec<AbortOnDrop> = (0..lanes.min(cases))
+        .map(|_| {
+            let lane = Lane {
+                runner: cx.sandbox.case_runner(),
+                package: run.package.clone(),
+                scope: run.scope.clone(),
+                queue: Arc::clone(&queue),
+                running: Arc::clone(&running),
+                deadline: run.deadline,
+                retries: cx.options.retries as usize,
+            };
+            AbortOnDrop(tokio::spawn(lane.work(sender.clone())))
+        })
+        .collect();
+    drop(sender);
+    let mut first_failure: Option<Outcome> = None;
+    while let Some(Done { index, mut verdict, mut earlier_failures, took }) = results.recv().await {
+        let case = &run.package.cases[index];
+        let failures = earlier_failures.iter_mut().chain(match &mut verdict.outcome {
+            Outcome::Failed { failure } => Some(failure),
+            _ => None,
+        });
+        for failure in failures {
+            if let Some(path) = super::source_location::locate(run.source, &failure.file) {
+                failure.file = path;
+            }
+        }
+        if verdict.outcome.is_failed() {
+            cx.failed();
+            first_failure.get_or_insert_with(|| verdict.outcome.clone());
+        }
+        finish_case(cx, run.test, &run.package.name, case, verdict.outcome, took, verdict.output, earlier_failures);
+        // Reported: no longer running (a case that ended but was not received yet when the
+        // run is interrupted is reported as interrupted — a failure, never a pass).
+        lock(&running).retain(|(package, other)| !(package == &run.package.name && other == case));
+        if cx.stopping() {
+            let left: Vec<usize> = lock(&queue).drain(..).collect();
+            for index in left {
+                let outcome = Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() };
+                let case = &run.package.cases[index];
+                finish_case(cx, run.test, &run.package.name, case, outcome, Duration::ZERO, String::new(), Vec::new());
+            }
+        }
+    }
+    first_failure.unwrap_or(Outcome::Passed)
+}
+
+/// One lane: what it needs to run cases on a thread of its own.
+struct Lane {
+    runner: CaseRunner,
+    package: Package,
+    scope: CaseScope,
+    queue: Arc<Mutex<VecDeque<usize>>>,
+    running: Running,
+    deadline: Instant,
+    retries: usize,
+}
+
+impl Lane {
+    /// Take cases until the queue is empty (or nobody listens any more).
+    async fn work(self, results: tokio::sync::mpsc::Sender<Done>) {
+        loop {
+            let Some(index) = lock(&self.queue).pop_front() else { return };
+            let case = &self.package.cases[index];
+            lock(&self.running).push((self.package.name.clone(), case.clone()));
+            let started = Instant::now();
+            let mut earlier_failures = Vec::new();
+            let verdict = loop {
+                let remaining = self.deadline.saturating_duration_since(Instant::now());
+                let timeout = self.scope.policy.case_timeout.map_or(remaining, |limit| limit.min(remaining));
+                let verdict = self.runner.run(&self.package, case, self.scope.clone(), timeout).await;
+                match &verdict.outcome {
+                    Outcome::Failed { failure }
+                        if earlier_failures.len() < self.retries
+                            && !self.deadline.saturating_duration_since(Instant::now()).is_zero() =>
+                    {
+                        earlier_failures.push(failure.clone());
+                    }
+                    _ => break verdict,
+                }
+            };
+            let done = Done { index, verdict, earlier_failures, took: started.elapsed() };
+            if results.send(done).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A lane's task, aborted when its handle is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
