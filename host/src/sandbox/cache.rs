@@ -70,7 +70,8 @@ impl CompileCache {
         hex(&hasher.0.finalize())
     }
 
-    /// The compiled form of the component file at `origin`, as [`load`](Self::load). When
+    /// The compiled form of the component file at `origin`, compiling (and storing) it on a miss —
+    /// `compiling` is told why just before a compile starts. When
     /// the file is the one a stamp recorded (same device, inode, size, modification and
     /// change times — the change time moves on every write and cannot be set back), its
     /// key comes from the stamp: a warm run neither reads nor hashes the component (for a
@@ -91,12 +92,6 @@ impl CompileCache {
         // Best effort: without a stamp the next run reads and hashes the file again.
         let _ = self.write_stamp(&stamp, &format!("{identity} {key}\n"));
         Ok(cached)
-    }
-
-    /// The compiled form of `wasm` from the cache, compiling (and storing) it on a miss;
-    /// `compiling` is told why just before a compile starts.
-    pub fn load(&self, engine: &Engine, wasm: &[u8], origin: &Path, compiling: &dyn Fn(&str)) -> Result<Cached> {
-        self.load_keyed(engine, wasm, &Self::key(engine, wasm), origin, compiling)
     }
 
     fn entry(&self, key: &str) -> PathBuf {
