@@ -83,3 +83,39 @@ fn every_json_line_is_valid_json_whatever_the_package_wrote() {
     }
     assert_eq!(cases, 5, "{}", run.stdout);
 }
+
+#[test]
+fn host_list_prints_forged_case_names_escaped_onto_their_line() {
+    let dir = forger_suite();
+    let run = run_in(dir.path(), &["list"]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    let raw: Vec<char> = run.stdout.chars().filter(|&c| is_dangerous(c)).collect();
+    assert!(raw.is_empty(), "host list printed raw control characters {raw:?}:\n{}", run.stdout);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    // `forged`, `forged/forger`, then its five cases, one line each.
+    assert_eq!(lines.len(), 7, "{}", run.stdout);
+    assert!(lines.contains(&"forged/forger/passes\\n999 passed, 0 failed, 0 skipped"), "{}", run.stdout);
+}
+
+#[test]
+fn host_list_into_a_reader_that_stops_early_exits_quietly() {
+    use std::io::{BufRead, BufReader};
+    let dir = suite(&format!("[[tests]]\nname = \"big\"\ntest_package_paths = [\"{}\"]\n", package("bench-100k")));
+    // Built first, so that the listing below is all that writes to the pipe.
+    assert_eq!(run_in(dir.path(), &["list", "--filter", "big/bench-100k/case_000000"]).code, Some(0));
+    let mut child = common::host()
+        .current_dir(dir.path())
+        .arg("list")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert_eq!(first, "big\n");
+    // The read end is closed here, with most of 100,000 lines still to write (`| head -1`).
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -1,13 +1,15 @@
 //! `host run`, `host list`, `host check`.
 
+use std::io::Write as _;
 use std::path::Path;
 
 use host::config::{self, Plan};
 use host::events::{Event, EventBus};
+use host::reporters::escape::terminal_line;
 use host::reporters::{HtmlReporter, JsonReporter, JunitReporter, LastRunWriter, RecordWriter, TerminalReporter};
 use host::runner::{self, Prepared, RunOptions};
 use host::sandbox::{CompileCache, Pool, Sandbox};
-use host::suite::{Filters, Partition, Selection, Selector};
+use host::suite::{Filters, Item, Partition, Selection, Selector};
 
 use super::args::{CheckArgs, ColorChoice, Format, ListArgs, RunArgs, SuiteArgs};
 use super::{exit, records};
@@ -93,23 +95,39 @@ pub async fn list(args: &ListArgs) -> u8 {
         eprintln!("nothing selected");
         return exit::NOTHING_SELECTED;
     }
-    let mut printed = std::collections::HashSet::new();
-    for item in selection.items() {
-        let id = item.id();
-        let mut prefix = String::new();
-        // `test`, then `test/package`, then the item itself, each once.
-        for part in id.split('/').take(id.matches('/').count()) {
-            if !prefix.is_empty() {
-                prefix.push('/');
-            }
-            prefix.push_str(part);
-            if printed.insert(prefix.clone()) {
-                println!("{prefix}");
-            }
+    match print_list(&mut std::io::stdout().lock(), &selection) {
+        Ok(()) => exit::PASSED,
+        // The reader went away (`host list | head`): what it wanted was printed.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => exit::PASSED,
+        Err(error) => {
+            eprintln!("error: writing the list to stdout: {error}");
+            exit::USAGE
         }
-        println!("{id}");
     }
-    exit::PASSED
+}
+
+/// The selected ids, each test and package once before its items (a case name may hold a
+/// `/`: the structure comes from the items, not from splitting ids); names escaped onto
+/// their line, as every reporter shows them.
+fn print_list(out: &mut impl std::io::Write, selection: &Selection) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(out);
+    // Items come in suite order: a new test or package starts where its name changes.
+    let (mut last_test, mut last_package) = (None, None);
+    for item in selection.items() {
+        let test = item.test();
+        if last_test != Some(test) {
+            writeln!(out, "{}", terminal_line(test))?;
+            (last_test, last_package) = (Some(test), None);
+        }
+        if let Item::Case { package, .. } = item
+            && last_package != Some(&**package)
+        {
+            writeln!(out, "{}/{}", terminal_line(test), terminal_line(package))?;
+            last_package = Some(&**package);
+        }
+        writeln!(out, "{}", terminal_line(&item.id()))?;
+    }
+    out.flush()
 }
 
 /// `host run`.
