@@ -114,3 +114,26 @@ fn verbose_says_what_is_built_and_compiled_and_why_and_a_plain_run_does_not() {
         assert!(!plain.both().contains(word), "{word}: {}", plain.both());
     }
 }
+
+#[test]
+fn a_rust_package_that_does_not_compile_exits_2_naming_it_with_the_compiler_error() {
+    let dir = suite("[[tests]]\ntest_package_paths = [\"broken\"]\n");
+    let pkg = dir.path().join("broken");
+    std::fs::create_dir_all(pkg.join("src")).unwrap();
+    std::fs::write(
+        pkg.join("Cargo.toml"),
+        "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[lib]\ncrate-type = [\"cdylib\"]\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(pkg.join("src/lib.rs"), "pub fn f() -> u32 { \"not a number\" }\n").unwrap();
+    let run = run_in(dir.path(), &["run"]);
+    assert_eq!(run.code, Some(2), "{}", run.both());
+    let dir_name = pkg.canonicalize().unwrap();
+    assert!(
+        run.stderr.contains(&format!("{}: build command `", dir_name.display())) || run.stderr.contains(&format!("{}: build command `", pkg.display())),
+        "the error names the package directory: {}",
+        run.both()
+    );
+    assert!(run.stderr.contains("mismatched types") && run.stderr.contains("src/lib.rs"), "the compiler's error is shown: {}", run.both());
+    assert!(run.stderr.contains("error: test test-1: package broken: "), "and which test and package: {}", run.both());
+}

@@ -15,11 +15,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result, bail};
 use globset::{Glob, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 use tokio::process::Command;
 
+use super::BuildError;
 use crate::config::BuildSpec;
 
 /// The contract, compiled into the binary so builds work wherever `host` is installed.
@@ -36,7 +36,7 @@ pub fn stale_reason(dir: &Path, spec: &BuildSpec, cache: &Path) -> Option<String
     match cache_key(dir, spec) {
         Ok(key) if output(dir, &key, cache).is_file() => None,
         Ok(_) => Some("no cached build of its current sources, command and contract".into()),
-        Err(error) => Some(format!("its inputs cannot be read ({error:#})")),
+        Err(error) => Some(format!("its inputs cannot be read ({:#})", anyhow::Error::new(error))),
     }
 }
 
@@ -47,7 +47,7 @@ fn output(dir: &Path, key: &str, cache: &Path) -> PathBuf {
 }
 
 /// Build (or take from `cache`) the component of the package in `dir`.
-pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf> {
+pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf, BuildError> {
     let key = cache_key(dir, spec)?;
     let out = output(dir, &key, cache);
     if out.is_file() {
@@ -56,15 +56,16 @@ pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf
         return Ok(out);
     }
     let wit = cache.join("wit").join(&hex(&Sha256::digest(WIT))[..16]);
-    std::fs::create_dir_all(&wit).with_context(|| format!("cannot create {}", wit.display()))?;
+    std::fs::create_dir_all(&wit).map_err(BuildError::io(&wit, "cannot create the directory"))?;
     // Another host may be building from this file right now: replace it whole (a rename),
     // never truncate it under a reader.
     let contract = wit.join("tester.wit");
     let staged = wit.join(format!("tester.wit.{}.partial", std::process::id()));
     std::fs::write(&staged, WIT)
         .and_then(|()| std::fs::rename(&staged, &contract))
-        .with_context(|| format!("cannot write {}", contract.display()))?;
-    std::fs::create_dir_all(out.parent().expect("a builds dir")).context("cannot create the builds cache")?;
+        .map_err(BuildError::io(&contract, "cannot write the contract"))?;
+    let builds = out.parent().expect("a builds dir");
+    std::fs::create_dir_all(builds).map_err(BuildError::io(builds, "cannot create the builds cache"))?;
     // Build into a name of this process's own (two hosts may build the same package at
     // once); only a complete component enters the cache, by an atomic rename.
     let partial = out.with_extension(format!("{}.partial.wasm", std::process::id()));
@@ -85,24 +86,35 @@ pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf
         .env("HOST_WIT_DIR", &wit)
         .env("HOST_WORLD", WORLD)
         .stdin(std::process::Stdio::null());
-    let output = super::output_of_group(command)
-        .await
-        .with_context(|| format!("{}: cannot run build command `{}`", dir.display(), args.join(" ")))?;
+    let output = super::output_of_group(command).await.map_err(|source| BuildError::Spawn {
+        dir: dir.to_path_buf(),
+        command: args.join(" "),
+        source,
+    })?;
     if !output.status.success() {
         let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&output.stderr));
-        bail!("{}: build command `{}` failed ({}):\n{}", dir.display(), args.join(" "), output.status, super::excerpt(&text));
+        return Err(BuildError::Failed {
+            dir: dir.to_path_buf(),
+            command: args.join(" "),
+            status: output.status,
+            output: super::excerpt(&text),
+            hint: String::new(),
+        });
     }
     if !partial.is_file() {
-        bail!("{}: build command `{}` succeeded but wrote no component at {{out}} ({})", dir.display(), args.join(" "), partial.display());
+        return Err(BuildError::NoArtifact {
+            dir: dir.to_path_buf(),
+            problem: format!("build command `{}` succeeded but wrote no component at {{out}} ({})", args.join(" "), partial.display()),
+        });
     }
     let partial = guard.kept();
-    std::fs::rename(&partial, &out).with_context(|| format!("cannot move the component into {}", out.display()))?;
+    std::fs::rename(&partial, &out).map_err(BuildError::io(&out, "cannot move the component into place"))?;
     Ok(out)
 }
 
 /// SHA-256 over the command, the contract and every input file (path and content).
-fn cache_key(dir: &Path, spec: &BuildSpec) -> Result<String> {
+fn cache_key(dir: &Path, spec: &BuildSpec) -> Result<String, BuildError> {
     let mut hasher = Sha256::new();
     for arg in &spec.command {
         hasher.update(arg.as_bytes());
@@ -110,7 +122,7 @@ fn cache_key(dir: &Path, spec: &BuildSpec) -> Result<String> {
     }
     hasher.update(WIT.as_bytes());
     for file in inputs(dir, &spec.inputs)? {
-        let content = std::fs::read(&file).with_context(|| format!("cannot read input {}", file.display()))?;
+        let content = std::fs::read(&file).map_err(BuildError::io(&file, "cannot read the input"))?;
         hasher.update(file.display().to_string().as_bytes());
         hasher.update((content.len() as u64).to_le_bytes());
         hasher.update(&content);
@@ -119,14 +131,15 @@ fn cache_key(dir: &Path, spec: &BuildSpec) -> Result<String> {
 }
 
 /// The files matching `patterns` (relative to `dir`), sorted.
-fn inputs(dir: &Path, patterns: &[String]) -> Result<Vec<PathBuf>> {
+fn inputs(dir: &Path, patterns: &[String]) -> Result<Vec<PathBuf>, BuildError> {
     let mut files = Vec::new();
     for pattern in patterns {
         // Walk from the literal part of the pattern (which may climb out of `dir`).
         let literal: PathBuf = Path::new(pattern).components().take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[', '{'])).collect();
         let root = dir.join(&literal);
-        let glob = Glob::new(&dir.join(pattern).display().to_string()).with_context(|| format!("input pattern {pattern:?}"))?;
-        let set = GlobSetBuilder::new().add(glob).build()?;
+        let invalid = |source| BuildError::Pattern { dir: dir.to_path_buf(), pattern: pattern.clone(), source };
+        let glob = Glob::new(&dir.join(pattern).display().to_string()).map_err(invalid)?;
+        let set = GlobSetBuilder::new().add(glob).build().map_err(invalid)?;
         let walker = walkdir::WalkDir::new(&root).into_iter().filter_entry(|e| {
             !(e.file_type().is_dir() && SKIPPED_DIRS.iter().any(|skip| e.file_name() == *skip))
         });

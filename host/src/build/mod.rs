@@ -5,11 +5,13 @@
 //! package costs one no-op cargo call.
 
 pub mod custom;
+mod error;
 mod fresh;
+
+pub use error::BuildError;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result, bail};
 use cargo_metadata::{Artifact, Message, TargetKind};
 use tokio::process::Command;
 
@@ -40,7 +42,7 @@ pub fn stale_reason(package: &PackageRef, cache: &Path) -> Option<String> {
 
 /// The component file of `package`, building it first when it is a source package;
 /// `cache` holds the results of declared builds.
-pub async fn package(package: &PackageRef, cache: &Path) -> Result<PathBuf> {
+pub async fn package(package: &PackageRef, cache: &Path) -> Result<PathBuf, BuildError> {
     match &package.kind {
         PackageKind::Component => Ok(package.path.clone()),
         PackageKind::Declared(spec) => custom::build(&package.path, spec, cache).await,
@@ -51,18 +53,17 @@ pub async fn package(package: &PackageRef, cache: &Path) -> Result<PathBuf> {
                 return Ok(wasm);
             }
             let artifacts = cargo_build(&package.path, &args).await?;
-            let manifest = package.path.join("Cargo.toml").canonicalize()?;
+            let manifest = package.path.join("Cargo.toml");
+            let manifest = manifest.canonicalize().map_err(BuildError::io(&manifest, "cannot resolve the manifest"))?;
             let wasm = artifacts
                 .into_iter()
                 .filter(|a| a.manifest_path.as_std_path() == manifest && a.target.kind.contains(&TargetKind::CDyLib))
                 .flat_map(|a| a.filenames)
                 .map(|file| file.into_std_path_buf())
                 .find(|file| file.extension().is_some_and(|ext| ext == "wasm"))
-                .with_context(|| {
-                    format!(
-                        "{}: cargo built no .wasm component; a test package needs `[lib] crate-type = [\"cdylib\"]`",
-                        package.path.display()
-                    )
+                .ok_or_else(|| BuildError::NoArtifact {
+                    dir: package.path.clone(),
+                    problem: "cargo built no .wasm component; a test package needs `[lib] crate-type = [\"cdylib\"]`".into(),
                 })?;
             fresh::remember(&record, &package.path, &wasm);
             Ok(wasm)
@@ -72,10 +73,10 @@ pub async fn package(package: &PackageRef, cache: &Path) -> Result<PathBuf> {
 
 /// The executable that runs nodes of `program`, building it first for `Program::Cargo`
 /// (unless its last build in `cache` is still fresh).
-pub async fn runtime(program: &Program, cache: &Path) -> Result<PathBuf> {
+pub async fn runtime(program: &Program, cache: &Path) -> Result<PathBuf, BuildError> {
     match program {
         Program::Path(path) => Ok(path.clone()),
-        Program::Command(name) => which::which(name).with_context(|| format!("runtime.Command: {name:?} is not on PATH")),
+        Program::Command(name) => which::which(name).map_err(|source| BuildError::NotOnPath { name: name.clone(), source }),
         Program::Cargo { dir, bin, release } => {
             let mut args: Vec<&str> = Vec::new();
             if *release {
@@ -99,12 +100,14 @@ pub async fn runtime(program: &Program, cache: &Path) -> Result<PathBuf> {
                     fresh::remember(&record, dir, exe);
                     Ok(exe.clone())
                 }
-                [] => bail!("runtime.RepoPath {}: cargo built no executable", dir.display()),
-                many => bail!(
-                    "runtime.RepoPath {}: cargo built several executables ({}); choose one with `bin = \"…\"`",
-                    dir.display(),
-                    many.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(", ")
-                ),
+                [] => Err(BuildError::NoArtifact { dir: dir.clone(), problem: "runtime.RepoPath: cargo built no executable".into() }),
+                many => Err(BuildError::NoArtifact {
+                    dir: dir.clone(),
+                    problem: format!(
+                        "runtime.RepoPath: cargo built several executables ({}); choose one with `bin = \"…\"`",
+                        many.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                }),
             }
         }
     }
@@ -112,7 +115,7 @@ pub async fn runtime(program: &Program, cache: &Path) -> Result<PathBuf> {
 
 /// `cargo build` of the package in `dir`; the artifacts it reports (cargo_metadata parses
 /// `--message-format=json`).
-async fn cargo_build(dir: &Path, extra: &[&str]) -> Result<Vec<Artifact>> {
+async fn cargo_build(dir: &Path, extra: &[&str]) -> Result<Vec<Artifact>, BuildError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = dir.join("Cargo.toml");
     let mut command = Command::new(&cargo);
@@ -123,9 +126,11 @@ async fn cargo_build(dir: &Path, extra: &[&str]) -> Result<Vec<Artifact>> {
         .arg(&manifest)
         .args(extra)
         .stdin(std::process::Stdio::null());
-    let output = output_of_group(command)
-        .await
-        .with_context(|| format!("cannot run {} to build {}", cargo.to_string_lossy(), dir.display()))?;
+    let output = output_of_group(command).await.map_err(|source| BuildError::Spawn {
+        dir: dir.to_path_buf(),
+        command: format!("{} build", cargo.to_string_lossy()),
+        source,
+    })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let hint = if stderr.contains(GUEST_TARGET) && stderr.contains("target may not be installed") {
@@ -133,7 +138,13 @@ async fn cargo_build(dir: &Path, extra: &[&str]) -> Result<Vec<Artifact>> {
         } else {
             String::new()
         };
-        bail!("building {} failed ({}):\n{}{hint}", dir.display(), output.status, excerpt(&stderr));
+        return Err(BuildError::Failed {
+            dir: dir.to_path_buf(),
+            command: format!("{} build", cargo.to_string_lossy()),
+            status: output.status,
+            output: excerpt(&stderr),
+            hint,
+        });
     }
     Ok(Message::parse_stream(output.stdout.as_slice())
         .filter_map(|message| match message {
