@@ -1,6 +1,6 @@
-//! `host run`, `host list`, `host check`.
+//! `host run`, `host list`, `host check`, `host archive`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use host::config::{self, Plan};
 use host::events::{Event, EventBus};
@@ -9,7 +9,7 @@ use host::runner::{self, Prepared, RunOptions};
 use host::sandbox::{CompileCache, Pool, Sandbox};
 use host::suite::{Filters, Partition, Selection, Selector};
 
-use super::args::{CheckArgs, ColorChoice, Format, ListArgs, RunArgs, SuiteArgs};
+use super::args::{ArchiveArgs, CheckArgs, ColorChoice, Format, ListArgs, RunArgs, SuiteArgs};
 use super::{exit, records};
 
 fn load(path: &Path) -> Result<Plan, u8> {
@@ -39,6 +39,11 @@ pub fn check(args: &CheckArgs) -> u8 {
 }
 
 impl SuiteArgs {
+    /// The tests.toml (or its directory) to load.
+    fn tests_toml(&self) -> PathBuf {
+        self.path.clone().unwrap_or_else(|| PathBuf::from(config::DEFAULT_FILE))
+    }
+
     fn sandbox(&self, plan: &Plan) -> anyhow::Result<Sandbox> {
         let cache = if self.no_cache { None } else { self.cache_dir.clone().or_else(CompileCache::default_dir) };
         Sandbox::new(cache.map(CompileCache::new), Pool::for_run(plan.tests.iter().map(|test| &test.sandbox)))
@@ -63,10 +68,14 @@ impl SuiteArgs {
         let rerun = if self.rerun_failed { Some(records::outstanding(plan)?) } else { None };
         selector.only = rerun.as_ref().map(|ids| ids.iter().cloned().collect());
         let sandbox = self.sandbox(plan).map_err(usage_error)?;
+        if let Some(engine) = &self.archive_engine {
+            host::archive::check_engine(engine, &sandbox.engine_fingerprint()).map_err(|e| usage_error(format!("--archive: {e:#}")))?;
+        }
         let started = std::time::SystemTime::now();
-        let prepared = runner::prepare(plan, &sandbox, bus, with_runtimes).await.map_err(|e| usage_error(format!("{e:#}")))?;
-        // Everything this run needs is cached and fresh now: trim what older runs left.
-        if let Some(dir) = sandbox.cache_dir() {
+        let prepared = runner::prepare(plan, &sandbox, bus, with_runtimes, &self.listed).await.map_err(|e| usage_error(format!("{e:#}")))?;
+        // Everything this run needs is cached and fresh now: trim what older runs left
+        // (an archive's cache is the archive's, and holds only what it needs).
+        if let Some(dir) = sandbox.cache_dir().filter(|_| self.archive_engine.is_none()) {
             let max = std::env::var("HOST_CACHE_MAX_MB").ok().and_then(|mb| mb.parse::<u64>().ok()).map_or(host::sandbox::DEFAULT_CACHE_MAX_BYTES, |mb| mb << 20);
             CompileCache::new(dir.to_path_buf()).trim(max, started);
         }
@@ -78,7 +87,7 @@ impl SuiteArgs {
 
 /// `host list`.
 pub async fn list(args: &ListArgs) -> u8 {
-    let plan = match load(&args.suite.path) {
+    let plan = match load(&args.suite.tests_toml()) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
@@ -112,9 +121,62 @@ pub async fn list(args: &ListArgs) -> u8 {
     exit::PASSED
 }
 
+/// `host archive`.
+pub async fn archive(args: &ArchiveArgs) -> u8 {
+    let plan = match load(&args.path) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    let bus = EventBus::new();
+    bus.subscribe(TerminalReporter::new(std::io::stderr(), false).verbose(args.verbose));
+    let cache = if args.no_cache { None } else { args.cache_dir.clone().or_else(CompileCache::default_dir) };
+    let sandbox = match Sandbox::new(cache.map(CompileCache::new), Pool::for_run(plan.tests.iter().map(|test| &test.sandbox))) {
+        Ok(sandbox) => sandbox,
+        Err(error) => return usage_error(format!("{error:#}")),
+    };
+    let prepared = match runner::prepare(&plan, &sandbox, &bus, true, &runner::Listed::default()).await {
+        Ok(prepared) => prepared,
+        Err(error) => return usage_error(format!("{error:#}")),
+    };
+    match host::archive::create(&plan, &prepared, &sandbox, &args.out).await {
+        Ok(summary) => {
+            println!(
+                "Archived {} package(s) and {} file(s) of {} into {} ({:.1} MiB)",
+                summary.packages,
+                summary.files,
+                plan.file.display(),
+                args.out.display(),
+                summary.bytes as f64 / (1 << 20) as f64
+            );
+            exit::PASSED
+        }
+        Err(error) => usage_error(format!("archive {}: {error:#}", args.out.display())),
+    }
+}
+
 /// `host run`.
 pub async fn run(args: &RunArgs) -> u8 {
-    let mut plan = match load(&args.suite.path) {
+    // With --archive: the archive's suite, extracted and checked, run with its compile
+    // cache; the directory goes when `extracted` does (if the host made it).
+    let mut suite = args.suite.clone();
+    let extracted = match &args.archive {
+        None => None,
+        Some(file) => match host::archive::extract(file, args.workdir.as_deref()) {
+            Ok(extracted) => Some(extracted),
+            Err(error) => return usage_error(format!("{error:#}")),
+        },
+    };
+    if let Some(extracted) = &extracted {
+        if let Some(filter) = suite.path.take() {
+            suite.filters.insert(0, filter.to_string_lossy().into_owned());
+        }
+        suite.path = Some(extracted.tests_toml());
+        suite.cache_dir = Some(extracted.cache_dir());
+        suite.archive_engine = Some(extracted.manifest.engine.clone());
+        suite.listed = extracted.listed();
+    }
+    let suite = &suite;
+    let mut plan = match load(&suite.tests_toml()) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
@@ -140,7 +202,7 @@ pub async fn run(args: &RunArgs) -> u8 {
                         && std::io::IsTerminal::is_terminal(&std::io::stdout())
                 }
             };
-            bus.subscribe(TerminalReporter::new(std::io::stdout(), color).verbose(args.suite.verbose));
+            bus.subscribe(TerminalReporter::new(std::io::stdout(), color).verbose(suite.verbose));
         }
         Format::Json => bus.subscribe(JsonReporter::new(std::io::stdout())),
     }
@@ -162,7 +224,7 @@ pub async fn run(args: &RunArgs) -> u8 {
     }
     let mut cancelled = cancel.clone();
     let prepared = tokio::select! {
-        prepared = args.suite.prepare(&bus, true, &plan) => prepared,
+        prepared = suite.prepare(&bus, true, &plan) => prepared,
         // Dropping the build kills its process groups and removes partial outputs.
         _ = cancelled.wait_for(|cancelled| *cancelled) => {
             // The reporters write what they hold and take down their live line first.
