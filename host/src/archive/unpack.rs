@@ -91,7 +91,10 @@ pub fn extract(archive: &Path, workdir: Option<&Path>) -> Result<Extracted> {
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 if name == MANIFEST {
-                    manifest = Some(read_manifest(&mut entry).map_err(|e| anyhow!("--archive {shown}: {MANIFEST}: {e}"))?);
+                    let (read, bytes) = read_manifest(&mut entry).map_err(|e| anyhow!("--archive {shown}: {MANIFEST}: {e}"))?;
+                    // Kept beside what it lists: it marks the directory as an extraction.
+                    write_file(&dir.root, &name, 0o644, &mut bytes.as_slice()).map_err(|e| fail(format!("cannot be extracted: {e}")))?;
+                    manifest = Some(read);
                     continue;
                 }
                 if manifest.is_none() {
@@ -211,7 +214,7 @@ fn write_file(root: &Path, name: &str, mode: u32, data: &mut impl Read) -> std::
 
 /// The manifest: its format, host version and target checked before its other fields are
 /// read (another version may have other fields).
-fn read_manifest(entry: &mut impl Read) -> Result<Manifest> {
+fn read_manifest(entry: &mut impl Read) -> Result<(Manifest, Vec<u8>)> {
     let mut bytes = Vec::new();
     entry.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_MANIFEST_BYTES {
@@ -234,7 +237,7 @@ fn read_manifest(entry: &mut impl Read) -> Result<Manifest> {
     if target != super::target() {
         bail!("made on a {:?} machine; this one is {}", target.chars().take(64).collect::<String>(), super::target());
     }
-    serde_json::from_value(value).map_err(|e| anyhow!("{e}"))
+    Ok((serde_json::from_value(value).map_err(|e| anyhow!("{e}"))?, bytes))
 }
 
 #[cfg(test)]
