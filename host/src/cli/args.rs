@@ -22,7 +22,8 @@ pub enum Command {
     /// Build the packages, boot the nodes and run the selected tests.
     ///
     /// Exit status: 0 everything selected passed, 1 something failed, 2 bad arguments,
-    /// a bad tests.toml or a package that cannot be built or loaded, 3 nothing selected,
+    /// a bad tests.toml, a package that cannot be built or loaded, or an archive that
+    /// cannot be read or verified, 3 nothing selected,
     /// 130 interrupted (Ctrl-C, SIGTERM).
     Run(RunArgs),
     /// Print the selected tests, packages and cases, one per line (`test`,

@@ -8,6 +8,7 @@ use host::reporters::{HtmlReporter, JsonReporter, JunitReporter, LastRunWriter, 
 use host::runner::{self, Prepared, RunOptions};
 use host::sandbox::{CompileCache, Pool, Sandbox};
 use host::suite::{Filters, Partition, Selection, Selector};
+use tokio::signal::unix::{SignalKind, signal};
 
 use super::args::{ArchiveArgs, CheckArgs, ColorChoice, Format, ListArgs, RunArgs, SuiteArgs};
 use super::{exit, records};
@@ -127,6 +128,14 @@ pub async fn archive(args: &ArchiveArgs) -> u8 {
         Ok(plan) => plan,
         Err(code) => return code,
     };
+    // Before the build: somewhere the archive can go.
+    let parent = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if args.out.is_dir() {
+        return usage_error(format!("{}: is a directory; give a file name (NAME.tar.zst)", args.out.display()));
+    }
+    if !parent.is_dir() {
+        return usage_error(format!("{}: directory {} does not exist", args.out.display(), parent.display()));
+    }
     let bus = EventBus::new();
     bus.subscribe(TerminalReporter::new(std::io::stderr(), false).verbose(args.verbose));
     let cache = if args.no_cache { None } else { args.cache_dir.clone().or_else(CompileCache::default_dir) };
@@ -134,11 +143,27 @@ pub async fn archive(args: &ArchiveArgs) -> u8 {
         Ok(sandbox) => sandbox,
         Err(error) => return usage_error(format!("{error:#}")),
     };
-    let prepared = match runner::prepare(&plan, &sandbox, &bus, true, &runner::Listed::default()).await {
-        Ok(prepared) => prepared,
-        Err(error) => return usage_error(format!("{error:#}")),
+    // As for `run`: the build's process groups are the host's, killed when the work is
+    // dropped (on Ctrl-C or SIGTERM) or, if the host is killed, by the watchdog.
+    if let Err(error) = std::env::current_exe().and_then(|exe| host::nodes::groups::start_watchdog(&exe, &["__watchdog"])) {
+        bus.emit(Event::Warning { message: format!("cannot start the watchdog process: {error}") });
+    }
+    let (mut interrupt, mut terminate) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+        (Ok(interrupt), Ok(terminate)) => (interrupt, terminate),
+        (Err(error), _) | (_, Err(error)) => return usage_error(format!("cannot watch for signals: {error}")),
     };
-    match host::archive::create(&plan, &prepared, &sandbox, &args.out).await {
+    let work = async {
+        let prepared = runner::prepare(&plan, &sandbox, &bus, true, &runner::Listed::default()).await?;
+        anyhow::Context::with_context(host::archive::create(&plan, &prepared, &sandbox, &args.out).await, || {
+            format!("cannot write the archive {}", args.out.display())
+        })
+    };
+    let written = tokio::select! {
+        written = work => written,
+        _ = interrupt.recv() => return interrupted(&bus, exit::INTERRUPTED),
+        _ = terminate.recv() => return interrupted(&bus, exit::TERMINATED),
+    };
+    match written {
         Ok(summary) => {
             println!(
                 "Archived {} package(s) and {} file(s) of {} into {} ({:.1} MiB)",
@@ -150,22 +175,45 @@ pub async fn archive(args: &ArchiveArgs) -> u8 {
             );
             exit::PASSED
         }
-        Err(error) => usage_error(format!("archive {}: {error:#}", args.out.display())),
+        Err(error) => usage_error(format!("{error:#}")),
     }
+}
+
+/// `host archive` stopped by a signal: its builds are killed (dropped), the partial
+/// archive removed, nothing written.
+fn interrupted(bus: &EventBus, code: u8) -> u8 {
+    let message = "interrupted: nothing archived";
+    bus.emit(Event::PreparationFailed { message: message.into() });
+    eprintln!("{message}");
+    code
 }
 
 /// `host run`.
 pub async fn run(args: &RunArgs) -> u8 {
     // With --archive: the archive's suite, extracted and checked, run with its compile
     // cache; the directory goes when `extracted` does (if the host made it).
+    // Before anything that takes time (extracting, building): Ctrl-C and SIGTERM are ours.
+    let (cancel, signals) = match watch_signals() {
+        Ok(watch) => watch,
+        Err(error) => return usage_error(format!("cannot watch for signals: {error}")),
+    };
     let mut suite = args.suite.clone();
     let extracted = match &args.archive {
         None => None,
-        Some(file) => match host::archive::extract(file, args.workdir.as_deref()) {
-            Ok(extracted) => Some(extracted),
-            Err(error) => return usage_error(format!("{error:#}")),
-        },
+        Some(file) => {
+            let (file, workdir) = (file.clone(), args.workdir.clone());
+            match tokio::task::spawn_blocking(move || host::archive::extract(&file, workdir.as_deref())).await {
+                Ok(Ok(extracted)) => Some(extracted),
+                Ok(Err(error)) => return usage_error(format!("{error:#}")),
+                Err(error) => return usage_error(format!("extracting the archive failed: {error}")),
+            }
+        }
     };
+    if signals.received() {
+        // `extracted` goes now, its directory with it (if the host made it).
+        eprintln!("interrupted while extracting the archive: nothing ran");
+        return signals.exit_code();
+    }
     if let Some(extracted) = &extracted {
         if let Some(filter) = suite.path.take() {
             suite.filters.insert(0, filter.to_string_lossy().into_owned());
@@ -183,11 +231,6 @@ pub async fn run(args: &RunArgs) -> u8 {
     if let Some(factor) = args.timeout_scale {
         plan.scale_timeouts(factor);
     }
-    // Before anything that takes time (the build included): Ctrl-C and SIGTERM are ours.
-    let (cancel, signals) = match watch_signals() {
-        Ok(watch) => watch,
-        Err(error) => return usage_error(format!("cannot watch for signals: {error}")),
-    };
     if let Err(error) = check_report_destinations(args) {
         return usage_error(error);
     }
@@ -329,7 +372,6 @@ impl Signals {
 /// group the host started is killed at once) — the reports are still written. A third
 /// exits at once.
 fn watch_signals() -> std::io::Result<(tokio::sync::watch::Receiver<bool>, Signals)> {
-    use tokio::signal::unix::{SignalKind, signal};
     let (cancel, cancelled) = tokio::sync::watch::channel(false);
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
