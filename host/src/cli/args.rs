@@ -86,7 +86,8 @@ pub struct SuiteArgs {
     pub more_filters: Vec<String>,
     /// Run only shard K of N: `hash:K/N` (by id hash), `slice:K/N` (round robin),
     /// `duration:K/N` (whole tests balanced by the durations of --from-record), or
-    /// `SCHEME:ci` to read CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or
+    /// `SCHEME:ci` to read CI_NODE_INDEX/CI_NODE_TOTAL (GitLab),
+    /// CIRCLE_NODE_INDEX/CIRCLE_NODE_TOTAL (CircleCI) or
     /// JOB_COMPLETION_INDEX/HOST_PARTITION_TOTAL (Kubernetes).
     #[arg(long, value_name = "SCHEME:K/N")]
     pub partition: Option<String>,
