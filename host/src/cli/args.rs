@@ -59,15 +59,23 @@ pub struct ArchiveArgs {
     /// A tests.toml, or a directory holding one.
     #[arg(default_value = "tests.toml")]
     pub path: PathBuf,
-    /// Where compiled components are cached between runs (as for `run`).
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Print a line for each build and component compile.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+/// The compile cache of `run`, `list` and `archive`.
+#[derive(Debug, Clone, Args)]
+pub struct CacheArgs {
+    /// Where compiled components are cached between runs [default: $HOST_CACHE_DIR,
+    /// else $XDG_CACHE_HOME/host, else ~/.cache/host].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Compile every component afresh and do not write the cache.
     #[arg(long, conflicts_with = "cache_dir")]
     pub no_cache: bool,
-    /// Print a line for each build and component compile.
-    #[arg(long, short = 'v')]
-    pub verbose: bool,
 }
 
 /// What `run` and `list` share: the suite, its selection and the compile cache.
@@ -100,13 +108,8 @@ pub struct SuiteArgs {
     /// (remembered in .host/last-run.json beside tests.toml), within the other filters.
     #[arg(long)]
     pub rerun_failed: bool,
-    /// Where compiled components are cached between runs [default: $HOST_CACHE_DIR,
-    /// else $XDG_CACHE_HOME/host, else ~/.cache/host].
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Compile every component afresh and do not write the cache.
-    #[arg(long, conflicts_with = "cache_dir")]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Print a line for each build, component compile and node boot, with why and how
     /// long, also when stderr is not a terminal (where no live progress line is drawn).
     #[arg(long, short = 'v')]

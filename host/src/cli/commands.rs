@@ -10,7 +10,7 @@ use host::sandbox::{CompileCache, Pool, Sandbox};
 use host::suite::{Filters, Partition, Selection, Selector};
 use tokio::signal::unix::{SignalKind, signal};
 
-use super::args::{ArchiveArgs, CheckArgs, ColorChoice, Format, ListArgs, RunArgs, SuiteArgs};
+use super::args::{ArchiveArgs, CacheArgs, CheckArgs, ColorChoice, Format, ListArgs, RunArgs, SuiteArgs};
 use super::{exit, records};
 
 fn load(path: &Path) -> Result<Plan, u8> {
@@ -39,15 +39,18 @@ pub fn check(args: &CheckArgs) -> u8 {
     exit::PASSED
 }
 
+impl CacheArgs {
+    /// The sandbox of a run of `plan`, with this compile cache.
+    fn sandbox(&self, plan: &Plan) -> anyhow::Result<Sandbox> {
+        let cache = if self.no_cache { None } else { self.cache_dir.clone().or_else(CompileCache::default_dir) };
+        Sandbox::new(cache.map(CompileCache::new), Pool::for_run(plan.tests.iter().map(|test| &test.sandbox)))
+    }
+}
+
 impl SuiteArgs {
     /// The tests.toml (or its directory) to load.
     fn tests_toml(&self) -> PathBuf {
         self.path.clone().unwrap_or_else(|| PathBuf::from(config::DEFAULT_FILE))
-    }
-
-    fn sandbox(&self, plan: &Plan) -> anyhow::Result<Sandbox> {
-        let cache = if self.no_cache { None } else { self.cache_dir.clone().or_else(CompileCache::default_dir) };
-        Sandbox::new(cache.map(CompileCache::new), Pool::for_run(plan.tests.iter().map(|test| &test.sandbox)))
     }
 
     fn selector(&self) -> Result<Selector, String> {
@@ -68,7 +71,7 @@ impl SuiteArgs {
         let mut selector = self.selector().map_err(usage_error)?;
         let rerun = if self.rerun_failed { Some(records::outstanding(plan)?) } else { None };
         selector.only = rerun.as_ref().map(|ids| ids.iter().cloned().collect());
-        let sandbox = self.sandbox(plan).map_err(usage_error)?;
+        let sandbox = self.cache.sandbox(plan).map_err(usage_error)?;
         if let Some(engine) = &self.archive_engine {
             host::archive::check_engine(engine, &sandbox.engine_fingerprint()).map_err(|e| usage_error(format!("--archive: {e:#}")))?;
         }
@@ -138,8 +141,7 @@ pub async fn archive(args: &ArchiveArgs) -> u8 {
     }
     let bus = EventBus::new();
     bus.subscribe(TerminalReporter::new(std::io::stderr(), false).verbose(args.verbose));
-    let cache = if args.no_cache { None } else { args.cache_dir.clone().or_else(CompileCache::default_dir) };
-    let sandbox = match Sandbox::new(cache.map(CompileCache::new), Pool::for_run(plan.tests.iter().map(|test| &test.sandbox))) {
+    let sandbox = match args.cache.sandbox(&plan) {
         Ok(sandbox) => sandbox,
         Err(error) => return usage_error(format!("{error:#}")),
     };
@@ -219,7 +221,7 @@ pub async fn run(args: &RunArgs) -> u8 {
             suite.filters.insert(0, filter.to_string_lossy().into_owned());
         }
         suite.path = Some(extracted.tests_toml());
-        suite.cache_dir = Some(extracted.cache_dir());
+        suite.cache.cache_dir = Some(extracted.cache_dir());
         suite.archive_engine = Some(extracted.manifest.engine.clone());
         suite.listed = extracted.listed();
     }
