@@ -11,16 +11,18 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Run, package, repo, run_in, suite};
+use common::{Run, package, repo, run_in};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// A suite of one test: kv-cases against a kvnode node (`RepoPath`), then a script of the
-/// suite that reads a file of its data directory with shell builtins only.
+/// suite that reads a file of its data directory with shell builtins only, and a script
+/// beside the suite's directory (`../shared/ok.sh`). Returns the directory holding both.
 fn project() -> tempfile::TempDir {
-    let dir = suite(&format!(
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
         r#"
-runtime = {{ RepoPath = "{{repo}}/kvnode" }}
+runtime = {{ RepoPath = "{repo}/kvnode" }}
 
 [sandbox]
 data_dir = "data"
@@ -28,27 +30,33 @@ data_dir = "data"
 [[tests]]
 name = "kv"
 test_package_paths = ["{kv}"]
-test_scripts = [{{ path = "scripts/check.sh", args = ["{{port:first.dev}}"] }}]
+test_scripts = [{{ path = "scripts/check.sh", args = ["{{port:first.dev}}"] }}, "../shared/ok.sh"]
 
 [[tests.nodes]]
 fake_node_name = "first.dev"
 home = "homes/first"
 "#,
+        repo = repo().display(),
         kv = package("kv-cases"),
-    ));
-    std::fs::create_dir_all(dir.path().join("data")).unwrap();
-    std::fs::write(dir.path().join("data/expected.txt"), "archived\n").unwrap();
-    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
-    let script = dir.path().join("scripts/check.sh");
-    std::fs::write(&script, "#!/bin/sh\nread -r expected < \"${0%/*}/../data/expected.txt\"\n[ \"$expected\" = archived ] && [ -n \"$1\" ]\n").unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    );
+    let suite = dir.path().join("suite");
+    for sub in ["suite/data", "suite/scripts", "shared"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    std::fs::write(suite.join("tests.toml"), text).unwrap();
+    std::fs::write(suite.join("data/expected.txt"), "archived\n").unwrap();
+    let check = "#!/bin/sh\nread -r expected < \"${0%/*}/../data/expected.txt\"\n[ \"$expected\" = archived ] && [ -n \"$1\" ]\n";
+    for (path, text) in [(suite.join("scripts/check.sh"), check), (dir.path().join("shared/ok.sh"), "#!/bin/sh\nexit 0\n")] {
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
     dir
 }
 
 /// `host archive` of [`project`] into `out`.
 fn make_archive(out: &Path) {
     let dir = project();
-    let made = run_in(dir.path(), &["archive", out.to_str().unwrap()]);
+    let made = run_in(&dir.path().join("suite"), &["archive", out.to_str().unwrap()]);
     assert_eq!(made.code, Some(0), "{}", made.both());
     assert!(made.stdout.contains("Archived 1 package(s)"), "{}", made.both());
 }
@@ -145,7 +153,8 @@ fn an_archive_runs_where_there_is_no_toolchain_and_compiles_nothing() {
     let manifest: Value = serde_json::from_slice(&entries[0].2).unwrap();
     assert_eq!(manifest["host_version"], env!("CARGO_PKG_VERSION"));
     let names: Vec<&str> = entries.iter().map(|(name, ..)| name.as_str()).collect();
-    for expected in ["project/tests.toml", "project/scripts/check.sh", "project/data/expected.txt", "packages/1/kv-cases.wasm", "bin/1/kvnode"] {
+    let expected = ["project/tests.toml", "project/scripts/check.sh", "project/data/expected.txt", "outside/1/ok.sh", "packages/1/kv-cases.wasm", "bin/1/kvnode"];
+    for expected in expected {
         assert!(names.contains(&expected), "{expected} in {names:?}");
     }
     assert_eq!(names.iter().filter(|n| n.starts_with("cache/") && n.ends_with(".cwasm")).count(), 1, "{names:?}");
@@ -154,7 +163,7 @@ fn an_archive_runs_where_there_is_no_toolchain_and_compiles_nothing() {
     for (name, mode, bytes, _) in &files {
         let digest: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(manifest["files"][name], digest, "{name}");
-        let executable = name == "bin/1/kvnode" || name == "project/scripts/check.sh";
+        let executable = ["bin/1/kvnode", "project/scripts/check.sh", "outside/1/ok.sh"].contains(&name.as_str());
         assert_eq!(mode & 0o111 != 0, executable, "{name}: mode {mode:o}");
     }
     assert_eq!(manifest["files"].as_object().unwrap().len(), files.len());
@@ -175,7 +184,7 @@ fn an_archive_runs_where_there_is_no_toolchain_and_compiles_nothing() {
     let loads: Vec<&Value> = events.iter().filter(|e| e["type"] == "component_compiled").collect();
     assert!(!loads.is_empty() && loads.iter().all(|e| e["from_cache"] == true), "{loads:?}");
     let finished = events.last().unwrap();
-    assert_eq!(finished["totals"]["passed"], cases + 1, "every case and the script: {finished}");
+    assert_eq!(finished["totals"]["passed"], cases + 2, "every case and both scripts: {finished}");
     assert_eq!(finished["totals"]["failed"], 0);
     // The temporary directory it was extracted into is gone.
     let left: Vec<_> = std::fs::read_dir(machine.path().join("tmp")).unwrap().flatten().map(|e| e.file_name()).collect();

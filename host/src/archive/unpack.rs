@@ -42,6 +42,11 @@ impl Extracted {
         &self.dir.root
     }
 
+    /// Whether the directory goes when this is dropped (the host made it).
+    pub fn removed_afterwards(&self) -> bool {
+        self.dir.made
+    }
+
     /// The archive's tests.toml.
     pub fn tests_toml(&self) -> PathBuf {
         self.dir.root.join(PROJECT_DIR).join(crate::config::DEFAULT_FILE)

@@ -260,6 +260,11 @@ pub async fn run(args: &RunArgs) -> u8 {
     if let Some(file) = &args.record {
         bus.subscribe(RecordWriter::new(file.clone()));
     }
+    if plan.persist_home && extracted.as_ref().is_some_and(host::archive::Extracted::removed_afterwards) {
+        bus.emit(Event::Warning {
+            message: "persist_home: node homes inside the archive's directory are removed with it after the run; give --workdir an existing directory to keep them".into(),
+        });
+    }
     // Before the build, whose process groups it covers too. Without a watchdog, a
     // SIGKILLed host still takes its nodes down (parent-death signal), but not what they
     // started: worth a warning, not a refusal to run.
