@@ -251,11 +251,13 @@ fn a_damaged_foreign_or_hostile_archive_is_refused() {
         wasm.data[last] ^= 1;
     });
     refused(dir.path(), &bad, "packages/1/kv-cases.wasm: checksum mismatch");
-    // Another host version, another engine.
+    // Another host version, engine or target.
     repack(&|raws| set_in_manifest(raws, "host_version", "0.0.1-other".into()));
     refused(dir.path(), &bad, "made by host \"0.0.1-other\", and this is host");
     repack(&|raws| set_in_manifest(raws, "engine", "0".repeat(64).into()));
     refused(dir.path(), &bad, "compiled for another engine");
+    repack(&|raws| set_in_manifest(raws, "target", "riscv64gc-unknown-linux-gnu".into()));
+    refused(dir.path(), &bad, "made for \"riscv64gc-unknown-linux-gnu\"; this host is built for");
     // A file the manifest does not list, or lists and the archive lacks.
     repack(&|raws| raws.push(file("project/extra.sh", b"echo".to_vec())));
     refused(dir.path(), &bad, "project/extra.sh is not in the manifest");

@@ -36,10 +36,12 @@ pub struct Manifest {
     pub host_archive: u32,
     /// The version of the host that made it; only the same version runs it.
     pub host_version: String,
+    /// The wasmtime version of that host (for people: the engine fingerprint covers it).
+    pub wasmtime_version: String,
     /// The engine its compiled components are for ([`crate::sandbox::Sandbox::engine_fingerprint`]:
     /// wasmtime version, target, CPU features, settings).
     pub engine: String,
-    /// The machine it was made on: `ARCH-OS`.
+    /// The target triple that host was built for; only the same one runs it.
     pub target: String,
     /// The tests.toml it was made from (for people; never read).
     pub source: String,
@@ -67,9 +69,14 @@ pub fn host_version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
 
-/// This machine, as manifests record it.
-pub fn target() -> String {
-    format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
+/// The target triple this host was built for, as manifests record it.
+pub fn target() -> &'static str {
+    env!("HOST_TARGET_TRIPLE")
+}
+
+/// The wasmtime version this host was built with (from Cargo.lock).
+pub fn wasmtime_version() -> &'static str {
+    env!("HOST_WASMTIME_VERSION")
 }
 
 fn hex(bytes: &[u8]) -> String {

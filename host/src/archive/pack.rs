@@ -29,8 +29,9 @@ pub async fn create(plan: &Plan, prepared: &Prepared, sandbox: &Sandbox, out: &P
     let mut manifest = Manifest {
         host_archive: FORMAT,
         host_version: super::host_version().into(),
+        wasmtime_version: super::wasmtime_version().into(),
         engine: sandbox.engine_fingerprint(),
-        target: super::target(),
+        target: super::target().into(),
         source: std::path::absolute(&plan.file).unwrap_or_else(|_| plan.file.clone()).display().to_string(),
         packages: layout.packages.clone(),
         files: Default::default(),

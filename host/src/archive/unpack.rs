@@ -240,7 +240,7 @@ fn read_manifest(entry: &mut impl Read) -> Result<(Manifest, Vec<u8>)> {
     }
     let target = value.get("target").and_then(serde_json::Value::as_str).unwrap_or("unknown");
     if target != super::target() {
-        bail!("made on a {:?} machine; this one is {}", target.chars().take(64).collect::<String>(), super::target());
+        bail!("made for {:?}; this host is built for {}", target.chars().take(64).collect::<String>(), super::target());
     }
     Ok((serde_json::from_value(value).map_err(|e| anyhow!("{e}"))?, bytes))
 }
