@@ -192,13 +192,14 @@ fn interrupted(bus: &EventBus, code: u8) -> u8 {
 
 /// `host run`.
 pub async fn run(args: &RunArgs) -> u8 {
-    // With --archive: the archive's suite, extracted and checked, run with its compile
-    // cache; the directory goes when `extracted` does (if the host made it).
     // Before anything that takes time (extracting, building): Ctrl-C and SIGTERM are ours.
     let (cancel, signals) = match watch_signals() {
         Ok(watch) => watch,
         Err(error) => return usage_error(format!("cannot watch for signals: {error}")),
     };
+    // With --archive: the archive's suite, extracted and checked, run with its compile
+    // cache and recorded cases; the directory goes when `extracted` does (if the host
+    // made it), on every return below.
     let mut suite = args.suite.clone();
     let extracted = match &args.archive {
         None => None,
