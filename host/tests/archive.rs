@@ -2,7 +2,8 @@
 //! node, a test package, a script and a data directory), the sources are deleted, and
 //! `host run --archive OUT` runs it with no cargo or toolchain on PATH, building and
 //! compiling nothing; damaged, foreign and hostile archives are refused with a clear
-//! error, and nothing is written outside the directory the archive is extracted into.
+//! error, and nothing is written outside the directory the archive is extracted into;
+//! an interrupted `host archive` kills its build and writes nothing.
 
 mod common;
 
@@ -292,4 +293,49 @@ fn a_damaged_foreign_or_hostile_archive_is_refused() {
     assert_eq!(run.code, Some(2), "{}", run.both());
     assert!(run.stderr.contains("--workdir mine: not empty"), "{}", run.both());
     assert_eq!(std::fs::read_to_string(dir.path().join("mine/notes.txt")).unwrap(), "mine");
+}
+
+/// Ctrl-C while `host archive` builds: exit 130, the build's processes (a grandchild
+/// included) killed, and no archive — not even a partial one — left behind.
+#[test]
+fn an_interrupted_archive_kills_its_build_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    std::fs::write(dir.path().join("tests.toml"), "[[tests]]\nname = \"slow-build\"\ntest_package_paths = [\"pkg\"]\n").unwrap();
+    // Sleeps told apart from any other by a duration of their own.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let unique = format!("{}.{nanos:09}", 300 + std::process::id() % 100);
+    let build = format!("build = [\"sh\", \"-c\", \"sleep {unique} & sleep {unique}\"]\ninputs = [\"*.toml\"]\n");
+    std::fs::write(pkg.join("host-package.toml"), build).unwrap();
+    let sleeps = || -> usize {
+        let cmdlines = std::fs::read_dir("/proc").unwrap().flatten().filter_map(|e| std::fs::read(e.path().join("cmdline")).ok());
+        cmdlines.map(|raw| String::from_utf8_lossy(&raw).replace('\0', " ")).filter(|c| c.starts_with("sleep ") && c.contains(&unique)).count()
+    };
+    let child = common::host()
+        .current_dir(dir.path())
+        .args(["archive", "out.tar.zst", "--no-cache"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..400 {
+        if sleeps() == 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert_eq!(sleeps(), 2, "the build's two sleeps started");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let run = Run::from(child.wait_with_output().unwrap());
+    assert_eq!(run.code, Some(130));
+    for _ in 0..100 {
+        if sleeps() == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(sleeps(), 0, "the build's processes are gone");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(left.iter().all(|name| name == "tests.toml" || name == "pkg"), "{left:?}");
 }
