@@ -49,6 +49,7 @@ fn main() -> ExitCode {
             Command::Check(args) => commands::check(&args),
             Command::List(args) => commands::list(&args).await,
             Command::Run(args) => commands::run(&args).await,
+            Command::Archive(args) => commands::archive(&args).await,
             Command::Watchdog => unreachable!("handled before the runtime starts"),
         }
     });

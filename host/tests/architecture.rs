@@ -11,7 +11,7 @@ use std::path::Path;
 use common::repo;
 
 /// Each top-level module and the modules it may use: config → suite → runner → events →
-/// reporters, with build, nodes and sandbox below the runner.
+/// reporters, with build, nodes and sandbox below the runner, and archive over the runner.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("config", &[]),
     ("suite", &["config"]),
@@ -20,6 +20,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("build", &["config", "nodes"]),
     ("sandbox", &["config", "events", "nodes"]),
     ("runner", &["config", "suite", "build", "nodes", "sandbox", "events"]),
+    // Packs what the runner prepared (built, compiled, listed) for another machine.
+    ("archive", &["config", "build", "sandbox", "runner"]),
     ("reporters", &["events", "suite"]),
 ];
 

@@ -68,8 +68,8 @@ fn shard_sums(dir: &Path, scheme: &str, extra: &[&str], durations: &BTreeMap<Str
         })
         .collect();
     let union: BTreeSet<&String> = shards.iter().flatten().collect();
-    assert_eq!(union.len(), SLEEPS.len(), "{scheme}: the shards together are the suite: {shards:?}");
-    assert_eq!(shards.iter().map(BTreeSet::len).sum::<usize>(), SLEEPS.len(), "{scheme}: the shards are disjoint: {shards:?}");
+    assert_eq!(union.len(), durations.len(), "{scheme}: the shards together are the suite: {shards:?}");
+    assert_eq!(shards.iter().map(BTreeSet::len).sum::<usize>(), durations.len(), "{scheme}: the shards are disjoint: {shards:?}");
     shards.iter().map(|shard| shard.iter().map(|test| durations[test]).sum()).collect()
 }
 
@@ -114,6 +114,45 @@ fn duration_shards_from_a_record_are_even_where_hash_shards_are_not() {
     assert!(spread(&by_junit) <= 0.15, "duration shards from JUnit within 15%: {by_junit:?}");
     // The same record gives the same shards again.
     assert_eq!(shard_sums(dir.path(), "duration", &["--from-record", record.to_str().unwrap()], &durations), by_duration);
+}
+
+/// Forty tests whose recorded durations are known (0.1–5 s, from a record written here,
+/// not measured): no clock is involved, so the comparison cannot depend on the machine.
+fn recorded_suite() -> (tempfile::TempDir, BTreeMap<String, f64>) {
+    let mut text = String::new();
+    let mut durations = BTreeMap::new();
+    let mut entries = Vec::new();
+    for index in 0..40u32 {
+        let name = format!("t{index:02}");
+        // 0.1 to 5.0 s, scattered over the names.
+        let seconds = 0.1 + f64::from((index * 37) % 50) / 10.0;
+        text.push_str(&format!("[[tests]]\nname = \"{name}\"\ntest_scripts = [\"/bin/true\"]\n\n"));
+        entries.push(serde_json::json!({"test": name, "duration": seconds, "runs": 1, "cases": [{"id": format!("{name}/script:true"), "duration": seconds}]}));
+        durations.insert(name, seconds);
+    }
+    // A test the record does not know: it counts as the median of the known ones.
+    text.push_str("[[tests]]\nname = \"newcomer\"\ntest_scripts = [\"/bin/true\"]\n");
+    let dir = suite(&text);
+    let record = serde_json::json!({"host_record": 1, "tests": entries});
+    std::fs::write(dir.path().join("known.json"), record.to_string()).unwrap();
+    let mut sorted: Vec<f64> = durations.values().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    durations.insert("newcomer".into(), (sorted[19] + sorted[20]) / 2.0);
+    (dir, durations)
+}
+
+/// The claim of the issue, from a record with known durations: the four `duration:K/4`
+/// shards `host list` prints are within 15% of each other by the record, where the four
+/// `hash:K/4` shards are not; each scheme's shards are disjoint and together the suite.
+#[test]
+fn duration_shards_of_a_known_record_are_within_15_percent_where_hash_shards_are_not() {
+    let (dir, durations) = recorded_suite();
+    let by_duration = shard_sums(dir.path(), "duration", &["--from-record", "known.json"], &durations);
+    let by_hash = shard_sums(dir.path(), "hash", &[], &durations);
+    assert!(spread(&by_duration) <= 0.15, "duration shards within 15%: {by_duration:?}");
+    assert!(spread(&by_hash) > 0.15, "hash shards are not: {by_hash:?}");
+    let total: f64 = durations.values().sum();
+    assert!((by_duration.iter().sum::<f64>() - total).abs() < 1e-6 && (by_hash.iter().sum::<f64>() - total).abs() < 1e-6);
 }
 
 /// `broken` (the failing package, then kv-cases — skipped after it), `wobbly` (the flaky
@@ -173,6 +212,13 @@ fn a_failed_run_is_recorded_and_rerun_failed_runs_exactly_what_failed() {
     assert_eq!(first_outcomes["wobbly/flaky/passes_on_the_second_attempt"], "passed", "flaky counts as passed");
     let left: BTreeSet<String> = first_outcomes.iter().filter(|(_, status)| *status != "passed").map(|(id, _)| id.clone()).collect();
     assert!(left.iter().any(|id| id.starts_with("broken/failing/")) && left.iter().any(|id| id.starts_with("broken/kv-cases/")), "{left:?}");
+    // Exactly every case of `broken` (failed, or skipped after the failure) as `host list`
+    // names them, but the one failing case that passes — and not one of `wobbly` (flaky,
+    // so passed) or `fine`.
+    let broken = run_in(dir.path(), &["list", "-F", "broken/"]);
+    let mut broken: BTreeSet<String> = broken.stdout.lines().filter(|l| l.matches('/').count() == 2).map(String::from).collect();
+    assert!(broken.remove("broken/failing/passes"), "{broken:?}");
+    assert_eq!(left, broken);
 
     // The record of the failed run: every case that ran, each with a positive duration,
     // as many as passed and failed; each test at least as long as its cases together.

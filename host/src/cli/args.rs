@@ -22,7 +22,8 @@ pub enum Command {
     /// Build the packages, boot the nodes and run the selected tests.
     ///
     /// Exit status: 0 everything selected passed, 1 something failed, 2 bad arguments,
-    /// a bad tests.toml or a package that cannot be built or loaded, 3 nothing selected,
+    /// a bad tests.toml, a package that cannot be built or loaded, or an archive that
+    /// cannot be read or verified, 3 nothing selected,
     /// 130 interrupted (Ctrl-C, SIGTERM).
     Run(RunArgs),
     /// Print the selected tests, packages and cases, one per line (`test`,
@@ -30,6 +31,15 @@ pub enum Command {
     List(ListArgs),
     /// Validate tests.toml (keys, values, paths) without building or running anything.
     Check(CheckArgs),
+    /// Build and compile the whole suite and write it to one file that `host run
+    /// --archive FILE` runs on another machine without toolchains or compiling.
+    ///
+    /// The archive (tar + zstd) holds the components compiled for this host's engine,
+    /// their case lists, the node executables built from `RepoPath`, tests.toml with its
+    /// paths rewritten and every file of the suite it names, and a manifest with the
+    /// SHA-256 of every file. Exit status: 0 written, 2 bad tests.toml, a package that
+    /// cannot be built or loaded, or a file that cannot be written.
+    Archive(ArchiveArgs),
     /// Internal: kill the process groups a dead host leaves behind.
     #[command(name = "__watchdog", hide = true)]
     Watchdog,
@@ -42,12 +52,38 @@ pub struct CheckArgs {
     pub path: PathBuf,
 }
 
-/// What `run` and `list` share: the suite, its selection and the compile cache.
 #[derive(Debug, Args)]
-pub struct SuiteArgs {
+pub struct ArchiveArgs {
+    /// The archive to write (conventionally NAME.tar.zst); replaced if it exists.
+    pub out: PathBuf,
     /// A tests.toml, or a directory holding one.
     #[arg(default_value = "tests.toml")]
     pub path: PathBuf,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Print a line for each build and component compile.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+/// The compile cache of `run`, `list` and `archive`.
+#[derive(Debug, Clone, Args)]
+pub struct CacheArgs {
+    /// Where compiled components are cached between runs [default: $HOST_CACHE_DIR,
+    /// else $XDG_CACHE_HOME/host, else ~/.cache/host].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile every component afresh and do not write the cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+}
+
+/// What `run` and `list` share: the suite, its selection and the compile cache.
+#[derive(Debug, Clone, Args)]
+pub struct SuiteArgs {
+    /// A tests.toml, or a directory holding one [default: tests.toml]. With `--archive`,
+    /// a filter like the ones after it.
+    pub path: Option<PathBuf>,
     /// Name filters after PATH, like --filter.
     #[arg(value_name = "FILTER")]
     pub filters: Vec<String>,
@@ -58,7 +94,8 @@ pub struct SuiteArgs {
     pub more_filters: Vec<String>,
     /// Run only shard K of N: `hash:K/N` (by id hash), `slice:K/N` (round robin),
     /// `duration:K/N` (whole tests balanced by the durations of --from-record), or
-    /// `SCHEME:ci` to read CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or
+    /// `SCHEME:ci` to read CI_NODE_INDEX/CI_NODE_TOTAL (GitLab),
+    /// CIRCLE_NODE_INDEX/CIRCLE_NODE_TOTAL (CircleCI) or
     /// JOB_COMPLETION_INDEX/HOST_PARTITION_TOTAL (Kubernetes).
     #[arg(long, value_name = "SCHEME:K/N")]
     pub partition: Option<String>,
@@ -71,17 +108,18 @@ pub struct SuiteArgs {
     /// (remembered in .host/last-run.json beside tests.toml), within the other filters.
     #[arg(long)]
     pub rerun_failed: bool,
-    /// Where compiled components are cached between runs [default: $HOST_CACHE_DIR,
-    /// else $XDG_CACHE_HOME/host, else ~/.cache/host].
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Compile every component afresh and do not write the cache.
-    #[arg(long, conflicts_with = "cache_dir")]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Print a line for each build, component compile and node boot, with why and how
     /// long, also when stderr is not a terminal (where no live progress line is drawn).
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Set by `--archive`: the engine the archive's components were compiled for.
+    #[arg(skip)]
+    pub archive_engine: Option<String>,
+    /// Set by `--archive`: each component's cases, as the archive recorded them.
+    #[arg(skip)]
+    pub listed: host::runner::Listed,
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +132,15 @@ pub struct ListArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub suite: SuiteArgs,
+    /// Run the suite of an archive written by `host archive`, as it was built there:
+    /// nothing is built or compiled. Every positional argument is then a filter.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cache_dir", "no_cache"])]
+    pub archive: Option<PathBuf>,
+    /// Extract --archive into DIR: a missing DIR is created and removed after the run, an
+    /// existing one (empty, or holding an earlier extraction) is kept [default: a new
+    /// temporary directory, removed after the run].
+    #[arg(long, value_name = "DIR", requires = "archive")]
+    pub workdir: Option<PathBuf>,
     /// Run up to N tests at once, each with its own nodes and ports.
     #[arg(long, short = 'j', value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: u32,

@@ -1,7 +1,7 @@
-//! `host run`, `host list`, `host check`.
+//! `host run`, `host list`, `host check`, `host archive`.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use host::config::{self, Plan};
 use host::events::{Event, EventBus};
@@ -10,8 +10,9 @@ use host::reporters::{HtmlReporter, JsonReporter, JunitReporter, LastRunWriter, 
 use host::runner::{self, Prepared, RunOptions};
 use host::sandbox::{CompileCache, Pool, Sandbox};
 use host::suite::{Filters, Item, Partition, Selection, Selector};
+use tokio::signal::unix::{SignalKind, signal};
 
-use super::args::{CheckArgs, ColorChoice, Format, ListArgs, RunArgs, SuiteArgs};
+use super::args::{ArchiveArgs, CacheArgs, CheckArgs, ColorChoice, Format, ListArgs, RunArgs, SuiteArgs};
 use super::{exit, records};
 
 fn load(path: &Path) -> Result<Plan, u8> {
@@ -40,10 +41,18 @@ pub fn check(args: &CheckArgs) -> u8 {
     exit::PASSED
 }
 
-impl SuiteArgs {
+impl CacheArgs {
+    /// The sandbox of a run of `plan`, with this compile cache.
     fn sandbox(&self, plan: &Plan) -> anyhow::Result<Sandbox> {
         let cache = if self.no_cache { None } else { self.cache_dir.clone().or_else(CompileCache::default_dir) };
         Sandbox::new(cache.map(CompileCache::new), Pool::for_run(plan.tests.iter().map(|test| &test.sandbox)))
+    }
+}
+
+impl SuiteArgs {
+    /// The tests.toml (or its directory) to load.
+    fn tests_toml(&self) -> PathBuf {
+        self.path.clone().unwrap_or_else(|| PathBuf::from(config::DEFAULT_FILE))
     }
 
     fn selector(&self) -> Result<Selector, String> {
@@ -64,11 +73,15 @@ impl SuiteArgs {
         let mut selector = self.selector().map_err(usage_error)?;
         let rerun = if self.rerun_failed { Some(records::outstanding(plan)?) } else { None };
         selector.only = rerun.as_ref().map(|ids| ids.iter().cloned().collect());
-        let sandbox = self.sandbox(plan).map_err(usage_error)?;
+        let sandbox = self.cache.sandbox(plan).map_err(usage_error)?;
+        if let Some(engine) = &self.archive_engine {
+            host::archive::check_engine(engine, &sandbox.engine_fingerprint()).map_err(|e| usage_error(format!("--archive: {e:#}")))?;
+        }
         let started = std::time::SystemTime::now();
-        let prepared = runner::prepare(plan, &sandbox, bus, with_runtimes).await.map_err(|e| usage_error(format!("{e:#}")))?;
-        // Everything this run needs is cached and fresh now: trim what older runs left.
-        if let Some(dir) = sandbox.cache_dir() {
+        let prepared = runner::prepare(plan, &sandbox, bus, with_runtimes, &self.listed).await.map_err(|e| usage_error(format!("{e:#}")))?;
+        // Everything this run needs is cached and fresh now: trim what older runs left
+        // (an archive's cache is the archive's, and holds only what it needs).
+        if let Some(dir) = sandbox.cache_dir().filter(|_| self.archive_engine.is_none()) {
             let max = std::env::var("HOST_CACHE_MAX_MB").ok().and_then(|mb| mb.parse::<u64>().ok()).map_or(host::sandbox::DEFAULT_CACHE_MAX_BYTES, |mb| mb << 20);
             CompileCache::new(dir.to_path_buf()).trim(max, started);
         }
@@ -80,7 +93,7 @@ impl SuiteArgs {
 
 /// `host list`.
 pub async fn list(args: &ListArgs) -> u8 {
-    let plan = match load(&args.suite.path) {
+    let plan = match load(&args.suite.tests_toml()) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
@@ -130,20 +143,115 @@ fn print_list(out: &mut impl std::io::Write, selection: &Selection) -> std::io::
     out.flush()
 }
 
+/// `host archive`.
+pub async fn archive(args: &ArchiveArgs) -> u8 {
+    let plan = match load(&args.path) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    // Before the build: somewhere the archive can go.
+    let parent = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if args.out.is_dir() {
+        return usage_error(format!("{}: is a directory; give a file name (NAME.tar.zst)", args.out.display()));
+    }
+    if !parent.is_dir() {
+        return usage_error(format!("{}: directory {} does not exist", args.out.display(), parent.display()));
+    }
+    let bus = EventBus::new();
+    bus.subscribe(TerminalReporter::new(std::io::stderr(), false).verbose(args.verbose));
+    let sandbox = match args.cache.sandbox(&plan) {
+        Ok(sandbox) => sandbox,
+        Err(error) => return usage_error(format!("{error:#}")),
+    };
+    // As for `run`: the build's process groups are the host's, killed when the work is
+    // dropped (on Ctrl-C or SIGTERM) or, if the host is killed, by the watchdog.
+    if let Err(error) = std::env::current_exe().and_then(|exe| host::nodes::groups::start_watchdog(&exe, &["__watchdog"])) {
+        bus.emit(Event::Warning { message: format!("cannot start the watchdog process: {error}") });
+    }
+    let (mut interrupt, mut terminate) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+        (Ok(interrupt), Ok(terminate)) => (interrupt, terminate),
+        (Err(error), _) | (_, Err(error)) => return usage_error(format!("cannot watch for signals: {error}")),
+    };
+    let work = async {
+        let prepared = runner::prepare(&plan, &sandbox, &bus, true, &runner::Listed::default()).await?;
+        anyhow::Context::with_context(host::archive::create(&plan, &prepared, &sandbox, &args.out).await, || {
+            format!("cannot write the archive {}", args.out.display())
+        })
+    };
+    let written = tokio::select! {
+        written = work => written,
+        _ = interrupt.recv() => return interrupted(&bus, exit::INTERRUPTED),
+        _ = terminate.recv() => return interrupted(&bus, exit::TERMINATED),
+    };
+    match written {
+        Ok(summary) => {
+            println!(
+                "Archived {} package(s) and {} file(s) of {} into {} ({:.1} MiB)",
+                summary.packages,
+                summary.files,
+                plan.file.display(),
+                args.out.display(),
+                summary.bytes as f64 / (1 << 20) as f64
+            );
+            exit::PASSED
+        }
+        Err(error) => usage_error(format!("{error:#}")),
+    }
+}
+
+/// `host archive` stopped by a signal: its builds are killed (dropped), the partial
+/// archive removed, nothing written.
+fn interrupted(bus: &EventBus, code: u8) -> u8 {
+    let message = "interrupted: nothing archived";
+    bus.emit(Event::PreparationFailed { message: message.into() });
+    eprintln!("{message}");
+    code
+}
+
 /// `host run`.
 pub async fn run(args: &RunArgs) -> u8 {
-    let mut plan = match load(&args.suite.path) {
+    // Before anything that takes time (extracting, building): Ctrl-C and SIGTERM are ours.
+    let (cancel, signals) = match watch_signals() {
+        Ok(watch) => watch,
+        Err(error) => return usage_error(format!("cannot watch for signals: {error}")),
+    };
+    // With --archive: the archive's suite, extracted and checked, run with its compile
+    // cache and recorded cases; the directory goes when `extracted` does (if the host
+    // made it), on every return below.
+    let mut suite = args.suite.clone();
+    let extracted = match &args.archive {
+        None => None,
+        Some(file) => {
+            let (file, workdir) = (file.clone(), args.workdir.clone());
+            match tokio::task::spawn_blocking(move || host::archive::extract(&file, workdir.as_deref())).await {
+                Ok(Ok(extracted)) => Some(extracted),
+                Ok(Err(error)) => return usage_error(format!("{error:#}")),
+                Err(error) => return usage_error(format!("extracting the archive failed: {error}")),
+            }
+        }
+    };
+    if signals.received() {
+        // `extracted` goes now, its directory with it (if the host made it).
+        eprintln!("interrupted while extracting the archive: nothing ran");
+        return signals.exit_code();
+    }
+    if let Some(extracted) = &extracted {
+        if let Some(filter) = suite.path.take() {
+            suite.filters.insert(0, filter.to_string_lossy().into_owned());
+        }
+        suite.path = Some(extracted.tests_toml());
+        suite.cache.cache_dir = Some(extracted.cache_dir());
+        suite.archive_engine = Some(extracted.manifest.engine.clone());
+        suite.listed = extracted.listed();
+    }
+    let suite = &suite;
+    let mut plan = match load(&suite.tests_toml()) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
     if let Some(factor) = args.timeout_scale {
         plan.scale_timeouts(factor);
     }
-    // Before anything that takes time (the build included): Ctrl-C and SIGTERM are ours.
-    let (cancel, signals) = match watch_signals() {
-        Ok(watch) => watch,
-        Err(error) => return usage_error(format!("cannot watch for signals: {error}")),
-    };
     if let Err(error) = check_report_destinations(args) {
         return usage_error(error);
     }
@@ -158,7 +266,7 @@ pub async fn run(args: &RunArgs) -> u8 {
                         && std::io::IsTerminal::is_terminal(&std::io::stdout())
                 }
             };
-            bus.subscribe(TerminalReporter::new(std::io::stdout(), color).verbose(args.suite.verbose));
+            bus.subscribe(TerminalReporter::new(std::io::stdout(), color).verbose(suite.verbose));
         }
         Format::Json => bus.subscribe(JsonReporter::new(std::io::stdout())),
     }
@@ -171,6 +279,11 @@ pub async fn run(args: &RunArgs) -> u8 {
     if let Some(file) = &args.record {
         bus.subscribe(RecordWriter::new(file.clone()));
     }
+    if plan.persist_home && extracted.as_ref().is_some_and(host::archive::Extracted::removed_afterwards) {
+        bus.emit(Event::Warning {
+            message: "persist_home: node homes inside the archive's directory are removed with it after the run; give --workdir an existing directory to keep them".into(),
+        });
+    }
     // Before the build, whose process groups it covers too. Without a watchdog, a
     // SIGKILLed host still takes its nodes down (parent-death signal), but not what they
     // started: worth a warning, not a refusal to run.
@@ -180,7 +293,7 @@ pub async fn run(args: &RunArgs) -> u8 {
     }
     let mut cancelled = cancel.clone();
     let prepared = tokio::select! {
-        prepared = args.suite.prepare(&bus, true, &plan) => prepared,
+        prepared = suite.prepare(&bus, true, &plan) => prepared,
         // Dropping the build kills its process groups and removes partial outputs.
         _ = cancelled.wait_for(|cancelled| *cancelled) => {
             // The reporters write what they hold and take down their live line first.
@@ -285,7 +398,6 @@ impl Signals {
 /// group the host started is killed at once) — the reports are still written. A third
 /// exits at once.
 fn watch_signals() -> std::io::Result<(tokio::sync::watch::Receiver<bool>, Signals)> {
-    use tokio::signal::unix::{SignalKind, signal};
     let (cancel, cancelled) = tokio::sync::watch::channel(false);
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;

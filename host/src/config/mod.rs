@@ -25,6 +25,7 @@ pub use addresses::{AddressBook, NodeAddress, ResolveError};
 pub use template::{Key, Placeholder, Template, port_name_problem};
 pub use checks::{env_problem, node_name_problem};
 pub(crate) use validate::normalize;
+pub use validate::resolve;
 
 /// The manifest that makes a directory a package in any language.
 pub const PACKAGE_MANIFEST: &str = "host-package.toml";

@@ -315,12 +315,7 @@ impl<'a> Validator<'a> {
     }
 
     fn resolve(&self, path: &str) -> PathBuf {
-        let expanded = match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-            (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-            _ => PathBuf::from(path),
-        };
-        let joined = if expanded.is_absolute() { expanded } else { self.base_dir.join(expanded) };
-        normalize(&joined)
+        resolve(&self.base_dir, path)
     }
 
     fn existing_path(&self, path: &Spanned<String>, key: &str) -> Result<PathBuf> {
@@ -362,6 +357,17 @@ fn script_template_problem(template: &Template, names: &[String], nodes: &[NodeP
 }
 
 /// `a/b/../c` → `a/c`, without touching the file system (paths may not exist yet).
+/// A path as tests.toml means it: `~/` is the home directory, a relative path is relative
+/// to `base_dir` (the file's directory); `.` and `..` are folded away.
+pub fn resolve(base_dir: &Path, path: &str) -> PathBuf {
+    let expanded = match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(path),
+    };
+    let joined = if expanded.is_absolute() { expanded } else { base_dir.join(expanded) };
+    normalize(&joined)
+}
+
 pub(crate) fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut normal = PathBuf::new();

@@ -17,7 +17,7 @@ use anyhow::Result;
 use futures::StreamExt;
 use tokio::sync::watch;
 
-pub use prepare::{Prepared, prepare};
+pub use prepare::{Listed, Prepared, prepare};
 
 use crate::config::{Plan, TestPlan};
 use crate::events::{Event, EventBus, Outcome, Recorder, Totals};

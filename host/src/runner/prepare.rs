@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
@@ -33,24 +34,34 @@ impl Prepared {
         index
     }
 
+    /// The executable of `program`, if it was built (`host list` builds no runtime).
+    pub fn runtime_if_built(&self, program: &Program) -> Option<&PathBuf> {
+        self.runtimes.get(program)
+    }
+
     /// The executable of `program` (prepared for the same plan).
     pub fn runtime(&self, program: &Program) -> &PathBuf {
         &self.runtimes[program]
     }
 }
 
+/// Case names known without asking the packages: component file → its cases (what an
+/// archive recorded of `list-cases`).
+pub type Listed = HashMap<PathBuf, Arc<[String]>>;
+
 /// Build and load what `plan` needs. With `with_runtimes` false (for `host list`) node
-/// runtimes are not built. A failure is also told to the reporters
+/// runtimes are not built; a package whose component file `listed` names is not asked
+/// for its cases. A failure is also told to the reporters
 /// (`PreparationFailed`), which take down their live progress before the error is printed.
-pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtimes: bool) -> Result<Prepared> {
-    let prepared = build_and_load(plan, sandbox, bus, with_runtimes).await;
+pub async fn prepare(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtimes: bool, listed: &Listed) -> Result<Prepared> {
+    let prepared = build_and_load(plan, sandbox, bus, with_runtimes, listed).await;
     if let Err(error) = &prepared {
         bus.emit(Event::PreparationFailed { message: format!("{error:#}") });
     }
     prepared
 }
 
-async fn build_and_load(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtimes: bool) -> Result<Prepared> {
+async fn build_and_load(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_runtimes: bool, listed: &Listed) -> Result<Prepared> {
     let mut prepared = Prepared { packages: HashMap::new(), runtimes: HashMap::new() };
     // Declared builds are cached next to compiled components (or in the temp dir).
     let builds = sandbox.cache_dir().map_or_else(|| std::env::temp_dir().join("host-builds"), Path::to_path_buf);
@@ -76,7 +87,7 @@ async fn build_and_load(plan: &Plan, sandbox: &Sandbox, bus: &EventBus, with_run
     }
     // …then compile and load them all at once.
     let loads = built.iter().map(|(test, package, wasm)| async move {
-        sandbox.load(&package.name, wasm, bus).await.with_context(|| format!("test {test}: package {}", package.name))
+        sandbox.load(&package.name, wasm, listed.get(wasm).cloned(), bus).await.with_context(|| format!("test {test}: package {}", package.name))
     });
     for ((test, package, _), loaded) in built.iter().zip(futures::future::join_all(loads).await) {
         let loaded = loaded?;

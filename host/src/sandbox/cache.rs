@@ -94,6 +94,28 @@ impl CompileCache {
         Ok(cached)
     }
 
+    /// What identifies `engine`'s compiled code: a hex digest of its compatibility hash
+    /// (wasmtime version, target and CPU features, settings). A component compiled for one
+    /// engine loads into another only when their fingerprints are equal.
+    pub fn engine_fingerprint(engine: &Engine) -> String {
+        let mut hasher = ShaHasher(Sha256::new());
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        hex(&hasher.0.finalize())
+    }
+
+    /// The compiled form of the component `wasm` for `engine`, as a cache of that engine
+    /// would hold it: its entry's file name (`<key>.cwasm`) and bytes — taken from `cache`
+    /// when it is there, compiled otherwise (not stored).
+    pub fn precompiled(engine: &Engine, cache: Option<&CompileCache>, wasm: &[u8]) -> Result<(String, Vec<u8>)> {
+        let key = Self::key(engine, wasm);
+        let name = format!("{key}.cwasm");
+        if let Some(bytes) = cache.and_then(|cache| std::fs::read(cache.entry(&key)).ok()) {
+            return Ok((name, bytes));
+        }
+        let bytes = engine.precompile_component(wasm).map_err(anyhow::Error::from)?;
+        Ok((name, bytes))
+    }
+
     fn entry(&self, key: &str) -> PathBuf {
         self.dir.join(format!("{key}.cwasm"))
     }

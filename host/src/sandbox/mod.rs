@@ -97,10 +97,24 @@ impl Sandbox {
         self.cache.as_ref().map(CompileCache::dir)
     }
 
+    /// This sandbox's engine fingerprint (see [`CompileCache::engine_fingerprint`]): an
+    /// archive's compiled components are for exactly one.
+    pub fn engine_fingerprint(&self) -> String {
+        CompileCache::engine_fingerprint(&self.engine)
+    }
+
+    /// The compiled form of the component file `wasm` for this engine: its compile-cache
+    /// entry name and bytes (from this sandbox's cache, or compiled now).
+    pub fn precompiled(&self, wasm: &Path) -> Result<(String, Vec<u8>)> {
+        let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
+        CompileCache::precompiled(&self.engine, self.cache.as_ref(), &bytes).with_context(|| format!("cannot compile {}", wasm.display()))
+    }
+
     /// Compile (or fetch from the cache) the component at `path`, check it targets the
-    /// `tester` world, and ask it for its cases. A compile is announced on `bus`
+    /// `tester` world, and ask it for its cases — unless `listed` already names them (an
+    /// archive keeps what `list-cases` said; the names are checked as `list-cases`' are). A compile is announced on `bus`
     /// (`ComponentCompiling`, with why), and every load ends with a `ComponentCompiled`.
-    pub async fn load(&self, name: &str, path: &Path, bus: &EventBus) -> Result<Loaded> {
+    pub async fn load(&self, name: &str, path: &Path, listed: Option<Arc<[String]>>, bus: &EventBus) -> Result<Loaded> {
         let started = std::time::Instant::now();
         // Compiling is CPU-bound: off the async threads, so several packages compile at once.
         let (engine, cache, origin) = (self.engine.clone(), self.cache.clone(), path.to_path_buf());
@@ -133,7 +147,13 @@ impl Sandbox {
         })?;
         let mut package =
             Package { name: name.to_string(), path: path.to_path_buf(), cases: Arc::new([]), from_cache, pre: Arc::new(pre) };
-        package.cases = self.list_cases(&package).await?.into();
+        package.cases = match listed {
+            Some(cases) => {
+                check_case_names(path, &cases)?;
+                cases
+            }
+            None => self.list_cases(&package).await?.into(),
+        };
         Ok(Loaded { package, warning })
     }
 

@@ -1,7 +1,8 @@
 //! Sharding a suite across CI machines: `--partition hash:K/N`, `slice:K/N` or
 //! `duration:K/N` (K from 1), or `hash:ci` / `slice:ci` / `duration:ci` to take K and N
-//! from the CI's environment: GitLab's `CI_NODE_INDEX` (1-based) and `CI_NODE_TOTAL`, or
-//! Kubernetes' `JOB_COMPLETION_INDEX` (0-based) with the total in `HOST_PARTITION_TOTAL`.
+//! from the CI's environment: GitLab's `CI_NODE_INDEX` (1-based) and `CI_NODE_TOTAL`,
+//! CircleCI's `CIRCLE_NODE_INDEX` (0-based) and `CIRCLE_NODE_TOTAL`, or Kubernetes'
+//! `JOB_COMPLETION_INDEX` (0-based) with the total in `HOST_PARTITION_TOTAL`.
 //!
 //! `duration` deals whole tests, longest first, each to the shard with the least work so
 //! far ([`balance`], LPT scheduling), by the durations of a record (`--from-record`).
@@ -93,12 +94,15 @@ fn from_ci(env: &impl Fn(&str) -> Option<String>) -> Result<(u64, u64), String> 
     if let (Some(index), Some(total)) = (number("CI_NODE_INDEX")?, number("CI_NODE_TOTAL")?) {
         return Ok((index, total));
     }
+    if let (Some(index), Some(total)) = (number("CIRCLE_NODE_INDEX")?, number("CIRCLE_NODE_TOTAL")?) {
+        return Ok((index + 1, total));
+    }
     if let Some(index) = number("JOB_COMPLETION_INDEX")? {
         let total = number("HOST_PARTITION_TOTAL")?
             .ok_or("JOB_COMPLETION_INDEX is set but HOST_PARTITION_TOTAL (the number of shards) is not")?;
         return Ok((index + 1, total));
     }
-    Err("partition ci: set CI_NODE_INDEX and CI_NODE_TOTAL (GitLab), or JOB_COMPLETION_INDEX and HOST_PARTITION_TOTAL (Kubernetes)".into())
+    Err("partition ci: set CI_NODE_INDEX and CI_NODE_TOTAL (GitLab), CIRCLE_NODE_INDEX and CIRCLE_NODE_TOTAL (CircleCI), or JOB_COMPLETION_INDEX and HOST_PARTITION_TOTAL (Kubernetes)".into())
 }
 
 #[cfg(test)]
@@ -136,6 +140,12 @@ mod tests {
             _ => None,
         };
         assert_eq!(Partition::parse("slice:ci", k8s).unwrap(), Partition { scheme: Scheme::Slice, index: 1, total: 4 });
+        let circle = |name: &str| match name {
+            "CIRCLE_NODE_INDEX" => Some("3".into()),
+            "CIRCLE_NODE_TOTAL" => Some("4".into()),
+            _ => None,
+        };
+        assert_eq!(Partition::parse("duration:ci", circle).unwrap(), Partition { scheme: Scheme::Duration, index: 4, total: 4 });
         assert!(Partition::parse("hash:ci", no_env).unwrap_err().contains("CI_NODE_INDEX"));
     }
 
