@@ -2,10 +2,11 @@
 
 use std::path::Path;
 
-use host::config::{self, Plan};
+use host::config::{self, HandlerSpec, Plan};
+use host::handlers::Handlers;
 use host::events::{Event, EventBus};
 use host::reporters::{HtmlReporter, JsonReporter, JunitReporter, LastRunWriter, RecordWriter, TerminalReporter};
-use host::runner::{self, Prepared, RunOptions};
+use host::runner::{self, Hooks, Prepared, RunOptions};
 use host::sandbox::{CompileCache, Pool, Sandbox};
 use host::suite::{Filters, Partition, Selection, Selector};
 
@@ -129,6 +130,16 @@ pub async fn run(args: &RunArgs) -> u8 {
     if let Err(error) = check_report_destinations(args) {
         return usage_error(error);
     }
+    let mut handler_specs = plan.event_handlers.clone();
+    for flag in &args.event_handlers {
+        match HandlerSpec::parse_flag(flag) {
+            Ok(spec) if handler_specs.iter().any(|other| other.name == spec.name) => {
+                return usage_error(format!("--event-handler {flag}: a handler named `{}` is installed already", spec.name));
+            }
+            Ok(spec) => handler_specs.push(spec),
+            Err(error) => return usage_error(error),
+        }
+    }
     let bus = EventBus::new();
     match args.format {
         Format::Human => {
@@ -180,6 +191,14 @@ pub async fn run(args: &RunArgs) -> u8 {
         eprintln!("nothing selected: no case or script matches the filters and partition");
         return exit::NOTHING_SELECTED;
     }
+    // Handlers start once everything is built, and see the run from its first event.
+    let handlers = match start_handlers(&handler_specs, &sandbox).await {
+        Ok(handlers) => handlers,
+        Err(code) => return code,
+    };
+    if let Some(handlers) = &handlers {
+        bus.subscribe(handlers.feed());
+    }
     let options = RunOptions {
         jobs: args.jobs as usize,
         retries: args.retries,
@@ -187,6 +206,7 @@ pub async fn run(args: &RunArgs) -> u8 {
         fail_fast: args.fail_fast,
         keep_going: args.keep_going,
         log_lines: args.log_lines,
+        hooks: Hooks(handlers.as_ref().map(Handlers::hooks)),
     };
     // What this run leaves to do, for the next `--rerun-failed`.
     let last_run = LastRunWriter::new(host::suite::last_run::last_run_path(&plan.file), selection.items(), carried);
@@ -195,6 +215,9 @@ pub async fn run(args: &RunArgs) -> u8 {
     let report_errors = bus.finish();
     for error in &report_errors {
         eprintln!("error: {error}");
+    }
+    for problem in handlers.as_ref().map(Handlers::finish).unwrap_or_default() {
+        eprintln!("warning: {}", host::reporters::escape::terminal_line(&problem));
     }
     if result.is_ok()
         && let Err(error) = last_run.write()
@@ -210,6 +233,17 @@ pub async fn run(args: &RunArgs) -> u8 {
         Ok(result) if result.totals.failed == 0 => exit::PASSED,
         Ok(_) => exit::FAILED,
     }
+}
+
+/// Build, load and start the run's event handlers (none: `None`); a handler that cannot
+/// start stops the run before anything boots (exit 2).
+async fn start_handlers(specs: &[HandlerSpec], sandbox: &Sandbox) -> Result<Option<Handlers>, u8> {
+    if specs.is_empty() {
+        return Ok(None);
+    }
+    let builds = sandbox.cache_dir().map_or_else(|| std::env::temp_dir().join("host-builds"), Path::to_path_buf);
+    let cache = sandbox.cache_dir().map(|dir| CompileCache::new(dir.to_path_buf()));
+    Handlers::start(specs, cache, &builds).await.map(Some).map_err(|error| usage_error(format!("{error:#}")))
 }
 
 /// `--junit FILE`, `--record FILE` and `--report DIR` must be writable where they point,

@@ -65,11 +65,10 @@ pub(super) async fn run(run: &CaseRun<'_>, indices: Vec<usize>, lanes: usize) ->
                 failure.file = path;
             }
         }
-        if verdict.outcome.is_failed() {
-            cx.failed();
-            first_failure.get_or_insert_with(|| verdict.outcome.clone());
+        let outcome = run.settle(case, verdict.outcome, took, verdict.output, earlier_failures);
+        if outcome.is_failed() {
+            first_failure.get_or_insert(outcome);
         }
-        finish_case(cx, run.test, &run.package.name, case, verdict.outcome, took, verdict.output, earlier_failures);
         // Reported: no longer running (a case that ended but was not received yet when the
         // run is interrupted is reported as interrupted — a failure, never a pass).
         lock(&running).retain(|(package, other)| !(package == &run.package.name && other == case));
