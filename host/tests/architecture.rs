@@ -21,7 +21,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sandbox", &["config", "events", "nodes"]),
     ("runner", &["config", "suite", "build", "nodes", "sandbox", "events"]),
     ("reporters", &["events", "suite"]),
-    ("handlers", &["config", "build", "sandbox", "events", "reporters"]),
+    ("handlers", &["config", "nodes", "build", "sandbox", "events", "reporters"]),
 ];
 
 fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {

@@ -5,6 +5,7 @@
 //! within its timeout.
 
 use std::io::Write;
+use std::os::fd::AsFd as _;
 use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Stdio};
 use std::sync::atomic::Ordering;
@@ -17,6 +18,7 @@ use anyhow::{Context as _, Result};
 
 use super::Shared;
 use crate::events::{Event, Subscriber};
+use crate::nodes::groups::GroupGuard;
 use crate::reporters::JsonReporter;
 
 /// A running command handler.
@@ -25,6 +27,9 @@ pub struct CommandHandler {
     child: Mutex<Child>,
     writer: Mutex<Option<JoinHandle<()>>>,
     timeout: Duration,
+    /// Registers the command's group as the host's own (the end-of-run sweep leaves it,
+    /// the watchdog kills it if the host is killed); kills it when dropped.
+    _group: GroupGuard,
 }
 
 /// Bytes for the command's stdin, handed to its writer thread without ever waiting.
@@ -52,16 +57,19 @@ impl Write for Lines {
 }
 
 impl CommandHandler {
-    /// Start `argv` with its stdin a pipe, stdout and stderr the host's stderr.
+    /// Start `argv` in a process group of its own, its stdin a pipe, its stdout and stderr the
+    /// host's stderr.
     pub fn start(argv: &[String], queue: usize, timeout: Duration, shared: Arc<Shared>) -> Result<CommandHandler> {
         let mut child = std::process::Command::new(&argv[0])
             .args(&argv[1..])
             .stdin(Stdio::piped())
-            .stdout(Stdio::inherit())
+            // Its output goes to the host's stderr: stdout is the run's own (`--format json`).
+            .stdout(Stdio::from(std::io::stderr().as_fd().try_clone_to_owned()?))
             .stderr(Stdio::inherit())
             .process_group(0)
             .spawn()
             .with_context(|| format!("cannot start {}", argv[0]))?;
+        let group = GroupGuard::new(child.id());
         let mut stdin = child.stdin.take().context("no stdin")?;
         let (lines, received) = std::sync::mpsc::sync_channel::<Vec<u8>>(queue);
         let writer = std::thread::spawn(move || {
@@ -76,6 +84,7 @@ impl CommandHandler {
             child: Mutex::new(child),
             writer: Mutex::new(Some(writer)),
             timeout,
+            _group: group,
         })
     }
 
