@@ -120,7 +120,7 @@ mod tests {
         let kept = apply_hooks(&Fixed, case, failed(), &Vec::new);
         let Outcome::Failed { failure } = &kept.outcome else { panic!("{:?}", kept.outcome) };
         assert!(failure.message.starts_with("boom\n\ndiagnostics from hook `diag`:\n0 node(s); xxx"));
-        assert!(failure.message.ends_with("[7 more bytes cut]"), "{}", &failure.message[failure.message.len() - 40..]);
+        assert!(failure.message.ends_with("[16 more bytes cut]"), "{}", &failure.message[failure.message.len() - 40..]);
         assert!(kept.rewritten.is_none());
         let rewritten = apply_hooks(&Fixed, CaseRef { case: "flaky", ..case }, failed(), &Vec::new);
         let Outcome::Skipped { reason } = &rewritten.outcome else { panic!("{:?}", rewritten.outcome) };
