@@ -51,7 +51,18 @@ fn run_json(dir: &Path, extra: &[&str]) -> Run {
 
 #[test]
 fn a_rust_handler_receives_every_event_of_the_run_in_order_with_the_counts() {
-    let dir = suite_with("[[event_handlers]]\npath = \"{probe}\"\ndir = \"granted\"\n");
+    receives_every_event_in_order_with_the_counts("handler-probe");
+}
+
+#[test]
+fn a_python_handler_receives_every_event_of_the_run_in_order_with_the_counts() {
+    receives_every_event_in_order_with_the_counts("python-handler");
+}
+
+/// The handler `test-packages/<handler>` writes each event's type to `events.txt` and each
+/// case's outcome and duration to `durations.csv` in its granted directory.
+fn receives_every_event_in_order_with_the_counts(handler: &str) {
+    let dir = suite_with(&format!("[[event_handlers]]\npath = \"{}\"\ndir = \"granted\"\n", package(handler)));
     let run = run_json(dir.path(), &[]);
     assert_eq!(run.code, Some(1), "{}", run.both());
     let lines = json_lines(&run);
@@ -66,9 +77,8 @@ fn a_rust_handler_receives_every_event_of_the_run_in_order_with_the_counts() {
     assert_eq!(seen.last().map(String::as_str), Some("terminate"));
     let cases = printed.iter().filter(|t| *t == "case_finished").count();
     assert_eq!(seen.iter().filter(|t| *t == "stats").count(), cases);
-    for (index, line) in seen.iter().enumerate().filter(|(_, t)| *t == "stats") {
+    for (index, _) in seen.iter().enumerate().filter(|(_, t)| *t == "stats") {
         assert_eq!(seen[index - 1], "case_finished", "stats right after a finished case");
-        let _ = line;
     }
     // Typed case results: each case with its outcome, in the CSV the handler wrote.
     let csv = std::fs::read_to_string(dir.path().join("granted/durations.csv")).unwrap();
@@ -198,4 +208,21 @@ fn a_command_handler_reads_the_json_lines_and_is_gone_at_the_end() {
         std::fs::read(entry.path().join("cmdline")).is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(&out.display().to_string()))
     });
     assert!(!left, "the command outlived the run");
+}
+
+#[test]
+fn an_async_handler_that_falls_behind_never_holds_the_run_and_its_drops_are_counted() {
+    let dir = suite_with("[[event_handlers]]\npath = \"{probe}\"\nqueue = 1\nargs = [\"sleep-ms=300\"]\n");
+    let run = run_json(dir.path(), &[]);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    let lines = json_lines(&run);
+    let warning = lines
+        .iter()
+        .filter_map(|l| l["message"].as_str())
+        .find(|m| m.starts_with("event handler `handler-probe` fell behind: "))
+        .unwrap_or_else(|| panic!("no drop count\n{}", run.both()));
+    let dropped: u64 = warning.split(' ').nth(5).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{warning}"));
+    assert!(dropped > 0, "{warning}");
+    let totals = last_totals(&lines);
+    assert_eq!((totals["passed"].as_u64(), totals["failed"].as_u64()), (Some(1), Some(5)));
 }
