@@ -5,7 +5,8 @@
 //! list-cases, selection: filters, tags, partitions) → [`runner`] (a run, the life of one
 //! test) over [`build`] (sources → components and node executables), [`nodes`] (native
 //! daemon supervision) and [`sandbox`] (wasmtime engine, WASI policy, host interfaces) →
-//! [`events`] (typed events on a bus) → [`reporters`] (what people and machines read).
+//! [`events`] (typed events on a bus) → [`reporters`] (what people and machines read),
+//! with [`handlers`] (user event handlers and hooks, sandboxed) beside the reporters.
 
 pub mod build;
 pub mod config;
