@@ -43,10 +43,15 @@ fn junit_without_times(path: &Path) -> String {
     times.replace_all(&text, "").into_owned()
 }
 
-fn run_json(dir: &Path, extra: &[&str]) -> Run {
+/// `host run --format json --junit junit.xml EXTRA…` in `dir`, which must fail (exit 1,
+/// the failing package's verdict), and its JSON lines.
+fn run_json(dir: &Path, extra: &[&str]) -> (Run, Vec<Value>) {
     let mut args = vec!["run", "--format", "json", "--junit", "junit.xml"];
     args.extend_from_slice(extra);
-    run_in(dir, &args)
+    let run = run_in(dir, &args);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    let lines = json_lines(&run);
+    (run, lines)
 }
 
 #[test]
@@ -63,9 +68,7 @@ fn a_python_handler_receives_every_event_of_the_run_in_order_with_the_counts() {
 /// case's outcome and duration to `durations.csv` in its granted directory.
 fn receives_every_event_in_order_with_the_counts(handler: &str) {
     let dir = suite_with(&format!("[[event_handlers]]\npath = \"{}\"\ndir = \"granted\"\n", package(handler)));
-    let run = run_json(dir.path(), &[]);
-    assert_eq!(run.code, Some(1), "{}", run.both());
-    let lines = json_lines(&run);
+    let (run, lines) = run_json(dir.path(), &[]);
     let seen: Vec<String> = std::fs::read_to_string(dir.path().join("granted/events.txt")).unwrap().lines().map(str::to_string).collect();
     // Every event from the run's start, in the order the JSON reporter wrote them, then
     // `terminate`; after each finished case, the counts so far.
@@ -96,9 +99,7 @@ fn receives_every_event_in_order_with_the_counts(handler: &str) {
 #[test]
 fn a_sync_handler_holds_the_next_case_until_it_returns() {
     let dir = suite_with("[[event_handlers]]\npath = \"{probe}\"\nsync = true\nargs = [\"sleep-ms=400\"]\n");
-    let run = run_json(dir.path(), &[]);
-    assert_eq!(run.code, Some(1), "{}", run.both());
-    let lines = json_lines(&run);
+    let (_, lines) = run_json(dir.path(), &[]);
     let failing: Vec<f64> = lines
         .iter()
         .filter(|l| l["type"] == "case_finished" && l["package"] == "failing")
@@ -114,17 +115,14 @@ fn a_sync_handler_holds_the_next_case_until_it_returns() {
 #[test]
 fn a_handler_that_traps_hangs_or_floods_is_stopped_and_reported_and_changes_nothing_else() {
     let baseline = suite_with("");
-    let run = run_json(baseline.path(), &[]);
-    assert_eq!(run.code, Some(1), "{}", run.both());
-    let expected_totals = last_totals(&json_lines(&run));
+    let (_, lines) = run_json(baseline.path(), &[]);
+    let expected_totals = last_totals(&lines);
     let expected_junit = junit_without_times(&baseline.path().join("junit.xml"));
     for (mode, reason) in [("trap", "trapped: "), ("hang", "hung: a call did not return within 1.0s"), ("flood", "flooded: wrote more than 64 KiB")] {
         let dir = suite_with(&format!(
             "[[event_handlers]]\npath = \"{{probe}}\"\nsync = true\ntimeout_secs = 1\nargs = [\"{mode}\"]\n"
         ));
-        let run = run_json(dir.path(), &[]);
-        assert_eq!(run.code, Some(1), "{mode}: {}", run.both());
-        let lines = json_lines(&run);
+        let (run, lines) = run_json(dir.path(), &[]);
         assert_eq!(last_totals(&lines), expected_totals, "{mode}");
         let warning = lines
             .iter()
@@ -139,9 +137,7 @@ fn a_handler_that_traps_hangs_or_floods_is_stopped_and_reported_and_changes_noth
 fn a_post_case_hook_rewrites_a_failure_into_a_skip_and_every_report_says_so() {
     let handler = "[[event_handlers]]\npath = \"{probe}\"\nhooks = true\nargs = [\"skip=fails_with_message\"]\n";
     let dir = suite_with(handler);
-    let run = run_json(dir.path(), &["--report", "html"]);
-    assert_eq!(run.code, Some(1), "{}", run.both());
-    let lines = json_lines(&run);
+    let (_, lines) = run_json(dir.path(), &["--report", "html"]);
     let line = case_line(&lines, "fails_with_message");
     assert_eq!(line["outcome"]["status"], "skipped", "{line}");
     let reason = line["outcome"]["reason"].as_str().unwrap();
@@ -162,9 +158,7 @@ fn a_post_case_hook_rewrites_a_failure_into_a_skip_and_every_report_says_so() {
 #[test]
 fn an_on_failure_hooks_diagnostics_are_attached_to_the_failure() {
     let dir = suite_with("[[event_handlers]]\npath = \"{probe}\"\nhooks = true\nargs = [\"diagnose\"]\n");
-    let run = run_json(dir.path(), &[]);
-    assert_eq!(run.code, Some(1), "{}", run.both());
-    let lines = json_lines(&run);
+    let (_, lines) = run_json(dir.path(), &[]);
     let message = case_line(&lines, "fails_with_message")["outcome"]["failure"]["message"].as_str().unwrap().to_string();
     assert!(message.starts_with("the answer is 42"), "{message}");
     assert!(message.contains("diagnostics from hook `handler-probe`:\nprobe saw fails_with_message fail (fail) with 1 node(s)\n[first.dev] "), "{message}");
@@ -196,9 +190,8 @@ fn a_command_handler_reads_the_json_lines_and_is_gone_at_the_end() {
     let dir = suite_with("");
     let out = dir.path().join("seen.jsonl");
     let flag = format!("cmd:tee {}", out.display());
-    let run = run_json(dir.path(), &["--event-handler", &flag]);
-    assert_eq!(run.code, Some(1), "{}", run.both());
-    let printed = types(&json_lines(&run));
+    let (run, lines) = run_json(dir.path(), &["--event-handler", &flag]);
+    let printed = types(&lines);
     let seen: Vec<Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let from = printed.iter().position(|t| t == "run_started").unwrap();
     assert_eq!(types(&seen), printed[from..].to_vec());
@@ -213,9 +206,7 @@ fn a_command_handler_reads_the_json_lines_and_is_gone_at_the_end() {
 #[test]
 fn an_async_handler_that_falls_behind_never_holds_the_run_and_its_drops_are_counted() {
     let dir = suite_with("[[event_handlers]]\npath = \"{probe}\"\nqueue = 1\nargs = [\"sleep-ms=300\"]\n");
-    let run = run_json(dir.path(), &[]);
-    assert_eq!(run.code, Some(1), "{}", run.both());
-    let lines = json_lines(&run);
+    let (run, lines) = run_json(dir.path(), &[]);
     let warning = lines
         .iter()
         .filter_map(|l| l["message"].as_str())

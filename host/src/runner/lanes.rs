@@ -77,7 +77,7 @@ pub(super) async fn run(run: &CaseRun<'_>, indices: Vec<usize>, lanes: usize) ->
             for index in left {
                 let outcome = Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() };
                 let case = &run.package.cases[index];
-                finish_case(cx, run.test, &run.package.name, case, outcome, Duration::ZERO, String::new(), Vec::new());
+                finish_case(cx, run.test, &run.package.name, case, outcome);
             }
         }
     }

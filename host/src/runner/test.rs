@@ -235,7 +235,7 @@ fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&Packa
             } else {
                 not_run.clone()
             };
-            finish_case(cx, name, &loaded.name, case, case_outcome, Duration::ZERO, String::new(), Vec::new());
+            finish_case(cx, name, &loaded.name, case, case_outcome);
         }
     }
     for script in test.test_scripts.iter().filter(|s| cx.selection.contains(&script_id(name, &script_name(s)))) {
@@ -361,7 +361,7 @@ impl CaseRun<'_> {
         let (cx, package) = (self.cx, self.package);
         if cx.stopping() {
             let outcome = Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() };
-            finish_case(cx, self.test, &package.name, case, outcome.clone(), Duration::ZERO, String::new(), Vec::new());
+            finish_case(cx, self.test, &package.name, case, outcome.clone());
             return outcome;
         }
         let started = Instant::now();
@@ -422,22 +422,13 @@ fn node_tails(nodes: &[Arc<Node>], lines: usize) -> Vec<NodeLogTail> {
         .collect()
 }
 
-/// Tell the reporters (and so the recorder) how a case ended — once per case.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn finish_case(
-    cx: &TestContext<'_>,
-    test: &str,
-    package: &str,
-    case: &str,
-    outcome: Outcome,
-    duration: Duration,
-    output: String,
-    earlier_failures: Vec<FailureDetail>,
-) {
-    report_case(cx, test, package, case, outcome, duration, output, earlier_failures, None);
+/// Report a case that did not run to its end (skipped, not run, interrupted): no time, no
+/// output, no hooks asked.
+pub(super) fn finish_case(cx: &TestContext<'_>, test: &str, package: &str, case: &str, outcome: Outcome) {
+    report_case(cx, test, package, case, outcome, Duration::ZERO, String::new(), Vec::new(), None);
 }
 
-/// [`finish_case`], with what a hook rewrote.
+/// Tell the reporters (and so the recorder) how a case ended — once per case.
 #[allow(clippy::too_many_arguments)]
 fn report_case(
     cx: &TestContext<'_>,
@@ -473,7 +464,7 @@ fn skip_package(cx: &TestContext<'_>, test: &str, package: &Package, setup: bool
     let outcome = Outcome::Skipped { reason: reason.to_string() };
     cx.bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: cases.len() });
     for case in cases {
-        finish_case(cx, test, &package.name, case, outcome.clone(), Duration::ZERO, String::new(), Vec::new());
+        finish_case(cx, test, &package.name, case, outcome.clone());
     }
     cx.bus.emit(Event::PackageFinished { test: test.to_string(), package: package.name.clone(), outcome });
 }
