@@ -84,6 +84,11 @@ fn receives_every_event_in_order_with_the_counts(handler: &str) {
         assert_eq!(seen[index - 1], "case_finished", "stats right after a finished case");
     }
     // Typed case results: each case with its outcome, in the CSV the handler wrote.
+    if handler == "python-handler" {
+        let summary = std::fs::read_to_string(dir.path().join("granted/summary.txt")).unwrap();
+        assert!(summary.starts_with(":x: *1 passed, 5 failed, 4 skipped* in "), "{summary}");
+        assert!(summary.contains("> `broken/failing/fails_with_message`"), "{summary}");
+    }
     let csv = std::fs::read_to_string(dir.path().join("granted/durations.csv")).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert_eq!(rows.len(), cases, "{csv}");
@@ -161,7 +166,8 @@ fn an_on_failure_hooks_diagnostics_are_attached_to_the_failure() {
     let (_, lines) = run_json(dir.path(), &[]);
     let message = case_line(&lines, "fails_with_message")["outcome"]["failure"]["message"].as_str().unwrap().to_string();
     assert!(message.starts_with("the answer is 42"), "{message}");
-    assert!(message.contains("diagnostics from hook `handler-probe`:\nprobe saw fails_with_message fail (fail) with 1 node(s)\n[first.dev] "), "{message}");
+    assert!(message.contains("diagnostics from hook `handler-probe`:\nprobe saw fails_with_message fail (fail) with 1 node(s)\n[first.dev] last "), "{message}");
+    assert!(message.contains("\n  kvnode first.dev listening on "), "the node's own lines: {message}");
     let human = run_in(dir.path(), &["run", "--color", "never"]);
     assert!(human.stdout.contains("probe saw fails_with_message fail (fail) with 1 node(s)"), "{}", human.both());
 }
@@ -216,4 +222,20 @@ fn an_async_handler_that_falls_behind_never_holds_the_run_and_its_drops_are_coun
     assert!(dropped > 0, "{warning}");
     let totals = last_totals(&lines);
     assert_eq!((totals["passed"].as_u64(), totals["failed"].as_u64()), (Some(1), Some(5)));
+}
+
+#[test]
+fn a_handler_that_cannot_start_stops_the_run_before_anything_boots() {
+    let dir = suite_with("");
+    // A test package is no handler: it does not export the `event-handler` world.
+    let flag = format!("{}=x", package("flaky"));
+    let run = run_in(dir.path(), &["run", "--format", "json", "--event-handler", &flag]);
+    assert_eq!(run.code, Some(2), "{}", run.both());
+    assert!(run.stderr.contains("event handler flaky") && run.stderr.contains("does not fit the `event-handler` world"), "{}", run.both());
+    let lines = json_lines(&run);
+    assert_eq!(lines.last().unwrap()["type"], "preparation_failed");
+    assert!(!types(&lines).contains(&"run_started".to_string()));
+    let missing = run_in(dir.path(), &["run", "--event-handler", "no/such/handler.wasm"]);
+    assert_eq!(missing.code, Some(2));
+    assert!(missing.stderr.contains("--event-handler no/such/handler.wasm: no such file or directory"), "{}", missing.both());
 }

@@ -192,7 +192,7 @@ pub async fn run(args: &RunArgs) -> u8 {
         return exit::NOTHING_SELECTED;
     }
     // Handlers start once everything is built, and see the run from its first event.
-    let handlers = match start_handlers(&handler_specs, &sandbox).await {
+    let handlers = match start_handlers(&handler_specs, &sandbox, &bus).await {
         Ok(handlers) => handlers,
         Err(code) => return code,
     };
@@ -237,13 +237,18 @@ pub async fn run(args: &RunArgs) -> u8 {
 
 /// Build, load and start the run's event handlers (none: `None`); a handler that cannot
 /// start stops the run before anything boots (exit 2).
-async fn start_handlers(specs: &[HandlerSpec], sandbox: &Sandbox) -> Result<Option<Handlers>, u8> {
+async fn start_handlers(specs: &[HandlerSpec], sandbox: &Sandbox, bus: &EventBus) -> Result<Option<Handlers>, u8> {
     if specs.is_empty() {
         return Ok(None);
     }
     let builds = sandbox.cache_dir().map_or_else(|| std::env::temp_dir().join("host-builds"), Path::to_path_buf);
     let cache = sandbox.cache_dir().map(|dir| CompileCache::new(dir.to_path_buf()));
-    Handlers::start(specs, cache, &builds).await.map(Some).map_err(|error| usage_error(format!("{error:#}")))
+    Handlers::start(specs, cache, &builds, bus).await.map(Some).map_err(|error| {
+        let message = format!("{error:#}");
+        // The stream reporters take down their live line; JSON's last line says why.
+        bus.emit(Event::PreparationFailed { message: message.clone() });
+        usage_error(message)
+    })
 }
 
 /// `--junit FILE`, `--record FILE` and `--report DIR` must be writable where they point,

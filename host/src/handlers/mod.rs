@@ -20,12 +20,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
+use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
 
 pub use component::{DIR_MOUNT, OUTPUT_LIMIT};
 
 use crate::config::{HandlerSource, HandlerSpec};
-use crate::events::{CaseHooks, CaseRef, Event, FailureDetail, NodeLogTail, Outcome, Recorder, Subscriber};
+use crate::events::{CaseHooks, CaseRef, Event, EventBus, FailureDetail, NodeLogTail, Outcome, Recorder, Subscriber};
 use crate::sandbox::CompileCache;
 use bindings::{CaseId, NodeLog};
 use component::{Call, Job};
@@ -75,9 +76,10 @@ pub struct Handlers {
 
 impl Handlers {
     /// Build, compile and start every handler of `specs` (`init` called with its
-    /// arguments). A handler that cannot be built, loaded or initialised is an error: the
-    /// run does not start without the handlers it was given.
-    pub async fn start(specs: &[HandlerSpec], cache: Option<CompileCache>, builds: &std::path::Path) -> Result<Handlers> {
+    /// arguments); builds and compiles are announced on `bus` as test packages' are. A
+    /// handler that cannot be built, loaded or initialised is an error: the run does not
+    /// start without the handlers it was given.
+    pub async fn start(specs: &[HandlerSpec], cache: Option<CompileCache>, builds: &std::path::Path, bus: &EventBus) -> Result<Handlers> {
         let mut handlers = Vec::new();
         let engine = if specs.iter().any(|s| matches!(s.source, HandlerSource::Component(_))) { Some(engine()?) } else { None };
         for spec in specs {
@@ -89,11 +91,9 @@ impl Handlers {
                 ),
                 HandlerSource::Component(package) => {
                     let engine = engine.as_ref().context("no engine")?;
-                    let wasm = crate::build::package(package, builds).await.with_context(|| format!("event handler {}: cannot build {}", spec.name, package.path.display()))?;
-                    let component = match &cache {
-                        Some(cache) => cache.load_file(engine, &wasm, &|_| {})?.component,
-                        None => wasmtime::component::Component::from_file(engine, &wasm).map_err(anyhow::Error::from)?,
-                    };
+                    let wasm = build(package, builds, bus).await.with_context(|| format!("event handler {}: cannot build {}", spec.name, package.path.display()))?;
+                    let component = compile(engine, cache.as_ref(), &wasm, &package.name, bus)
+                        .with_context(|| format!("event handler {}: {} is not a valid component", spec.name, wasm.display()))?;
                     let jobs = component::start(engine, component, spec, Arc::clone(&shared))
                         .with_context(|| format!("event handler {} ({})", spec.name, wasm.display()))?;
                     Kind::Component(Mutex::new(Some(jobs)))
@@ -296,6 +296,39 @@ impl Subscriber for Feed {
             .then(|| wire::stats(&self.recorder.totals(), self.handlers.started.elapsed().as_secs_f64()));
         self.handlers.event(event, stats);
     }
+}
+
+/// Build `package` (when it is a source package), announcing a build that happens.
+async fn build(package: &crate::config::PackageRef, builds: &std::path::Path, bus: &EventBus) -> Result<std::path::PathBuf> {
+    let reason = crate::build::stale_reason(package, builds);
+    let started = Instant::now();
+    if let Some(reason) = &reason {
+        bus.emit(Event::PackageBuilding { package: package.name.clone(), path: package.path.display().to_string(), reason: reason.clone() });
+    }
+    let wasm = crate::build::package(package, builds).await?;
+    if reason.is_some() {
+        bus.emit(Event::PackageBuilt { package: package.name.clone(), took: started.elapsed() });
+    }
+    Ok(wasm)
+}
+
+/// Compile the component at `wasm` (or take it from the compile cache), announced as a
+/// test package's compile is.
+fn compile(engine: &Engine, cache: Option<&CompileCache>, wasm: &std::path::Path, name: &str, bus: &EventBus) -> Result<Component> {
+    let started = Instant::now();
+    let compiling = |reason: &str| bus.emit(Event::ComponentCompiling { package: name.to_string(), reason: reason.to_string() });
+    let (component, from_cache) = match cache {
+        Some(cache) => {
+            let cached = cache.load_file(engine, wasm, &compiling)?;
+            (cached.component, cached.hit)
+        }
+        None => {
+            compiling("compile cache off");
+            (Component::from_file(engine, wasm).map_err(anyhow::Error::from)?, false)
+        }
+    };
+    bus.emit(Event::ComponentCompiled { package: name.to_string(), took: started.elapsed(), from_cache });
+    Ok(component)
 }
 
 /// An engine for handlers: epoch interruption (ticked by a thread of its own while the

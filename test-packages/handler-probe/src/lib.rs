@@ -6,7 +6,8 @@
 //! - `trap`, `hang`, `flood`: on the first finished case, trap, loop for an hour, or write
 //!   output without end;
 //! - `skip=CASE`: as a hook, turn a failure of CASE into a skip;
-//! - `diagnose`: as a hook, attach the last lines of every node to a failure;
+//! - `diagnose`: as a hook, attach the last lines of every node (`--log-lines`, e.g. 20)
+//!   to a failure;
 //! - `read=PATH`: try to read PATH at init and write what happened to `/data/read.txt`.
 
 use std::io::Write;
@@ -104,7 +105,10 @@ impl Handler for Probe {
         }
         let mut text = format!("probe saw {} fail ({}) with {} node(s)", case.case, failure.kind, nodes.len());
         for node in nodes {
-            text.push_str(&format!("\n[{}] {} line(s), last: {}", node.node, node.lines.len(), node.lines.last().map_or("", String::as_str)));
+            text.push_str(&format!("\n[{}] last {} line(s):", node.node, node.lines.len()));
+            for line in &node.lines {
+                text.push_str(&format!("\n  {line}"));
+            }
         }
         Some(text)
     }
