@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{failing_suite, package, repo, run_in, Run};
+use common::{failing_suite, package, run_in, Run};
 use serde_json::Value;
 
 /// The failing suite with `handlers` (TOML of `[[event_handlers]]` entries) appended.
@@ -187,8 +187,20 @@ fn a_handler_cannot_read_outside_its_granted_directory() {
         assert!(read.starts_with("denied: ") && !read.contains("the secret"), "{path}: {read}");
     }
     // The granted directory itself is readable and writable (the probe wrote there).
-    assert!(repo().join("test-packages/handler-probe").is_dir());
     assert!(dir.path().join("granted/durations.csv").is_file());
+}
+
+#[test]
+fn a_handler_has_no_network_and_no_environment() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let address = listener.local_addr().unwrap();
+    let dir = suite_with(&format!("[[event_handlers]]\npath = \"{{probe}}\"\ndir = \"granted\"\nargs = [\"connect={address}\"]\n"));
+    let run = common::host().current_dir(dir.path()).env("HOST_SECRET", "x").args(["run", "--format", "json"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let connect = std::fs::read_to_string(dir.path().join("granted/connect.txt")).unwrap();
+    assert!(connect.starts_with("denied: ") && connect.ends_with("; 0 environment variable(s)"), "{connect}");
+    assert_eq!(listener.accept().map_err(|e| e.kind()).err(), Some(std::io::ErrorKind::WouldBlock), "nothing connected");
 }
 
 #[test]

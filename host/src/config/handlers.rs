@@ -110,3 +110,25 @@ pub fn package_at(path: &Path) -> Result<PackageRef, String> {
     };
     Ok(PackageRef { name, path: resolved, kind })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flag_is_a_command_or_a_component_with_its_arguments() {
+        let command = HandlerSpec::parse_flag("cmd:tee  -a out.jsonl").unwrap();
+        assert_eq!(command.source, HandlerSource::Command(vec!["tee".into(), "-a".into(), "out.jsonl".into()]));
+        assert_eq!(command.name, "tee");
+        assert!(HandlerSpec::parse_flag("cmd: ").unwrap_err().contains("cmd: needs a command"));
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("probe.wasm");
+        std::fs::write(&wasm, b"").unwrap();
+        let spec = HandlerSpec::parse_flag(&format!("{}=a,b=c", wasm.display())).unwrap();
+        assert_eq!((spec.name.as_str(), spec.args.clone(), spec.sync, spec.hooks), ("probe", vec!["a".to_string(), "b=c".to_string()], false, false));
+        assert!(matches!(&spec.source, HandlerSource::Component(p) if p.kind == PackageKind::Component && p.path == wasm));
+        let error = HandlerSpec::parse_flag(&dir.path().display().to_string()).unwrap_err();
+        assert!(error.contains("is a directory without Cargo.toml"), "{error}");
+        assert!(HandlerSpec::parse_flag("no/such.wasm").unwrap_err().starts_with("--event-handler no/such.wasm: no such file or directory"));
+    }
+}

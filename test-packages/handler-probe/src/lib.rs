@@ -8,7 +8,9 @@
 //! - `skip=CASE`: as a hook, turn a failure of CASE into a skip;
 //! - `diagnose`: as a hook, attach the last lines of every node (`--log-lines`, e.g. 20)
 //!   to a failure;
-//! - `read=PATH`: try to read PATH at init and write what happened to `/data/read.txt`.
+//! - `read=PATH`: try to read PATH at init and write what happened to `/data/read.txt`;
+//! - `connect=ADDRESS`: try a TCP connection at init, and say what happened and how many
+//!   environment variables it sees in `/data/connect.txt`.
 
 use std::io::Write;
 
@@ -45,6 +47,13 @@ impl Handler for Probe {
                 Err(error) => format!("denied: {error}"),
             };
             std::fs::write("/data/read.txt", what).map_err(|e| e.to_string())?;
+        }
+        if let Some(address) = probe.arg("connect") {
+            let what = match std::net::TcpStream::connect(address) {
+                Ok(_) => "connected".to_string(),
+                Err(error) => format!("denied: {error}"),
+            };
+            std::fs::write("/data/connect.txt", format!("{what}; {} environment variable(s)", std::env::vars().count())).map_err(|e| e.to_string())?;
         }
         Ok(probe)
     }
