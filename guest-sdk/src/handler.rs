@@ -49,11 +49,11 @@ pub trait Handler: Sized + 'static {
     fn handle(&mut self, event: Event) -> Result<(), String>;
     /// The run is over.
     fn terminate(&mut self) {}
-    /// Hook (`hooks = true`): a reason turns the case's failure into a skip.
+    /// Hook (`hooks = true`), for each failed case: a reason turns its failure into a skip.
     fn post_case(&mut self, _case: &CaseId, _outcome: &Outcome) -> Option<String> {
         None
     }
-    /// Hook (`hooks = true`): diagnostics to attach to a failure.
+    /// Hook (`hooks = true`), for each failed case: diagnostics to attach to its failure.
     fn on_failure(&mut self, _case: &CaseId, _failure: &Failure, _nodes: &[NodeLog]) -> Option<String> {
         None
     }
