@@ -135,6 +135,12 @@ fn a_handler_that_traps_hangs_or_floods_is_stopped_and_reported_and_changes_noth
             .unwrap_or_else(|| panic!("{mode}: no warning\n{}", run.both()));
         assert!(warning["message"].as_str().unwrap().contains(reason), "{mode}: {warning}");
         assert_eq!(junit_without_times(&dir.path().join("junit.xml")), expected_junit, "{mode}");
+        if mode == "trap" {
+            // The terminal says it too, before the summary, which is the run's own.
+            let human = run_in(dir.path(), &["run", "--color", "never"]);
+            let said = human.stdout.find("event handler `handler-probe` stopped after").unwrap_or_else(|| panic!("{}", human.both()));
+            assert!(said < human.stdout.find("1 passed, 5 failed").unwrap(), "{}", human.both());
+        }
     }
 }
 
