@@ -15,6 +15,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use super::bindings::{CaseId, EventHandler, Failure, NodeLog, WitEvent, WitOutcome};
 use super::{EPOCH_TICK, Shared};
 use crate::config::HandlerSpec;
+use crate::events::{Event, Totals};
 
 /// Where the granted directory appears inside the handler.
 pub const DIR_MOUNT: &str = "/data";
@@ -25,7 +26,8 @@ pub const OUTPUT_LIMIT: usize = 64 << 10;
 
 /// A call to a handler.
 pub enum Call {
-    Event(WitEvent),
+    /// An event `time` seconds into the run, then (after a finished case) the counts.
+    Event { event: std::sync::Arc<Event>, time: f64, stats: Option<Totals> },
     PostCase(CaseId, WitOutcome),
     OnFailure(CaseId, Failure, Vec<NodeLog>),
     /// Answered once every call queued before it is done.
@@ -146,14 +148,22 @@ fn describe(trap: &wasmtime::Error, out: &Output, timeout: Duration) -> String {
     if tail.is_empty() { format!("trapped: {first}") } else { format!("trapped: {first} (stderr: {tail})") }
 }
 
+/// Call `handle` with one event.
+fn handle(store: &mut Store<State>, handler: &EventHandler, out: &Output, timeout: Duration, event: &WitEvent) -> Result<Option<String>, String> {
+    guarded(store, out, timeout, |s| {
+        handler.host_handler_handler().call_handle(s, event).map(|r| r.map(|()| None).map_err(|e| format!("returned an error: {e}")))
+    })
+}
+
 /// Answer calls until the channel closes, `terminate` is called, or a call fails.
 fn serve(mut store: Store<State>, handler: EventHandler, out: Output, queue: Receiver<Job>, spec: &HandlerSpec, shared: &Shared) {
     for Job { call, reply } in queue {
         let timeout = spec.timeout;
         let result: Result<Option<String>, String> = match call {
-            Call::Event(event) => guarded(&mut store, &out, timeout, |s| {
-                handler.host_handler_handler().call_handle(s, &event).map(|r| r.map(|()| None).map_err(|e| format!("returned an error: {e}")))
-            }),
+            Call::Event { event, time, stats } => {
+                let events = std::iter::once(super::wire::event(&event, time)).chain(stats.map(|totals| super::wire::stats(&totals, time)));
+                events.map(|wit| handle(&mut store, &handler, &out, timeout, &wit)).find(Result::is_err).unwrap_or(Ok(None))
+            }
             Call::PostCase(id, outcome) => guarded(&mut store, &out, timeout, |s| handler.host_handler_hooks().call_post_case(s, &id, &outcome).map(Ok)),
             Call::OnFailure(id, failure, nodes) => {
                 guarded(&mut store, &out, timeout, |s| handler.host_handler_hooks().call_on_failure(s, &id, &failure, &nodes).map(Ok))

@@ -26,7 +26,7 @@ use wasmtime::{Config, Engine};
 pub use component::{DIR_MOUNT, OUTPUT_LIMIT};
 
 use crate::config::{HandlerSource, HandlerSpec};
-use crate::events::{CaseHooks, CaseRef, Event, EventBus, FailureDetail, NodeLogTail, Outcome, Recorder, Subscriber};
+use crate::events::{CaseHooks, CaseRef, Event, EventBus, FailureDetail, NodeLogTail, Outcome, Recorder, Subscriber, Totals};
 use crate::sandbox::CompileCache;
 use bindings::{CaseId, NodeLog};
 use component::{Call, Job};
@@ -167,18 +167,22 @@ impl Handlers {
         problems
     }
 
-    fn event(&self, event: &Event, extra: Option<bindings::WitEvent>) {
+    /// Hand `event` (and, after a finished case, the counts so far) to every handler that
+    /// is still running. Components get it as it is, shared: turning it into the WIT types
+    /// happens on their own threads, never on the run's.
+    fn event(&self, event: &Event, stats: Option<Totals>) {
         let time = self.started.elapsed().as_secs_f64();
+        let mut shared: Option<Arc<Event>> = None;
         for handler in self.handlers.iter().filter(|h| !h.shared.stopped()) {
             match &handler.kind {
                 Kind::Command(command) => command.handle(event),
                 Kind::Component(_) => {
-                    for wit in std::iter::once(wire::event(event, time)).chain(extra.clone()) {
-                        if handler.spec.sync {
-                            let _ = handler.call(Call::Event(wit));
-                        } else {
-                            handler.post(Call::Event(wit));
-                        }
+                    let event = Arc::clone(shared.get_or_insert_with(|| Arc::new(event.clone())));
+                    let call = Call::Event { event, time, stats };
+                    if handler.spec.sync {
+                        let _ = handler.call(call);
+                    } else {
+                        handler.post(call);
                     }
                 }
             }
@@ -292,8 +296,7 @@ pub struct Feed {
 impl Subscriber for Feed {
     fn handle(&mut self, event: &Event) {
         self.recorder.handle(event);
-        let stats = matches!(event, Event::CaseFinished { .. })
-            .then(|| wire::stats(&self.recorder.totals(), self.handlers.started.elapsed().as_secs_f64()));
+        let stats = matches!(event, Event::CaseFinished { .. }).then(|| self.recorder.totals());
         self.handlers.event(event, stats);
     }
 }
