@@ -36,7 +36,7 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// What a handler's thread and the run share: why it stopped, what it dropped.
 #[derive(Default)]
-pub struct Shared {
+pub(crate) struct Shared {
     stopped: Mutex<Option<String>>,
     dropped: AtomicU64,
     handled: AtomicU64,
