@@ -74,15 +74,26 @@ fn receives_every_event_in_order_with_the_counts(handler: &str) {
     // `terminate`; after each finished case, the counts so far.
     let printed = types(&lines);
     let from = printed.iter().position(|t| t == "run_started").unwrap();
-    let without_stats: Vec<&String> = seen.iter().filter(|t| *t != "stats").collect();
+    let without_stats: Vec<&String> = seen.iter().filter(|t| !t.starts_with("stats ")).collect();
     let expected: Vec<&String> = printed[from..].iter().collect();
     assert_eq!(without_stats[..without_stats.len() - 1], expected[..], "handler saw:\n{seen:?}");
     assert_eq!(seen.last().map(String::as_str), Some("terminate"));
     let cases = printed.iter().filter(|t| *t == "case_finished").count();
-    assert_eq!(seen.iter().filter(|t| *t == "stats").count(), cases);
-    for (index, _) in seen.iter().enumerate().filter(|(_, t)| *t == "stats") {
+    // After each finished case, the counts so far: one more case each time, the last
+    // ones those of the run.
+    let stats: Vec<(usize, Vec<u64>)> = seen
+        .iter()
+        .enumerate()
+        .filter_map(|(index, line)| Some((index, line.strip_prefix("stats ")?.split(' ').map(|n| n.parse().unwrap()).collect())))
+        .collect();
+    assert_eq!(stats.len(), cases);
+    for (number, (index, counts)) in stats.iter().enumerate() {
         assert_eq!(seen[index - 1], "case_finished", "stats right after a finished case");
+        assert_eq!(counts.iter().sum::<u64>(), number as u64 + 1, "{counts:?}");
     }
+    let totals = last_totals(&lines);
+    let last = &stats.last().unwrap().1;
+    assert_eq!(last, &vec![totals["passed"].as_u64().unwrap(), totals["failed"].as_u64().unwrap(), totals["skipped"].as_u64().unwrap()]);
     // Typed case results: each case with its outcome, in the CSV the handler wrote.
     if handler == "python-handler" {
         let summary = std::fs::read_to_string(dir.path().join("granted/summary.txt")).unwrap();
@@ -97,7 +108,6 @@ fn receives_every_event_in_order_with_the_counts(handler: &str) {
         let prefix = format!("{},{status},", line["case"].as_str().unwrap());
         assert!(rows.iter().any(|row| row.starts_with(&prefix)), "no row {prefix} in {csv}");
     }
-    let totals = last_totals(&lines);
     assert_eq!((totals["passed"].as_u64(), totals["failed"].as_u64()), (Some(1), Some(5)), "{}", run.both());
 }
 

@@ -1,5 +1,5 @@
 """A Python event handler for host's tests, and an example: every event's JSON type to
-`/data/events.txt` (`stats` for the counts after each case, `terminate` at the end),
+`/data/events.txt` (`stats P F S` for the counts after each case, `terminate` at the end),
 each case's duration to `/data/durations.csv`, and at the end a chat-style summary of
 the run to `/data/summary.txt`, in its granted directory."""
 
@@ -24,7 +24,11 @@ class Durations:
         self.failed = []
 
     def handle(self, event):
-        self.events.write(json.loads(event.json)["type"] + "\n")
+        if isinstance(event.kind, types.EventKind_Stats):
+            totals = event.kind.value
+            self.events.write(f"stats {totals.passed} {totals.failed} {totals.skipped}\n")
+        else:
+            self.events.write(json.loads(event.json)["type"] + "\n")
         if isinstance(event.kind, types.EventKind_CaseFinished):
             case = event.kind.value
             outcome = OUTCOMES[type(case.outcome)]

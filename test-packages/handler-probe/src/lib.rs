@@ -59,8 +59,12 @@ impl Handler for Probe {
     }
 
     fn handle(&mut self, event: Event) -> Result<(), String> {
-        // The event's JSON type (`run_started`, `case_finished`…; `stats` for the counts).
-        let name = event.json.split("\"type\":\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_string();
+        // The event's JSON type (`run_started`, `case_finished`…), or `stats P F S` with
+        // the counts so far.
+        let name = match &event.kind {
+            EventKind::Stats(totals) => format!("stats {} {} {}", totals.passed, totals.failed, totals.skipped),
+            _ => event.json.split("\"type\":\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_string(),
+        };
         if let Some(file) = self.events.as_mut() {
             writeln!(file, "{name}").map_err(|e| e.to_string())?;
         }
