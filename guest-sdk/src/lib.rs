@@ -29,6 +29,7 @@
 //! let `host run` build the package directory for you.
 
 mod context;
+pub mod handler;
 mod failure;
 mod macros;
 pub mod node;

@@ -9,6 +9,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+mod hooks;
+
+pub use hooks::{CaseHooks, CaseRef, HookVerdict, Rewritten, apply_hooks};
+
 /// Where a case ended, and why it did not pass.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailureDetail {
@@ -161,6 +165,10 @@ pub enum Event {
         attempts: u32,
         /// Why the attempts before the last one failed; a passed case with any is flaky.
         earlier_failures: Vec<FailureDetail>,
+        /// Set when a hook rewrote the case's failure into a skip: which hook, and the
+        /// failure it was.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rewritten: Option<Rewritten>,
     },
     PackageFinished { test: String, package: String, outcome: Outcome },
     /// A test script ended; `script` is its file name, `duration` how long it ran (zero
@@ -313,6 +321,7 @@ mod tests {
             output: String::new(),
             attempts,
             earlier_failures: Vec::new(),
+            rewritten: None,
         }
     }
 

@@ -5,13 +5,15 @@
 //! list-cases, selection: filters, tags, partitions) → [`runner`] (a run, the life of one
 //! test) over [`build`] (sources → components and node executables), [`nodes`] (native
 //! daemon supervision) and [`sandbox`] (wasmtime engine, WASI policy, host interfaces) →
-//! [`events`] (typed events on a bus) → [`reporters`] (what people and machines read);
+//! [`events`] (typed events on a bus) → [`reporters`] (what people and machines read),
+//! with [`handlers`] (user event handlers and hooks, sandboxed) beside the reporters;
 //! [`archive`] packs a prepared suite to run on another machine without building it.
 
 pub mod archive;
 pub mod build;
 pub mod config;
 pub mod events;
+pub mod handlers;
 pub mod nodes;
 pub mod reporters;
 pub mod runner;

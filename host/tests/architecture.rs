@@ -23,6 +23,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // Packs what the runner prepared (built, compiled, listed) for another machine.
     ("archive", &["config", "build", "sandbox", "runner"]),
     ("reporters", &["events", "suite"]),
+    ("handlers", &["config", "nodes", "build", "sandbox", "events", "reporters"]),
 ];
 
 fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {

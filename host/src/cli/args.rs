@@ -183,6 +183,12 @@ pub struct RunArgs {
     /// `always` or `never`.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Install an event handler (repeatable): a handler component (`.wasm` file or package
+    /// directory) with `init` arguments after `=`, comma-separated; or `cmd:COMMAND`, a
+    /// command that reads the `--format json` lines on its stdin. Added to tests.toml's
+    /// `[[event_handlers]]`.
+    #[arg(long = "event-handler", value_name = "PATH[=ARGS]|cmd:COMMAND")]
+    pub event_handlers: Vec<String>,
 }
 
 /// The stdout format of `run`.

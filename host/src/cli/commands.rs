@@ -3,11 +3,12 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use host::config::{self, Plan};
+use host::config::{self, HandlerSpec, Plan};
+use host::handlers::Handlers;
 use host::events::{Event, EventBus};
 use host::reporters::escape::terminal_line;
 use host::reporters::{HtmlReporter, JsonReporter, JunitReporter, LastRunWriter, RecordWriter, TerminalReporter};
-use host::runner::{self, Prepared, RunOptions};
+use host::runner::{self, Hooks, Prepared, RunOptions};
 use host::sandbox::{CompileCache, Pool, Sandbox};
 use host::suite::{Filters, Item, Partition, Selection, Selector};
 use tokio::signal::unix::{SignalKind, signal};
@@ -255,6 +256,16 @@ pub async fn run(args: &RunArgs) -> u8 {
     if let Err(error) = check_report_destinations(args) {
         return usage_error(error);
     }
+    let mut handler_specs = plan.event_handlers.clone();
+    for flag in &args.event_handlers {
+        match HandlerSpec::parse_flag(flag) {
+            Ok(spec) if handler_specs.iter().any(|other| other.name == spec.name) => {
+                return usage_error(format!("--event-handler {flag}: a handler named `{}` is installed already", spec.name));
+            }
+            Ok(spec) => handler_specs.push(spec),
+            Err(error) => return usage_error(error),
+        }
+    }
     let bus = EventBus::new();
     match args.format {
         Format::Human => {
@@ -311,6 +322,14 @@ pub async fn run(args: &RunArgs) -> u8 {
         eprintln!("nothing selected: no case or script matches the filters and partition");
         return exit::NOTHING_SELECTED;
     }
+    // Handlers start once everything is built, and see the run from its first event.
+    let handlers = match start_handlers(&handler_specs, &sandbox, &bus).await {
+        Ok(handlers) => handlers,
+        Err(code) => return code,
+    };
+    if let Some(handlers) = &handlers {
+        bus.subscribe(handlers.feed());
+    }
     let options = RunOptions {
         jobs: args.jobs as usize,
         retries: args.retries,
@@ -318,6 +337,7 @@ pub async fn run(args: &RunArgs) -> u8 {
         fail_fast: args.fail_fast,
         keep_going: args.keep_going,
         log_lines: args.log_lines,
+        hooks: Hooks(handlers.as_ref().map(Handlers::hooks)),
     };
     // What this run leaves to do, for the next `--rerun-failed`.
     let last_run = LastRunWriter::new(host::suite::last_run::last_run_path(&plan.file), selection.items(), carried);
@@ -326,6 +346,9 @@ pub async fn run(args: &RunArgs) -> u8 {
     let report_errors = bus.finish();
     for error in &report_errors {
         eprintln!("error: {error}");
+    }
+    for problem in handlers.as_ref().map(Handlers::finish).unwrap_or_default() {
+        eprintln!("warning: {}", host::reporters::escape::terminal_line(&problem));
     }
     if result.is_ok()
         && let Err(error) = last_run.write()
@@ -341,6 +364,22 @@ pub async fn run(args: &RunArgs) -> u8 {
         Ok(result) if result.totals.failed == 0 => exit::PASSED,
         Ok(_) => exit::FAILED,
     }
+}
+
+/// Build, load and start the run's event handlers (none: `None`); a handler that cannot
+/// start stops the run before anything boots (exit 2).
+async fn start_handlers(specs: &[HandlerSpec], sandbox: &Sandbox, bus: &EventBus) -> Result<Option<Handlers>, u8> {
+    if specs.is_empty() {
+        return Ok(None);
+    }
+    let builds = sandbox.cache_dir().map_or_else(|| std::env::temp_dir().join("host-builds"), Path::to_path_buf);
+    let cache = sandbox.cache_dir().map(|dir| CompileCache::new(dir.to_path_buf()));
+    Handlers::start(specs, cache, &builds, bus).await.map(Some).map_err(|error| {
+        let message = format!("{error:#}");
+        // The stream reporters take down their live line; JSON's last line says why.
+        bus.emit(Event::PreparationFailed { message: message.clone() });
+        usage_error(message)
+    })
 }
 
 /// `--junit FILE`, `--record FILE` and `--report DIR` must be writable where they point,

@@ -9,6 +9,7 @@ mod addresses;
 mod checks;
 mod disk;
 mod error;
+mod handlers;
 mod plan;
 mod raw;
 mod template;
@@ -17,6 +18,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, ConfigErrors};
+pub use handlers::{DEFAULT_HANDLER_QUEUE, DEFAULT_HANDLER_TIMEOUT, HandlerSource, HandlerSpec, package_at};
 pub use plan::{
     BuildSpec, LogEvents, NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, SandboxPolicy, Script,
     SetupPackage, TestPlan,

@@ -19,6 +19,8 @@ pub struct Plan {
     /// The factor timeouts were multiplied by (1 unless `scale_timeouts` was applied).
     pub timeout_scale: f64,
     pub tests: Vec<TestPlan>,
+    /// `[[event_handlers]]`: handlers and hooks of every run of this file.
+    pub event_handlers: Vec<super::HandlerSpec>,
 }
 
 /// One `[[tests]]` entry.

@@ -20,6 +20,29 @@ pub struct RawConfig {
     pub sandbox: Option<Spanned<RawSandbox>>,
     #[serde(default)]
     pub tests: Vec<Spanned<RawTest>>,
+    /// Event handlers and hooks of the run.
+    #[serde(default)]
+    pub event_handlers: Vec<Spanned<RawHandler>>,
+}
+
+/// `[[event_handlers]]`: a handler component (`path`) or a native command (`command`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHandler {
+    pub name: Option<Spanned<String>>,
+    pub path: Option<Spanned<String>>,
+    pub command: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub sync: bool,
+    #[serde(default)]
+    pub hooks: bool,
+    #[serde(default)]
+    pub priority: i64,
+    pub dir: Option<Spanned<String>>,
+    pub timeout_secs: Option<Spanned<f64>>,
+    pub queue: Option<Spanned<i64>>,
 }
 
 /// `[sandbox]` / `[tests.sandbox]`: limits and capabilities of the test packages.

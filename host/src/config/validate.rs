@@ -13,8 +13,11 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+mod handlers;
 mod nodes;
 mod packages;
+
+pub(super) use packages::package_manifest;
 
 use super::raw::{RawConfig, RawNode, RawParallel, RawRuntime, RawSandbox, RawScript, RawTest};
 use super::template::{Key, Template};
@@ -97,6 +100,7 @@ impl<'a> Validator<'a> {
             }
             tests.push(plan);
         }
+        let event_handlers = self.handlers(&raw.event_handlers);
         // Planning: look at the disk for everything validation left to it.
         let user_home = std::env::var_os("HOME").map(PathBuf::from);
         for (span, message) in disk::check(&self.obligations.take(), &self.base_dir, user_home.as_deref()) {
@@ -114,6 +118,7 @@ impl<'a> Validator<'a> {
             persist_home: raw.persist_home,
             timeout_scale: 1.0,
             tests,
+            event_handlers,
         })
     }
 

@@ -38,7 +38,7 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
             Event::NodeExited { test: name(&test), node: name(&node), status: name(&status), how, took }
         }
         Event::PackageStarted { test, package, cases } => Event::PackageStarted { test: name(&test), package: name(&package), cases },
-        Event::CaseFinished { test, package, case, outcome: o, duration, output, attempts, earlier_failures } => Event::CaseFinished {
+        Event::CaseFinished { test, package, case, outcome: o, duration, output, attempts, earlier_failures, rewritten } => Event::CaseFinished {
             test: name(&test),
             package: name(&package),
             case: name(&case),
@@ -47,6 +47,7 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
             output: text(&output),
             attempts,
             earlier_failures: earlier_failures.iter().map(failure).collect(),
+            rewritten: rewritten.map(|r| crate::events::Rewritten { by: name(&r.by), original: failure(&r.original) }),
         },
         Event::PackageFinished { test, package, outcome: o } => Event::PackageFinished { test: name(&test), package: name(&package), outcome: outcome(&o) },
         Event::ScriptFinished { test, script, outcome: o, output, duration } => {

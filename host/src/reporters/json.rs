@@ -62,6 +62,7 @@ mod tests {
                 output: String::new(),
                 attempts: 1,
                 earlier_failures: Vec::new(),
+                rewritten: None,
             });
         }
         let writes = out.writes() - before;

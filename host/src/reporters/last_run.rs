@@ -126,6 +126,7 @@ mod tests {
             output: String::new(),
             attempts: 1,
             earlier_failures: Vec::new(),
+            rewritten: None,
         }
     }
 

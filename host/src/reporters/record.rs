@@ -149,6 +149,7 @@ mod tests {
             output: String::new(),
             attempts: 1,
             earlier_failures: Vec::new(),
+            rewritten: None,
         };
         let finished = |millis: u64| Event::TestFinished { test: "t".into(), outcome: Outcome::Passed, duration: Duration::from_millis(millis), node_logs: Vec::new() };
         for event in [

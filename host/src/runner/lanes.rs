@@ -79,8 +79,8 @@ pub(super) async fn run(run: &CaseRun<'_>, indices: Vec<usize>, lanes: usize) ->
     first_failure.unwrap_or(Outcome::Passed)
 }
 
-/// Report a case a lane ran: its failures located in the package's sources, the result
-/// emitted and counted, the case no longer running; under `--fail-fast`, a failure skips
+/// Report a case a lane ran: its failures located in the package's sources, the hooks
+/// asked, the result emitted and counted, the case no longer running; under `--fail-fast`, a failure skips
 /// what is still queued.
 fn report(
     run: &CaseRun<'_>,
@@ -100,11 +100,11 @@ fn report(
             failure.file = path;
         }
     }
-    if verdict.outcome.is_failed() {
-        cx.failed();
-        first_failure.get_or_insert_with(|| verdict.outcome.clone());
+    // Hooks asked, the result reported and counted.
+    let outcome = run.settle(case, verdict.outcome, took, verdict.output, earlier_failures);
+    if outcome.is_failed() {
+        first_failure.get_or_insert(outcome);
     }
-    finish_case(cx, run.test, &run.package.name, case, verdict.outcome, took, verdict.output, earlier_failures);
     // Reported: no longer running (a case that ended but was not received yet when the
     // run is interrupted is reported as interrupted — a failure, never a pass).
     lock(running).retain(|(package, other)| !(package == &run.package.name && other == case));
@@ -113,7 +113,7 @@ fn report(
         for index in left {
             let outcome = Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() };
             let case = &run.package.cases[index];
-            finish_case(cx, run.test, &run.package.name, case, outcome, Duration::ZERO, String::new(), Vec::new());
+            finish_case(cx, run.test, &run.package.name, case, outcome);
         }
     }
 }

@@ -40,11 +40,24 @@ pub struct RunOptions {
     /// Lines of each node's output kept with a failed test (the whole log is in the HTML
     /// report).
     pub log_lines: usize,
+    /// Asked about every case that ran before it is reported (Common Test hooks).
+    pub hooks: Hooks,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions { jobs: 1, retries: 0, repeat: 1, fail_fast: false, keep_going: false, log_lines: 10 }
+        RunOptions { jobs: 1, retries: 0, repeat: 1, fail_fast: false, keep_going: false, log_lines: 10, hooks: Hooks::default() }
+    }
+}
+
+/// The run's hooks, if it has any: what the runner asks before reporting a case (see
+/// [`crate::events::apply_hooks`]).
+#[derive(Clone, Default)]
+pub struct Hooks(pub Option<std::sync::Arc<dyn crate::events::CaseHooks>>);
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Hooks(installed)" } else { "Hooks(none)" })
     }
 }
 
@@ -141,6 +154,11 @@ pub async fn run(
         let kept = scratch::keep(scratch);
         bus.emit(Event::Warning { message: format!("persist_home: node homes and logs kept in {}", kept.display()) });
     }
+    if let Some(hooks) = &options.hooks.0 {
+        for message in hooks.run_ending() {
+            bus.emit(Event::Warning { message });
+        }
+    }
     let totals = recorder.totals();
     bus.emit(Event::RunFinished { totals, duration: started.elapsed(), interrupted });
     Ok(RunResult { totals, interrupted })
@@ -160,6 +178,7 @@ fn skip_test(test: &TestPlan, selection: &Selection, bus: &EventBus, outcome: Ou
                 output: String::new(),
                 attempts: 0,
                 earlier_failures: Vec::new(),
+                rewritten: None,
             }),
             Item::Script { test, name } => bus.emit(Event::ScriptFinished {
                 test: test.clone(),

@@ -12,7 +12,7 @@ use super::RunOptions;
 use super::scripts;
 use crate::config::{PackageRef, Plan, TestPlan};
 use crate::suite::{Selection, case_id, script_id, script_name};
-use crate::events::{Event, EventBus, FailureDetail, FailureKind, NodeLogTail, Outcome};
+use crate::events::{CaseRef, Event, EventBus, FailureDetail, FailureKind, HookVerdict, NodeLogTail, Outcome, Rewritten, apply_hooks};
 use crate::nodes::{Node, NodeFactory, Roster};
 use crate::sandbox::{CaseScope, CaseVerdict, Package, Sandbox};
 
@@ -192,14 +192,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
     }
     let nodes = roster.snapshot();
     let node_logs = if outcome.is_failed() {
-        nodes
-            .iter()
-            .map(|node| NodeLogTail {
-                node: node.spec.name.clone(),
-                lines: node.tail(cx.options.log_lines),
-                log_file: node.log_file().display().to_string(),
-            })
-            .collect()
+        node_tails(&nodes, cx.options.log_lines)
     } else {
         Vec::new()
     };
@@ -242,7 +235,7 @@ fn report_interrupted(cx: &TestContext<'_>, test: &TestPlan, packages: &[(&Packa
             } else {
                 not_run.clone()
             };
-            finish_case(cx, name, &loaded.name, case, case_outcome, Duration::ZERO, String::new(), Vec::new());
+            finish_case(cx, name, &loaded.name, case, case_outcome);
         }
     }
     for script in test.test_scripts.iter().filter(|s| cx.selection.contains(&script_id(name, &script_name(s)))) {
@@ -368,7 +361,7 @@ impl CaseRun<'_> {
         let (cx, package) = (self.cx, self.package);
         if cx.stopping() {
             let outcome = Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() };
-            finish_case(cx, self.test, &package.name, case, outcome.clone(), Duration::ZERO, String::new(), Vec::new());
+            finish_case(cx, self.test, &package.name, case, outcome.clone());
             return outcome;
         }
         let started = Instant::now();
@@ -398,18 +391,46 @@ impl CaseRun<'_> {
             }
             break verdict;
         };
+        self.settle(case, verdict.outcome, started.elapsed(), verdict.output, earlier_failures)
+    }
+
+    /// Ask the run's hooks about a case that ran (before anything counts it), note a
+    /// failure for `--fail-fast`, and report it; returns how it finally ended.
+    pub(super) fn settle(&self, case: &str, outcome: Outcome, duration: Duration, output: String, earlier: Vec<FailureDetail>) -> Outcome {
+        let verdict = match &self.cx.options.hooks.0 {
+            Some(hooks) => {
+                let at = CaseRef { test: self.test, package: &self.package.name, case };
+                let nodes = || node_tails(&self.scope.live.snapshot(), self.cx.options.log_lines);
+                apply_hooks(hooks.as_ref(), at, outcome, &nodes)
+            }
+            None => HookVerdict { outcome, rewritten: None },
+        };
         if verdict.outcome.is_failed() {
-            cx.failed();
+            self.cx.failed();
         }
         let outcome = verdict.outcome.clone();
-        finish_case(cx, self.test, &package.name, case, verdict.outcome, started.elapsed(), verdict.output, earlier_failures);
+        report_case(self.cx, self.test, &self.package.name, case, verdict.outcome, duration, output, earlier, verdict.rewritten);
         outcome
     }
 }
 
+/// The last `lines` lines of each of `nodes`, with where its whole log is.
+fn node_tails(nodes: &[Arc<Node>], lines: usize) -> Vec<NodeLogTail> {
+    nodes
+        .iter()
+        .map(|node| NodeLogTail { node: node.spec.name.clone(), lines: node.tail(lines), log_file: node.log_file().display().to_string() })
+        .collect()
+}
+
+/// Report a case that did not run to its end (skipped, not run, interrupted): no time, no
+/// output, no hooks asked.
+pub(super) fn finish_case(cx: &TestContext<'_>, test: &str, package: &str, case: &str, outcome: Outcome) {
+    report_case(cx, test, package, case, outcome, Duration::ZERO, String::new(), Vec::new(), None);
+}
+
 /// Tell the reporters (and so the recorder) how a case ended — once per case.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn finish_case(
+fn report_case(
     cx: &TestContext<'_>,
     test: &str,
     package: &str,
@@ -418,6 +439,7 @@ pub(super) fn finish_case(
     duration: Duration,
     output: String,
     earlier_failures: Vec<FailureDetail>,
+    rewritten: Option<Rewritten>,
 ) {
     if !cx.progress().reported.insert(&["case", test, package, case]) {
         // Reported already: a case is reported once, whatever path reaches here again.
@@ -433,6 +455,7 @@ pub(super) fn finish_case(
         output,
         attempts,
         earlier_failures,
+        rewritten,
     });
 }
 
@@ -441,7 +464,7 @@ fn skip_package(cx: &TestContext<'_>, test: &str, package: &Package, setup: bool
     let outcome = Outcome::Skipped { reason: reason.to_string() };
     cx.bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: cases.len() });
     for case in cases {
-        finish_case(cx, test, &package.name, case, outcome.clone(), Duration::ZERO, String::new(), Vec::new());
+        finish_case(cx, test, &package.name, case, outcome.clone());
     }
     cx.bus.emit(Event::PackageFinished { test: test.to_string(), package: package.name.clone(), outcome });
 }

@@ -112,7 +112,7 @@ impl Validator<'_> {
 }
 
 /// Read a package's `host-package.toml`; its errors point into that file.
-fn package_manifest(file: &Path) -> Result<crate::config::BuildSpec> {
+pub(in crate::config) fn package_manifest(file: &Path) -> Result<crate::config::BuildSpec> {
     let text = std::fs::read_to_string(file).map_err(|e| ConfigError::whole_file(file, format!("cannot read: {e}")))?;
     let raw: super::super::raw::RawPackageManifest = toml::from_str(&text).map_err(|e| match e.span() {
         Some(span) => ConfigError::at(file, &text, span, e.message().trim()),

@@ -124,7 +124,7 @@ impl Report {
                 }
             }
             Event::PackageStarted { test, package, .. } => self.test(test).packages.push(PackageRecord::new(package, Some(at))),
-            Event::CaseFinished { test, package, case, outcome, duration, output, attempts, earlier_failures } => {
+            Event::CaseFinished { test, package, case, outcome, duration, output, attempts, earlier_failures, .. } => {
                 self.test(test).package(package).cases.push(CaseRecord {
                     name: case.clone(),
                     outcome: outcome.clone(),

@@ -27,6 +27,7 @@ fn case(test: &str, package: &str, name: &str, outcome: Outcome, attempts: u32, 
         output: format!("\u{1b}[31mred\u{1b}[0m line\n{HOSTILE}\n"),
         attempts,
         earlier_failures: earlier,
+        rewritten: None,
     }
 }
 

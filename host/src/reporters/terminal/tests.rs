@@ -82,6 +82,7 @@ fn passed(case: usize) -> Event {
         output: String::new(),
         attempts: 1,
         earlier_failures: Vec::new(),
+        rewritten: None,
     }
 }
 
@@ -150,7 +151,7 @@ fn passing_cases_are_written_in_batches_and_a_failure_at_once() {
     let failure = FailureDetail { kind: crate::events::FailureKind::Fail, file: String::new(), line: 0, column: 0, message: "no".into() };
     let Event::CaseFinished { test, package, case, duration, output, attempts, earlier_failures, .. } = passed(1000) else { unreachable!() };
     let outcome = Outcome::Failed { failure };
-    let failed = Event::CaseFinished { test, package, case, outcome, duration, output, attempts, earlier_failures };
+    let failed = Event::CaseFinished { test, package, case, outcome, duration, output, attempts, earlier_failures, rewritten: None };
     assert!(batch::is_routine(&passed(0)) && !batch::is_routine(&failed));
     reporter.handle(&failed);
     let printed = out.text();
