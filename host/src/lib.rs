@@ -10,6 +10,7 @@
 pub mod build;
 pub mod config;
 pub mod events;
+pub mod netfault;
 pub mod nodes;
 pub mod reporters;
 pub mod runner;
