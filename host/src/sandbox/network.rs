@@ -71,11 +71,13 @@ impl network::Host for CaseState {
     }
 
     async fn heal(&mut self) -> Result<(), NetworkError> {
-        let nodes = self.scope.live.snapshot().iter().map(|node| node.spec.name.clone()).collect();
-        self.network_change("heal", nodes, "every cut and fault healed".into(), |network| {
-            network.heal();
-            Ok(())
-        })
+        // A heal with nothing in force changes nothing, and is no event.
+        if self.network()?.heal() {
+            let nodes = self.scope.live.snapshot().iter().map(|node| node.spec.name.clone()).collect();
+            let test = self.scope.test.clone();
+            self.scope.bus.emit(Event::NetworkFault { test, action: "heal".into(), nodes, detail: "every cut and fault healed".into() });
+        }
+        Ok(())
     }
 
     async fn heal_link(&mut self, from: String, to: String) -> Result<(), NetworkError> {
