@@ -14,8 +14,8 @@
 //! network::link("e1", "e2").upstream().fault(Fault::Bandwidth(64 * 1024))?; // e1 → e2 only
 //! ```
 
-use crate::bindings::host::test::network as wit;
-pub use crate::bindings::host::test::network::{Direction, NetworkError};
+use crate::bindings::host::test::network_faults as wit;
+pub use crate::bindings::host::test::network_faults::{Direction, NetworkError};
 
 /// A byte-level fault (Toxiproxy's toxics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::bindings::host::test::network::{self, Direction as WitDirection, Fault as WitFault, LinkFault, NetworkError};
+use super::bindings::host::test::network_faults::{self as network, Direction as WitDirection, Fault as WitFault, LinkFault, NetworkError};
 use super::state::CaseState;
 use crate::events::Event;
 use crate::netfault::{Direction, Fault, Network, NetworkError as Error, Target};
