@@ -1,4 +1,4 @@
-//! The host side of the `network` interface: a package cuts, partitions, slows down and
+//! The host side of the `network-faults` interface: a package cuts, partitions, slows down and
 //! heals the links between its test's nodes (`network_faults = true`). The mechanism is
 //! `netfault`; every change that took effect is an event on the run's timeline.
 
