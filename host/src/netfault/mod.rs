@@ -205,11 +205,12 @@ impl Network {
         Ok(())
     }
 
-    /// Heal everything and close every proxy and connection. Returns whether anything
-    /// was in force. Idempotent; dropping the network does the same.
-    pub fn shutdown(&self) -> bool {
+    /// Heal everything, close every proxy and connection, and wait until their sockets
+    /// are closed. Returns whether anything was in force. Idempotent; dropping the network
+    /// does the same without waiting.
+    pub async fn shutdown(&self) -> bool {
         let healed = self.heal();
-        self.shared.close_all();
+        self.shared.close_all().await;
         healed
     }
 
@@ -221,6 +222,6 @@ impl Network {
 
 impl Drop for Network {
     fn drop(&mut self) {
-        self.shared.close_all();
+        self.shared.abort_all();
     }
 }

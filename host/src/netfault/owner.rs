@@ -54,6 +54,10 @@ pub fn owner(client: SocketAddr, server: SocketAddr, nodes: &[(String, u32)]) ->
     if let Some((name, _)) = nodes.iter().find(|(_, pid)| holds(*pid, inode)) {
         return Some(name.clone());
     }
+    // The host's own socket (a package's connection, made by wasmtime here): no node's.
+    if holds(std::process::id(), inode) {
+        return None;
+    }
     // A node's children (a wrapper script's daemon): any process of a node's group.
     let entries = std::fs::read_dir("/proc").ok()?;
     for entry in entries.flatten() {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc, watch};
-use tokio::task::AbortHandle;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::fault::{Effective, hits};
@@ -31,7 +31,7 @@ struct Connection {
     from: Option<String>,
     to: String,
     reset: Arc<Notify>,
-    abort: Option<AbortHandle>,
+    task: JoinHandle<()>,
 }
 
 /// What the proxies of one network share.
@@ -40,7 +40,7 @@ pub(super) struct Shared {
     pub(super) nodes: std::sync::OnceLock<NodeProcesses>,
     runtime: tokio::runtime::Handle,
     generation: watch::Sender<u64>,
-    listeners: Mutex<Vec<AbortHandle>>,
+    listeners: Mutex<Vec<JoinHandle<()>>>,
     connections: Mutex<Vec<Connection>>,
     next_id: AtomicU64,
 }
@@ -76,15 +76,29 @@ impl Shared {
         }
     }
 
-    /// Stop accepting and drop every connection.
-    pub(super) fn close_all(&self) {
-        for listener in lock(&self.listeners).drain(..) {
+    /// Stop accepting and drop every connection, without waiting (for `Drop`).
+    pub(super) fn abort_all(&self) {
+        for listener in lock(&self.listeners).iter() {
             listener.abort();
         }
-        for connection in lock(&self.connections).drain(..) {
-            if let Some(abort) = connection.abort {
-                abort.abort();
-            }
+        for connection in lock(&self.connections).iter() {
+            connection.task.abort();
+        }
+        self.changed();
+    }
+
+    /// Stop accepting, drop every connection, and wait until every socket is closed.
+    pub(super) async fn close_all(&self) {
+        // Listeners first: once they are gone, no connection can be added.
+        let listeners: Vec<JoinHandle<()>> = lock(&self.listeners).drain(..).collect();
+        for listener in listeners {
+            listener.abort();
+            let _ = listener.await;
+        }
+        let connections: Vec<Connection> = lock(&self.connections).drain(..).collect();
+        for connection in connections {
+            connection.task.abort();
+            let _ = connection.task.await;
         }
         self.changed();
     }
@@ -121,14 +135,18 @@ pub(super) fn listen(shared: &Arc<Shared>, node: &str, host: &str, listen_port: 
     let _guard = shared.runtime.enter();
     let listener = TcpListener::from_std(listener)?;
     let task = shared.runtime.spawn(serve(Arc::clone(shared), listener, node.to_string(), upstream));
-    lock(&shared.listeners).push(task.abort_handle());
+    lock(&shared.listeners).push(task);
     Ok(port)
 }
 
 async fn serve(shared: Arc<Shared>, listener: TcpListener, to: String, upstream: SocketAddr) {
     let Ok(server) = listener.local_addr() else { return };
     loop {
-        let Ok((client, peer)) = listener.accept().await else { continue };
+        let Ok((client, peer)) = listener.accept().await else {
+            // Out of file descriptors, say: try again in a moment rather than spin.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
         let nodes = shared.nodes.get().map(|nodes| nodes()).unwrap_or_default();
         let from = tokio::task::spawn_blocking(move || owner::owner(peer, server, &nodes)).await.ok().flatten();
         let (reset, dropped) = {
@@ -146,7 +164,7 @@ async fn serve(shared: Arc<Shared>, listener: TcpListener, to: String, upstream:
         let notify = Arc::new(Notify::new());
         let mut connections = lock(&shared.connections);
         let task = shared.runtime.spawn(connection(Arc::clone(&shared), id, client, from.clone(), to.clone(), upstream, Arc::clone(&notify)));
-        connections.push(Connection { id, from, to: to.clone(), reset: notify, abort: Some(task.abort_handle()) });
+        connections.push(Connection { id, from, to: to.clone(), reset: notify, task });
     }
 }
 

@@ -223,7 +223,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
     }
     teardown(&name, &nodes, cx.bus).await;
     if let Some(network) = &network {
-        network.shutdown();
+        network.shutdown().await;
     }
     if !cx.plan.persist_home {
         for home in test.nodes.iter().filter_map(|node| node.home.as_ref()) {
