@@ -17,33 +17,19 @@ and each call is an event on the run's timeline. A call the host refuses raises
 
 from __future__ import annotations
 
-import re
 from typing import Any, List, Optional
 
-from componentize_py_types import Err
 from wit_world.imports import network_faults as _network
 
+from ._wit import HostError, call
 
-class NetworkError(Exception):
+
+class NetworkError(HostError):
     """A network call the host refused: `kind` says why, `detail` says more."""
-
-    def __init__(self, kind: str, detail: str):
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind
-        self.detail = detail
-
-    @classmethod
-    def from_wit(cls, error: Any) -> "NetworkError":
-        variant = type(error).__name__.split("_", 1)[-1]  # NetworkError_UnknownNode → UnknownNode
-        kind = re.sub(r"(?<!^)(?=[A-Z])", "-", variant).lower()
-        return cls(kind, str(getattr(error, "value", error)))
 
 
 def _call(function, *args):
-    try:
-        return function(*args)
-    except Err as error:
-        raise NetworkError.from_wit(error.value) from None
+    return call(NetworkError, function, *args)
 
 
 def partition(groups: List[List[str]]) -> None:

@@ -225,3 +225,54 @@ impl Drop for Network {
         self.shared.abort_all();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A network with proxies for `names` (in front of ports nothing listens on).
+    fn network(names: &[&str]) -> (tokio::runtime::Runtime, Network) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let network = {
+            let _entered = runtime.enter();
+            Network::new()
+        };
+        for name in names {
+            network.expose(name, "127.0.0.1", 9).unwrap();
+        }
+        (runtime, network)
+    }
+
+    fn blocked(network: &Network, from: &str, to: &str) -> bool {
+        network.state().blocked(Some(from), to)
+    }
+
+    #[test]
+    fn a_partition_cuts_between_groups_both_ways_and_a_node_left_out_is_alone() {
+        let (_runtime, network) = network(&["a", "b", "c", "d"]);
+        network.partition(&[vec!["a".into()], vec!["b".into(), "c".into()]]).unwrap();
+        assert!(blocked(&network, "a", "b") && blocked(&network, "b", "a"));
+        assert!(!blocked(&network, "b", "c") && !blocked(&network, "c", "b"));
+        assert!(blocked(&network, "d", "a") && blocked(&network, "c", "d"), "d is in no group: alone");
+        // Packages are never cut off.
+        assert!(!network.state().blocked(None, "a"));
+        network.heal_link("a", "b").unwrap();
+        assert!(!blocked(&network, "a", "b") && blocked(&network, "b", "a"), "heal-link is one way, as cut is");
+        assert!(network.heal());
+        assert!(!network.heal(), "nothing left to heal");
+    }
+
+    #[test]
+    fn isolate_and_cut_name_known_nodes_only() {
+        let (_runtime, network) = network(&["a", "b"]);
+        network.cut("a", "b").unwrap();
+        assert!(blocked(&network, "a", "b") && !blocked(&network, "b", "a"));
+        assert_eq!(network.isolate("z"), Err(NetworkError::UnknownNode("z".into())));
+        assert!(matches!(network.cut("a", "a"), Err(NetworkError::Invalid(_))));
+        assert!(matches!(network.partition(&[vec!["a".into()], vec!["a".into()]]), Err(NetworkError::Invalid(_))));
+        let target = Target { to: "b".into(), from: Some("q".into()), direction: Direction::Both };
+        assert_eq!(network.add_fault(target, Fault::Reset), Err(NetworkError::UnknownNode("q".into())));
+        network.isolate("b").unwrap();
+        assert!(blocked(&network, "b", "a") && blocked(&network, "a", "b"));
+    }
+}
