@@ -117,6 +117,9 @@ impl Shared {
 
     /// Wait while bytes from `a` to `b` are held.
     async fn wait_open(&self, a: Option<&str>, b: Option<&str>) {
+        if !self.blocked(a, b) {
+            return;
+        }
         let mut changes = self.generation.subscribe();
         while self.blocked(a, b) {
             if changes.changed().await.is_err() {
