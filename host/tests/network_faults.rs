@@ -224,6 +224,18 @@ fn a_failing_test_leaves_every_link_healed_and_nothing_running() {
 }
 
 #[test]
+fn without_network_faults_a_network_call_is_an_unavailable_error() {
+    let dir = suite(&format!(
+        "runtime = {{ RepoPath = \"{{repo}}/kvnode\" }}\n[[tests]]\nname = \"plain\"\ntest_package_paths = [\"{}\"]\n[[tests.nodes]]\nname = \"a\"\n",
+        package("partitioned-failure")
+    ));
+    let run = run_in(dir.path(), &["run", "tests.toml", "network_is_unavailable_without_network_faults", "--format", "json"]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    let events = events(&run.stdout);
+    assert!(of_type(&events, "network_fault").is_empty(), "{}", run.both());
+}
+
+#[test]
 fn ctrl_c_leaves_every_link_healed_and_nothing_running() {
     let dir = broken_network_suite();
     let mut child = host()

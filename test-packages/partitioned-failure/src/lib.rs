@@ -1,13 +1,14 @@
-//! Leaves the network broken on purpose: each case isolates node `a`, cuts `b` from `a`,
-//! slows `b` down, and then fails, or waits to be interrupted. host/tests/network_faults.rs
+//! Leaves the network broken on purpose: the first two cases isolate node `a`, cut `b` from
+//! `a`, slow `b` down, and then fail, or wait to be interrupted; the last one runs in a
+//! test without `network_faults`, where every network call is an `unavailable` error. host/tests/network_faults.rs
 //! checks that the host heals everything and leaves nothing running either way.
 
 use std::time::Duration;
 
 use guest_sdk::network::{self, Fault};
-use guest_sdk::{Context, TestResult, fail, test_package};
+use guest_sdk::{Context, TestResult, ensure, fail, test_package};
 
-test_package!(fails_while_partitioned, waits_while_partitioned);
+test_package!(fails_while_partitioned, waits_while_partitioned, network_is_unavailable_without_network_faults);
 
 fn break_everything() -> TestResult {
     network::isolate("a")?;
@@ -25,4 +26,14 @@ fn waits_while_partitioned(ctx: &Context) -> TestResult {
     break_everything()?;
     ctx.sleep(Duration::from_secs(600));
     Ok(())
+}
+
+fn network_is_unavailable_without_network_faults(_ctx: &Context) -> TestResult {
+    match network::isolate("a") {
+        Err(network::NetworkError::Unavailable(message)) => {
+            ensure!(message.contains("network_faults = true"), "{message}");
+            Ok(())
+        }
+        other => fail!("isolate without network_faults: {other:?}"),
+    }
 }
