@@ -195,14 +195,13 @@ async fn connection(shared: Arc<Shared>, id: u64, mut client: TcpStream, from: O
         } => connected.ok(),
         _ = reset.notified() => None,
     };
-    let reset_hit = match connected {
-        None => {
-            rst(&client);
-            false
-        }
+    match connected {
+        // The node is down (refused), or the link was reset while held: a reset, as a
+        // refused connection is.
+        None => rst(&client),
         Some(mut server) => {
             let _ = (client.set_nodelay(true), server.set_nodelay(true));
-            let hit = {
+            let reset_hit = {
                 let (client_read, client_write) = client.split();
                 let (server_read, server_write) = server.split();
                 let up = pipe(&shared, client_read, server_write, from, &to, true, id);
@@ -220,14 +219,12 @@ async fn connection(shared: Arc<Shared>, id: u64, mut client: TcpStream, from: O
                     }
                 }
             };
-            if hit {
+            if reset_hit {
                 rst(&client);
                 rst(&server);
             }
-            hit
         }
-    };
-    let _ = reset_hit;
+    }
     lock(&shared.connections).retain(|c| c.id != id);
 }
 
