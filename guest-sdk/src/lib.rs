@@ -11,6 +11,7 @@
 //! - [`Context`]: the test's nodes (names, addresses, ports, homes) and the time budget;
 //! - [`Node`]: wait for a node's events, stop/resume/terminate/kill/start/restart it, read
 //!   its status, memory and output;
+//! - [`network`]: partitions, cuts and byte faults between the nodes (`network_faults`);
 //! - [`log`] and the [`info!`]-style macros: leveled logs in the host's report.
 //!
 //! ```ignore
@@ -32,6 +33,7 @@ mod context;
 pub mod handler;
 mod failure;
 mod macros;
+pub mod network;
 pub mod node;
 mod runtime;
 

@@ -36,6 +36,7 @@ fn main() {
             host: "127.0.0.1".into(),
             port: 0,
             ports: Vec::new(),
+            listen: Vec::new(),
             home: dir.path().join("home"),
             event_pipe: dir.path().join("events.fifo"),
             log_file: dir.path().join("output.log"),

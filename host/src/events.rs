@@ -196,6 +196,12 @@ pub enum Event {
         /// Output tails of the test's nodes, filled when the test failed.
         node_logs: Vec<NodeLogTail>,
     },
+    /// The test's network changed (`network_faults`): a package cut, partitioned or healed
+    /// links, or armed or cleared a fault; the host heals everything at the test's end
+    /// (`action` `heal`, `detail` saying so). `action` is the `network` call's name
+    /// (`partition`, `isolate`, `cut`, `heal`, `heal-link`, `add-fault`, `clear-faults`),
+    /// `nodes` the nodes it names, `detail` the change in words.
+    NetworkFault { test: String, action: String, nodes: Vec<String>, detail: String },
     /// Something the user should know that is not a failure.
     Warning { message: String },
     RunFinished {

@@ -4,7 +4,8 @@
 //! [`config`] (tests.toml → validated plan) → [`suite`] (case ids, the suite index from
 //! list-cases, selection: filters, tags, partitions) → [`runner`] (a run, the life of one
 //! test) over [`build`] (sources → components and node executables), [`nodes`] (native
-//! daemon supervision) and [`sandbox`] (wasmtime engine, WASI policy, host interfaces) →
+//! daemon supervision), [`sandbox`] (wasmtime engine, WASI policy, host interfaces) and
+//! [`netfault`] (the TCP proxies of `network_faults`: partitions and byte faults per link) →
 //! [`events`] (typed events on a bus) → [`reporters`] (what people and machines read),
 //! with [`handlers`] (user event handlers and hooks, sandboxed) beside the reporters;
 //! [`archive`] packs a prepared suite to run on another machine without building it.
@@ -14,6 +15,7 @@ pub mod build;
 pub mod config;
 pub mod events;
 pub mod handlers;
+pub mod netfault;
 pub mod nodes;
 pub mod reporters;
 pub mod runner;

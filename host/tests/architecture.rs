@@ -18,8 +18,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("events", &["suite"]),
     ("nodes", &["config"]),
     ("build", &["config", "nodes"]),
-    ("sandbox", &["config", "events", "nodes"]),
-    ("runner", &["config", "suite", "build", "nodes", "sandbox", "events"]),
+    ("netfault", &[]),
+    ("sandbox", &["config", "events", "nodes", "netfault"]),
+    ("runner", &["config", "suite", "build", "nodes", "netfault", "sandbox", "events"]),
     // Packs what the runner prepared (built, compiled, listed) for another machine.
     ("archive", &["config", "build", "sandbox", "runner"]),
     ("reporters", &["events", "suite"]),

@@ -79,7 +79,7 @@ proptest! {
         let text = match &node { Some(node) => format!("x{{{word}:{node}}}y"), None => format!("x{{{word}}}y") };
         prop_assert!(Template::parse(&text).is_err());
         let book = AddressBook::new(vec![NodeAddress {
-            name: "a".into(), host: "127.0.0.1".into(), port: 1, ports: vec![("client".into(), 1)], home: "/h".into(), event_pipe: "/e".into(),
+            name: "a".into(), host: "127.0.0.1".into(), port: 1, ports: vec![("client".into(), 1)], listen: Vec::new(), home: "/h".into(), event_pipe: "/e".into(),
             verbosity: Some(0), password: Some("p".into()),
         }]);
         prop_assert!(matches!(book.render_text(Some("a"), &text), Err(ResolveError::Syntax(_))));

@@ -15,6 +15,8 @@ package gives it:
   from a template node of tests.toml;
 - `trace`/`debug`/`info`/`warn`/`error`: leveled logs in the host's report;
 - `host_test.net`: TCP connections to the nodes over `wasi:sockets`;
+- `host_test.network`: partitions, cuts and byte faults between the nodes
+  (`network_faults = true` in tests.toml);
 - `Suite`: the `suite` export, which componentize-py looks up in the app module.
 
     # app.py

@@ -10,17 +10,17 @@ WIT variant: `unknown-node`, `not-running`, `timeout`, `terminated`, `invalid`,
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Mapping, Optional, Tuple, Union
 
-from componentize_py_types import Err
 from wit_world.imports import control as _control
 from wit_world.imports import events as _events
 from wit_world.imports import nodes as _nodes
 
 from wit_world.imports.control import ExitStatus, MemoryUsage, OutputLine, OutputSource  # noqa: F401 (re-exported)
 from wit_world.imports.nodes import NamedPort  # noqa: F401 (re-exported)
+
+from ._wit import HostError, call
 
 #: Seconds a wait lasts unless told otherwise (the case's deadline still bounds it).
 DEFAULT_WAIT = 10.0
@@ -30,26 +30,12 @@ Start = Union[None, str, int]
 `"now"` (the next event from now on), or a sequence number (from `cursor()` or an event)."""
 
 
-class NodeError(Exception):
+class NodeError(HostError):
     """A node call the host refused: `kind` says why, `detail` says more."""
-
-    def __init__(self, kind: str, detail: str):
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind
-        self.detail = detail
-
-    @classmethod
-    def from_wit(cls, error: Any) -> "NodeError":
-        variant = type(error).__name__.split("_", 1)[-1]  # NodeError_UnknownNode → UnknownNode
-        kind = re.sub(r"(?<!^)(?=[A-Z])", "-", variant).lower()
-        return cls(kind, str(getattr(error, "value", error)))
 
 
 def _call(function, *args):
-    try:
-        return function(*args)
-    except Err as error:
-        raise NodeError.from_wit(error.value) from None
+    return call(NodeError, function, *args)
 
 
 @dataclass

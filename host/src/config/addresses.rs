@@ -3,9 +3,10 @@
 //! readiness commands and scripts alike. Validation uses the same key table
 //! ([`Key`]), so a placeholder that passes `host check` always resolves here.
 //!
-//! Named ports (`{port.peer}`, `{address.client:e1}`) resolve here too; per-link fault
-//! addresses are meant to plug in the same way: a new [`Key`] and a new field of
-//! [`NodeAddress`], resolved in [`AddressBook::value`].
+//! Named ports (`{port.peer}`, `{address.client:e1}`) resolve here too. With
+//! `network_faults` every port and address names the host's proxy in front of the node
+//! (so every node and package reaches it through the proxy, at one address for all);
+//! only `{listen_port}` / `{listen_address}` name where the node itself binds.
 
 use std::path::PathBuf;
 
@@ -22,6 +23,9 @@ pub struct NodeAddress {
     /// Every port the node declares by name (`ports = ["client", "peer"]`), in order;
     /// empty when it declares none.
     pub ports: Vec<(String, u16)>,
+    /// Where the node itself listens, port by port in the order of `ports` (or its one
+    /// port): `{listen_port}`. Empty: where clients reach it (no proxy in between).
+    pub listen: Vec<u16>,
     pub home: PathBuf,
     /// The event pipe the host reads for this node.
     pub event_pipe: PathBuf,
@@ -105,6 +109,11 @@ impl AddressBook {
             None => own,
         };
         let unavailable = || ResolveError::Unavailable { key: word() };
+        let index = match port {
+            None => Some(0),
+            Some(name) => target.ports.iter().position(|(n, _)| n == name),
+        };
+        let listen = index.and_then(|i| target.listen.get(i).copied());
         let port = match port {
             None => target.port,
             Some(name) => target.named_port(name).ok_or_else(|| ResolveError::UnknownPort {
@@ -123,6 +132,8 @@ impl AddressBook {
             Key::Host => target.host.clone(),
             Key::Port => port.to_string(),
             Key::Address => format!("{}:{port}", target.host),
+            Key::ListenPort => listen.unwrap_or(port).to_string(),
+            Key::ListenAddress => format!("{}:{}", target.host, listen.unwrap_or(port)),
             Key::Home => target.home.display().to_string(),
             Key::EventPipe => own.event_pipe.display().to_string(),
             Key::Peers => self
@@ -159,6 +170,7 @@ mod tests {
             host: "127.0.0.1".into(),
             port,
             ports: vec![("client".into(), port), ("peer".into(), port + 100)],
+            listen: if name == "b" { vec![port + 1000, port + 1100] } else { Vec::new() },
             home: PathBuf::from(format!("/h/{name}")),
             event_pipe: PathBuf::from(format!("/e/{name}")),
             verbosity: Some(1),
@@ -183,6 +195,10 @@ mod tests {
     fn named_ports_resolve_for_the_node_and_others() {
         let book = book();
         assert_eq!(book.render_text(Some("a"), "{port.peer} {address.client:b} {port}").unwrap(), "7100 127.0.0.1:7001 7000");
+        // Behind a proxy (b), a node binds its listen ports; everyone names the proxy's.
+        assert_eq!(book.render_text(Some("b"), "{listen_port} {listen_address.peer} {port.peer}").unwrap(), "8001 127.0.0.1:8101 7101");
+        assert_eq!(book.render_text(Some("a"), "{listen_port.peer} {address.peer:b}").unwrap(), "7100 127.0.0.1:7101");
+        assert!(matches!(book.render_text(Some("a"), "{listen_port:b}"), Err(ResolveError::Syntax(_))));
         let error = book.render_text(Some("a"), "{port.admin:b}").unwrap_err();
         assert_eq!(error.to_string(), "placeholder {port.admin:b}: node \"b\" has no port named \"admin\" (its ports: client, peer)");
     }

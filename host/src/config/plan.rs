@@ -48,6 +48,9 @@ pub struct TestPlan {
     /// Limits and capabilities of the test's packages.
     pub sandbox: SandboxPolicy,
     pub nodes: Vec<NodePlan>,
+    /// `network_faults`: every node port sits behind a host proxy that packages can
+    /// cut, slow down or reset (see `netfault`).
+    pub network_faults: bool,
 }
 
 /// What a test package may use. Every key has a default; see the README's "Sandbox".

@@ -150,6 +150,9 @@ pub struct RawTest {
     pub parallel: Option<Spanned<RawParallel>>,
     pub fakechain_router: Option<Spanned<i64>>,
     pub sandbox: Option<Spanned<RawSandbox>>,
+    /// Put the host's TCP proxies in front of every node port, so packages can inject
+    /// network faults (the `network` interface).
+    pub network_faults: Option<Spanned<bool>>,
     #[serde(default)]
     pub nodes: Vec<Spanned<RawNode>>,
 }

@@ -28,10 +28,15 @@ pub enum Key {
     Verbosity,
     /// `password` (default `secret`, as in kit).
     Password,
+    /// The port the node itself binds: its `{port}` unless the test has
+    /// `network_faults`, where `{port}` is the host's proxy in front of it.
+    ListenPort,
+    /// `host:listen_port`.
+    ListenAddress,
 }
 
 impl Key {
-    const ALL: [(&'static str, Key); 9] = [
+    const ALL: [(&'static str, Key); 11] = [
         ("name", Key::Name),
         ("host", Key::Host),
         ("port", Key::Port),
@@ -41,6 +46,8 @@ impl Key {
         ("peers", Key::Peers),
         ("verbosity", Key::Verbosity),
         ("password", Key::Password),
+        ("listen_port", Key::ListenPort),
+        ("listen_address", Key::ListenAddress),
     ];
 
     /// The placeholder's word, as written in templates.
@@ -59,7 +66,7 @@ impl Key {
 
     /// Keys that may name one of a node's ports (`{port.peer}`).
     fn per_port(self) -> bool {
-        matches!(self, Key::Port | Key::Address)
+        matches!(self, Key::Port | Key::Address | Key::ListenPort | Key::ListenAddress)
     }
 }
 
@@ -155,14 +162,14 @@ impl Template {
                     };
                     let key = Key::parse(word).ok_or_else(|| {
                         let known: Vec<_> = Key::ALL.iter().map(|(name, _)| *name).collect();
-                        format!("unknown placeholder {{{inner}}} (known: {}, and port.NAME, address.NAME)", known.join(", "))
+                        format!("unknown placeholder {{{inner}}} (known: {}, and port.NAME, address.NAME, listen_port.NAME, listen_address.NAME)", known.join(", "))
                     })?;
                     if node.is_some() && !key.per_node() {
                         return Err(format!("placeholder {{{inner}}}: `{word}` cannot name another node"));
                     }
                     if let Some(port) = &port {
                         if !key.per_port() {
-                            return Err(format!("placeholder {{{inner}}}: only `port` and `address` take a port name"));
+                            return Err(format!("placeholder {{{inner}}}: only `port`, `address`, `listen_port` and `listen_address` take a port name"));
                         }
                         if let Some(problem) = port_name_problem(port) {
                             return Err(format!("placeholder {{{inner}}}: {problem}"));
@@ -281,7 +288,7 @@ mod tests {
         assert!(error.contains("cannot name another node"), "{error}");
         assert!(Template::parse("a } b").is_err());
         let error = Template::parse("{home.peer}").unwrap_err();
-        assert!(error.contains("only `port` and `address` take a port name"), "{error}");
+        assert!(error.contains("only `port`, `address`, `listen_port` and `listen_address` take a port name"), "{error}");
         let error = Template::parse("{port.9x}").unwrap_err();
         assert!(error.contains("must start with a letter"), "{error}");
     }

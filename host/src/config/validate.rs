@@ -263,8 +263,29 @@ impl<'a> Validator<'a> {
             parallel: raw.parallel.as_ref().and_then(|parallel| self.keep(self.parallel(parallel))).unwrap_or(1),
             sandbox: self.keep(self.sandbox(sandbox, raw.sandbox.as_ref())).unwrap_or_default(),
             nodes,
+            network_faults: raw.network_faults.as_ref().is_some_and(|on| *on.get_ref()),
         };
+        if let Some(on) = raw.network_faults.as_ref().filter(|on| *on.get_ref()) {
+            self.nodes_bind_behind_proxies(on.span(), &plan.nodes);
+        }
         (self.errors.borrow().len() == before).then_some(plan)
+    }
+
+    /// With `network_faults`, `{port}` is the proxy's: a node must bind `{listen_port}`
+    /// (or `{listen_address}`), or it would take the proxy's port.
+    fn nodes_bind_behind_proxies(&self, span: Range<usize>, nodes: &[NodePlan]) {
+        for node in nodes {
+            if !node.args.iter().any(|arg| arg.uses(Key::ListenPort) || arg.uses(Key::ListenAddress)) {
+                self.report(self.error(
+                    span.clone(),
+                    format!(
+                        "tests.network_faults: node {:?} never binds {{listen_port}} or {{listen_address}}: with network faults \
+                         {{port}} and {{address}} are the host's proxy in front of the node, and the node must listen on its own port",
+                        node.name
+                    ),
+                ));
+            }
+        }
     }
 
     fn scripts(&self, scripts: &[Spanned<RawScript>], key: &str, names: &[String], nodes: &[NodePlan]) -> Vec<Script> {

@@ -64,6 +64,9 @@ pub struct NodeSpec {
     /// Every named port (`ports = ["client", "peer"]`), in order; empty when the node
     /// declares none.
     pub ports: Vec<(String, u16)>,
+    /// Where the node itself listens when a proxy sits in front of it (`network_faults`),
+    /// port by port in the order of [`all_ports`](Self::all_ports); empty: no proxy.
+    pub listen: Vec<u16>,
     pub home: PathBuf,
     /// FIFO the host creates and reads; the daemon writes JSON events to it.
     pub event_pipe: PathBuf,
@@ -87,6 +90,12 @@ impl NodeSpec {
     /// Every port the node listens on: the named ones, or its only one.
     pub fn all_ports(&self) -> Vec<u16> {
         if self.ports.is_empty() { vec![self.port] } else { self.ports.iter().map(|(_, port)| *port).collect() }
+    }
+
+    /// The ports the node process itself binds: [`listen`](Self::listen), or
+    /// [`all_ports`](Self::all_ports) when no proxy sits in front of it.
+    pub fn bound_ports(&self) -> Vec<u16> {
+        if self.listen.is_empty() { self.all_ports() } else { self.listen.clone() }
     }
 }
 

@@ -49,7 +49,7 @@ pub async fn wait(
                 .map_err(ended)?;
         }
         Readiness::Port => {
-            for port in node.spec.all_ports() {
+            for port in node.spec.bound_ports() {
                 while tokio::net::TcpStream::connect((node.spec.host.as_str(), port)).await.is_err() {
                     retry_or_exit(&mut exit, node).await?;
                 }

@@ -68,6 +68,12 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
                 })
                 .collect(),
         },
+        Event::NetworkFault { test, action, nodes, detail } => Event::NetworkFault {
+            test: name(&test),
+            action: name(&action),
+            nodes: nodes.iter().map(|node| name(node)).collect(),
+            detail: name(&detail),
+        },
         Event::Warning { message } => Event::Warning { message: text(&message) },
         event @ (Event::RunStarted { .. } | Event::RunFinished { .. }) => event,
     }

@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result};
 use super::prepare::Prepared;
 use crate::config::{AddressBook, NodeAddress, NodePlan, Plan, Readiness, TestPlan};
 use crate::events::{Event, EventBus};
+use crate::netfault::Network;
 use crate::nodes::{AddNode, Node, NodeFactory, NodeSpec, Roster};
 
 /// The address every node listens on.
@@ -20,6 +21,9 @@ struct Placed<'a> {
     name: String,
     port: u16,
     ports: Vec<(String, u16)>,
+    /// Where the node binds, when a proxy is in front of it (`port` and `ports` are then
+    /// the proxy's).
+    listen: Vec<u16>,
     home: PathBuf,
     event_pipe: PathBuf,
 }
@@ -31,6 +35,7 @@ impl Placed<'_> {
             host: NODE_HOST.to_string(),
             port: self.port,
             ports: self.ports.clone(),
+            listen: self.listen.clone(),
             home: self.home.clone(),
             event_pipe: self.event_pipe.clone(),
             verbosity: Some(self.plan.verbosity),
@@ -45,8 +50,9 @@ pub struct Boot {
     pub after: Vec<String>,
 }
 
-/// Pick ports and a home for `node` under the name `name`.
-fn place<'a>(node: &'a NodePlan, name: &str, scratch: &Path, persist_home: bool) -> Result<Placed<'a>> {
+/// Pick ports and a home for `node` under the name `name`; with a `network`, a proxy in
+/// front of each port, whose port everyone else is given.
+fn place<'a>(node: &'a NodePlan, name: &str, scratch: &Path, persist_home: bool, network: Option<&Network>) -> Result<Placed<'a>> {
     let dir = scratch.join(name);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let wanted = node.ports.len().max(1);
@@ -54,12 +60,19 @@ fn place<'a>(node: &'a NodePlan, name: &str, scratch: &Path, persist_home: bool)
     if let Some(fixed) = node.port {
         numbers[0] = fixed;
     }
+    let mut listen = Vec::new();
+    if let Some(network) = network {
+        listen = numbers.clone();
+        for number in &mut numbers {
+            *number = network.expose(name, NODE_HOST, *number).with_context(|| format!("node {name}: cannot start the proxy in front of port {number}"))?;
+        }
+    }
     let ports: Vec<(String, u16)> = node.ports.iter().cloned().zip(numbers.iter().copied()).collect();
     let home = match &node.home {
         Some(home) => prepare_home(home, name, persist_home)?,
         None => dir.join("home"),
     };
-    Ok(Placed { plan: node, name: name.to_string(), port: numbers[0], ports, home, event_pipe: dir.join("events.fifo") })
+    Ok(Placed { plan: node, name: name.to_string(), port: numbers[0], ports, listen, home, event_pipe: dir.join("events.fifo") })
 }
 
 /// The spec of `node`, its placeholders filled from `book` (which holds it too).
@@ -83,6 +96,7 @@ fn spec(node: &Placed<'_>, book: &AddressBook, program: &Path, base_dir: &Path, 
         host: NODE_HOST.to_string(),
         port: node.port,
         ports: node.ports.clone(),
+        listen: node.listen.clone(),
         home: node.home.clone(),
         event_pipe: node.event_pipe.clone(),
         log_file: node.event_pipe.with_file_name("output.log"),
@@ -99,12 +113,12 @@ fn spec(node: &Placed<'_>, book: &AddressBook, program: &Path, base_dir: &Path, 
 
 /// Specs for every node of `test` that boots with it (not templates): ports picked,
 /// homes chosen, placeholders filled, each with the nodes it boots after.
-pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) -> Result<Vec<Boot>> {
+pub fn specs(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path, network: Option<&Network>) -> Result<Vec<Boot>> {
     let placed: Vec<Placed<'_>> = test
         .nodes
         .iter()
         .filter(|node| !node.template)
-        .map(|node| place(node, &node.name, scratch, plan.persist_home))
+        .map(|node| place(node, &node.name, scratch, plan.persist_home, network))
         .collect::<Result<_>>()?;
     // One resolver for arguments, environment and readiness commands alike.
     let book = AddressBook::new(placed.iter().map(Placed::address).collect());
@@ -122,18 +136,19 @@ pub struct Templates {
     templates: Vec<(NodePlan, PathBuf)>,
     scratch: PathBuf,
     base_dir: PathBuf,
+    network: Option<Arc<Network>>,
 }
 
 impl Templates {
     /// The templates of `test`, or `None` when it has none.
-    pub fn of(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path) -> Option<Templates> {
+    pub fn of(plan: &Plan, test: &TestPlan, prepared: &Prepared, scratch: &Path, network: Option<Arc<Network>>) -> Option<Templates> {
         let templates: Vec<(NodePlan, PathBuf)> = test
             .nodes
             .iter()
             .filter(|node| node.template)
             .map(|node| (node.clone(), prepared.runtime(&node.runtime.program).clone()))
             .collect();
-        (!templates.is_empty()).then(|| Templates { templates, scratch: scratch.to_path_buf(), base_dir: plan.base_dir.clone() })
+        (!templates.is_empty()).then(|| Templates { templates, scratch: scratch.to_path_buf(), base_dir: plan.base_dir.clone(), network })
     }
 }
 
@@ -149,7 +164,7 @@ impl NodeFactory for Templates {
         if let Some((key, problem)) = request.env.iter().find_map(|(k, v)| crate::config::env_problem(k, v).map(|p| (k, p))) {
             return Err(format!("env {key:?}: {problem}"));
         }
-        let placed = place(template, &request.name, &self.scratch, false).map_err(|e| format!("{e:#}"))?;
+        let placed = place(template, &request.name, &self.scratch, false, self.network.as_deref()).map_err(|e| format!("{e:#}"))?;
         let mut book = address_book(existing);
         book.push(placed.address());
         spec(&placed, &book, program, &self.base_dir, (&request.extra_args, &request.env)).map_err(|e| format!("{e:#}"))
@@ -240,6 +255,7 @@ pub fn address_book(nodes: &[Arc<Node>]) -> AddressBook {
                 host: node.spec.host.clone(),
                 port: node.spec.port,
                 ports: node.spec.ports.clone(),
+                listen: node.spec.listen.clone(),
                 home: node.spec.home.clone(),
                 event_pipe: node.spec.event_pipe.clone(),
                 verbosity: None,

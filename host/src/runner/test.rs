@@ -13,6 +13,7 @@ use super::scripts;
 use crate::config::{PackageRef, Plan, TestPlan};
 use crate::suite::{Selection, case_id, script_id, script_name};
 use crate::events::{CaseRef, Event, EventBus, FailureDetail, FailureKind, HookVerdict, NodeLogTail, Outcome, Rewritten, apply_hooks};
+use crate::netfault::Network;
 use crate::nodes::{Node, NodeFactory, Roster};
 use crate::sandbox::{CaseScope, CaseVerdict, Package, Sandbox};
 
@@ -82,8 +83,16 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
     let name = test.name.clone();
     cx.bus.emit(Event::TestStarted { test: name.clone(), nodes: test.nodes.iter().filter(|n| !n.template).count() });
     // Every node of the test, those packages add included: teardown sees them all.
-    let templates = boot::Templates::of(cx.plan, test, cx.prepared, cx.scratch);
+    // `network_faults`: proxies in front of every node port, healed and closed below.
+    let network = test.network_faults.then(|| Arc::new(Network::new()));
+    let templates = boot::Templates::of(cx.plan, test, cx.prepared, cx.scratch, network.clone());
     let roster = Roster::new(templates.map(|t| Arc::new(t) as Arc<dyn NodeFactory>));
+    if let Some(network) = &network {
+        let roster = roster.clone();
+        network.identify_with(Arc::new(move || {
+            roster.snapshot().iter().filter_map(|node| Some((node.spec.name.clone(), node.pid().ok()?))).collect()
+        }));
+    }
     let mut background = Vec::new();
     // Setup packages always run; test packages only for their selected cases.
     let setup = test.setup_packages.iter().filter(|s| s.run).map(|s| (&s.package, true));
@@ -94,7 +103,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
         .filter(|(p, _)| !cases_to_run(cx, &name, cx.prepared.package(p), false).is_empty());
     let packages: Vec<(&PackageRef, bool)> = setup.chain(selected).collect();
     let body = async {
-        let boots = boot::specs(cx.plan, test, cx.prepared, cx.scratch).map_err(setup_error)?;
+        let boots = boot::specs(cx.plan, test, cx.prepared, cx.scratch, network.as_deref()).map_err(setup_error)?;
         boot::start_all(&name, boots, &roster, cx.bus).await.map_err(setup_error)?;
         let nodes = roster.snapshot();
         for (index, script) in test.setup_scripts.iter().enumerate() {
@@ -108,6 +117,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
             policy: Arc::new(test.sandbox.clone()),
             scratch: None,
             timeout_scale: cx.plan.timeout_scale,
+            network: network.clone(),
         };
         let deadline = Instant::now() + test.timeout;
         let mut failed: Option<Outcome> = None;
@@ -196,7 +206,18 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
     } else {
         Vec::new()
     };
+    if let Some(network) = &network {
+        // Whatever happened (a failure, a timeout, Ctrl-C): every link flows again before
+        // the nodes are stopped, and no proxy outlives the test.
+        if network.heal() {
+            let names = nodes.iter().map(|node| node.spec.name.clone()).collect();
+            cx.bus.emit(Event::NetworkFault { test: name.clone(), action: "heal".into(), nodes: names, detail: "the test ended: every cut and fault healed".into() });
+        }
+    }
     teardown(&name, &nodes, cx.bus).await;
+    if let Some(network) = &network {
+        network.shutdown().await;
+    }
     if !cx.plan.persist_home {
         for home in test.nodes.iter().filter_map(|node| node.home.as_ref()) {
             // Only a home this run made: anything else of the user's stays.

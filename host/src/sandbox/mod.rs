@@ -11,6 +11,7 @@ mod cache;
 mod capture;
 mod interfaces;
 mod limits;
+mod network;
 mod node_calls;
 mod http;
 mod pool;
@@ -175,6 +176,7 @@ impl Sandbox {
             policy: Arc::default(),
             scratch: None,
             timeout_scale: 1.0,
+            network: None,
         };
         let _permit = self.stores.acquire().await.context("the sandbox is closed")?;
         let mut store = self.new_store(scope, LIST_CASES_TIMEOUT)?;

@@ -39,6 +39,8 @@ pub struct CaseScope {
     pub scratch: Option<std::path::PathBuf>,
     /// The run's timeout scale, for the `timing` interface.
     pub timeout_scale: f64,
+    /// The test's network, when it has `network_faults`: the `network` interface.
+    pub network: Option<Arc<crate::netfault::Network>>,
 }
 
 /// Per-store state.

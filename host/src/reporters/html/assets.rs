@@ -20,6 +20,8 @@ pub const RED: &str = "#d64545";
 pub const GREY: &str = "#9aa1a9";
 /// Still running (no outcome yet).
 pub const BLUE: &str = "#4c7fd9";
+/// Network faults on the timeline.
+pub const ORANGE: &str = "#e08a1e";
 
 /// The stylesheet, inlined in the page's `<head>` (a constant of ours, not user text).
 pub const CSS: &str = include_str!("report.css");

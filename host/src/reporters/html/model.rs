@@ -46,6 +46,16 @@ pub struct TestRecord {
     /// itself (what failed, e.g. "Setup failed", and how).
     pub test_failures: Vec<(String, FailureDetail)>,
     pub node_logs: Vec<NodeLogTail>,
+    /// Network faults and heals (`network_faults`), in order.
+    pub network: Vec<NetworkMark>,
+}
+
+/// One change of a test's network, at `at` seconds.
+pub struct NetworkMark {
+    pub at: f64,
+    pub action: String,
+    pub nodes: Vec<String>,
+    pub detail: String,
 }
 
 /// A node's life within its test, from `NodeStarted` to `NodeExited`.
@@ -154,6 +164,9 @@ impl Report {
                 record.duration = Some(*duration);
                 record.node_logs = node_logs.clone();
             }
+            Event::NetworkFault { test, action, nodes, detail } => {
+                self.test(test).network.push(NetworkMark { at, action: action.clone(), nodes: nodes.clone(), detail: detail.clone() })
+            }
             Event::Warning { message } => self.warnings.push(message.clone()),
             Event::RunFinished { totals, interrupted, duration } => {
                 self.finish = Some(Finish { totals: *totals, interrupted: *interrupted, duration: *duration })
@@ -198,6 +211,7 @@ impl TestRecord {
             scripts: Vec::new(),
             test_failures: Vec::new(),
             node_logs: Vec::new(),
+            network: Vec::new(),
         }
     }
 

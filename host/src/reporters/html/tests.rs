@@ -48,6 +48,8 @@ fn events() -> Vec<(f64, Event)> {
         (1.6, Event::PackageFinished { test: "alpha".into(), package: "pkg-a".into(), outcome: failed.clone() }),
         (1.7, case("beta", "pkg-b", "wobbly", Outcome::Passed, 2, vec![failure("first try")])),
         (1.8, Event::ScriptFinished { test: "beta".into(), script: "check.sh".into(), outcome: failed.clone(), output: "oops".into(), duration: Duration::ZERO }),
+        (1.45, Event::NetworkFault { test: "alpha".into(), action: "isolate".into(), nodes: vec![HOSTILE.into()], detail: format!("{HOSTILE} cut off") }),
+        (1.85, Event::NetworkFault { test: "alpha".into(), action: "heal".into(), nodes: vec![HOSTILE.into()], detail: "the test ended".into() }),
         (1.9, Event::NodeExited { test: "alpha".into(), node: HOSTILE.into(), status: "signal 15".into(), how: "teardown".into(), took: Duration::from_millis(20) }),
         (1.9, Event::TestFinished {
             test: "alpha".into(),
@@ -214,6 +216,10 @@ fn the_timeline_has_one_group_per_test_and_one_lane_per_node_and_package() {
     // alpha and beta overlap: both start before either ends.
     let test_bars: Vec<String> = groups.iter().filter_map(|g| g.select("rect title").first().map(Element::text)).collect();
     assert!(test_bars.contains(&"test alpha".to_string()) && test_bars.contains(&"test beta".to_string()), "{test_bars:?}");
+    // The network lane: one mark per change, its words in the tooltip; only alpha had any.
+    let marks: Vec<String> = groups[0].one("g.lane.network").select("rect title").iter().map(Element::text).collect();
+    assert_eq!(marks, [format!("0.450s · isolate {HOSTILE} · {HOSTILE} cut off"), format!("0.850s · heal {HOSTILE} · the test ended")]);
+    assert!(groups[1].select("g.lane.network").is_empty(), "beta changed no network");
     let ticks: Vec<String> = svg.select("g.axis text").iter().map(Element::text).collect();
     assert_eq!(ticks.first().map(String::as_str), Some("0.0s"), "{ticks:?}");
 }

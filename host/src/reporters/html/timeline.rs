@@ -1,12 +1,13 @@
 //! The timeline: an inline SVG with a time axis in seconds (from the start of the run) and,
 //! grouped by test, one lane per node (start to exit, booting drawn lighter) and one per
-//! package run, coloured by outcome. Tests that ran in parallel overlap horizontally.
+//! package run, coloured by outcome, and a `network` lane with a mark per network fault
+//! or heal (`network_faults`). Tests that ran in parallel overlap horizontally.
 //! Labels are cut to fit their column (full text in a tooltip) and clipped besides.
 
 use maud::{Markup, html};
 
-use super::assets::{GREEN, GREY, RED, colour};
-use super::model::{NodeLane, PackageRecord, Report, TestRecord};
+use super::assets::{GREEN, GREY, ORANGE, RED, colour};
+use super::model::{NetworkMark, NodeLane, PackageRecord, Report, TestRecord};
 
 /// The drawing's width in SVG units (it scales down with the page).
 const WIDTH: f64 = 1100.0;
@@ -122,6 +123,10 @@ fn test_group(scale: &Scale, report: &Report, test: &TestRecord, y: &mut f64) ->
         lanes.push(package_lane(scale, package, *y));
         *y += LANE_H;
     }
+    if !test.network.is_empty() {
+        lanes.push(network_lane(scale, &test.network, *y));
+        *y += LANE_H;
+    }
     *y += 4.0;
     html! {
         g.test {
@@ -177,6 +182,21 @@ fn package_lane(scale: &Scale, package: &PackageRecord, y: f64) -> Markup {
         g.lane.package {
             (label_text(20.0, y + LANE_H / 2.0 + 4.0, "pkg", &package.name, false))
             (bar(scale, (start, end), bar_y, colour(package.outcome.as_ref()), 1.0, &title))
+        }
+    }
+}
+
+/// The network lane: a narrow mark per fault or heal, its change in the tooltip.
+fn network_lane(scale: &Scale, marks: &[NetworkMark], y: f64) -> Markup {
+    let bar_y = (y + (LANE_H - BAR_H) / 2.0, BAR_H);
+    html! {
+        g.lane.network {
+            (label_text(20.0, y + LANE_H / 2.0 + 4.0, "net", "network", false))
+            @for mark in marks {
+                @let fill = if mark.action == "heal" || mark.action == "heal-link" { GREEN } else { ORANGE };
+                @let title = format!("{:.3}s · {} {} · {}", mark.at - scale.origin, mark.action, mark.nodes.join(", "), mark.detail);
+                (bar(scale, (mark.at, mark.at), bar_y, fill, 1.0, &title))
+            }
         }
     }
 }

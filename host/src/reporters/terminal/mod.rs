@@ -262,6 +262,10 @@ impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
                     self.node_logs.push((test.clone(), node_logs.clone()));
                 }
             }
+            Event::NetworkFault { test, action, detail, .. } => {
+                let whose = if self.running.len() > 1 { format!(" (test {test})") } else { String::new() };
+                self.line(&format!("    Network {action}: {detail}{whose}"));
+            }
             Event::Warning { message } => {
                 let label = self.paint(YELLOW, "warning:");
                 self.line(&format!("    {label} {}", message.replace('\n', "\n           | ")));
