@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use host::config::{Template, parse};
-use host::events::{Event, FailureDetail, FailureKind, Outcome, Subscriber, Totals};
+use host::events::{Event, FailureDetail, FailureKind, Outcome, Rewritten, Subscriber, Totals};
 use host::nodes::parse_line;
 use host::reporters::escape::terminal_line;
 use host::reporters::{HtmlReporter, JunitReporter, TerminalReporter};
@@ -56,12 +56,17 @@ fn case_event(name: String, message: String, output: String, failed: bool) -> Ev
     Event::CaseFinished {
         test: "t".into(),
         package: "p".into(),
-        case: name,
+        case: name.clone(),
         outcome,
         duration: Duration::ZERO,
         output,
         attempts: 1,
         earlier_failures: Vec::new(),
+        // A hook's rewrite carries the package's original failure: as untrusted as the rest.
+        rewritten: failed.then(|| Rewritten {
+            by: name.clone(),
+            original: FailureDetail { kind: FailureKind::Fail, file: name.clone(), line: 1, column: 1, message: name.clone() },
+        }),
     }
 }
 
