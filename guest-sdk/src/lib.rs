@@ -11,7 +11,9 @@
 //! - [`Context`]: the test's nodes (names, addresses, ports, homes) and the time budget;
 //! - [`Node`]: wait for a node's events, stop/resume/terminate/kill/start/restart it, read
 //!   its status, memory and output;
-//! - [`log`] and the [`info!`]-style macros: leveled logs in the host's report.
+//! - [`log`] and the [`info!`]-style macros: leveled logs in the host's report;
+//! - [`test_suite!`] (the 0.2 world, `wit/v0.2/`): fixtures (`init`, `end`, `init_case`,
+//!   `end_case`) with a [`Config`], [`skip!`], [`comment`], case docs and [`timetrap`]s.
 //!
 //! ```ignore
 //! use guest_sdk::{Context, TestResult, ensure_eq, test_package};
@@ -33,6 +35,7 @@ mod failure;
 mod macros;
 pub mod node;
 mod runtime;
+pub mod suite;
 
 /// Bindings generated from `wit/tester.wit`, the single source of truth of the contract.
 pub mod bindings {
@@ -55,6 +58,7 @@ pub fn node(name: &str) -> Node {
     Node::named(name)
 }
 pub use runtime::{Case, handle, list_cases};
+pub use suite::{Config, Stop, SuiteResult, comment, timetrap};
 
 /// Log `message` at `level` into the host's report for the running case.
 pub fn log(level: Level, message: &str) {

@@ -137,7 +137,7 @@ mod tests {
         for event in [
             finished("a", "ok", Outcome::Passed),
             finished("a", "bad", Outcome::Failed { failure: failure.clone() }),
-            finished("a", "skipped", Outcome::Skipped { reason: "x".into() }),
+            finished("a", "skipped", Outcome::auto_skip("x")),
             finished("b", "ok", Outcome::Passed),
             Event::NodeFailed { test: "b".into(), node: "n".into(), failure },
             finished("c", "flaky", Outcome::Passed),

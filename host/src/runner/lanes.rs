@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::test::{CaseRun, Running, finish_case};
+use super::test::{CaseRun, Running, annotate_case, finish_case};
 use crate::events::{FailureDetail, Outcome};
 use crate::sandbox::{CaseRunner, CaseScope, CaseVerdict, Package};
 
@@ -69,6 +69,7 @@ pub(super) async fn run(run: &CaseRun<'_>, indices: Vec<usize>, lanes: usize) ->
             cx.failed();
             first_failure.get_or_insert_with(|| verdict.outcome.clone());
         }
+        annotate_case(cx, run.test, run.package, index, verdict.comment);
         finish_case(cx, run.test, &run.package.name, case, verdict.outcome, took, verdict.output, earlier_failures);
         // Reported: no longer running (a case that ended but was not received yet when the
         // run is interrupted is reported as interrupted — a failure, never a pass).
@@ -76,7 +77,7 @@ pub(super) async fn run(run: &CaseRun<'_>, indices: Vec<usize>, lanes: usize) ->
         if cx.stopping() {
             let left: Vec<usize> = lock(&queue).drain(..).collect();
             for index in left {
-                let outcome = Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() };
+                let outcome = Outcome::auto_skip("--fail-fast: an earlier failure stopped the run");
                 let case = &run.package.cases[index];
                 finish_case(cx, run.test, &run.package.name, case, outcome, Duration::ZERO, String::new(), Vec::new());
             }

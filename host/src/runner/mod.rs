@@ -3,6 +3,7 @@
 //! formats output: reporters do that.
 
 mod boot;
+mod fixtures;
 mod lanes;
 mod prepare;
 mod scratch;
@@ -108,7 +109,7 @@ pub async fn run(
                 }
                 if stop.load(Ordering::SeqCst) {
                     let reason = "--fail-fast: an earlier failure stopped the run".to_string();
-                    return skip_test(test, selection, bus, Outcome::Skipped { reason });
+                    return skip_test(test, selection, bus, Outcome::auto_skip(reason));
                 }
                 let cx = test::TestContext {
                     plan,

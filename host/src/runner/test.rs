@@ -108,6 +108,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
             policy: Arc::new(test.sandbox.clone()),
             scratch: None,
             timeout_scale: cx.plan.timeout_scale,
+            config: Arc::default(),
         };
         let deadline = Instant::now() + test.timeout;
         let mut failed: Option<Outcome> = None;
@@ -136,9 +137,9 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
             let script_name = script_name(script);
             let started = Instant::now();
             let (script_outcome, output) = if cx.stopping() {
-                (Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() }, String::new())
+                (Outcome::auto_skip("--fail-fast: an earlier failure stopped the run"), String::new())
             } else if failed.is_some() && !cx.options.keep_going {
-                (Outcome::Skipped { reason: format!("package {failed_package} failed") }, String::new())
+                (Outcome::auto_skip(format!("package {failed_package} failed")), String::new())
             } else {
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 cx.progress().running_script = Some(script_name.clone());
@@ -331,21 +332,33 @@ async fn run_package(
         .map(|error| format!("cannot create scratch directory {}: {error}", scratch.display()));
     let mut scope = scope.clone();
     scope.scratch = Some(scratch);
+    // A 0.2 package's `init` first: its config goes to every case, its failure skips them.
+    let fixtures = super::fixtures::Fixtures::new(cx, test, package, deadline, scratch_error.is_none());
+    if let Err(package_outcome) = fixtures.init(&mut scope, &indices).await {
+        cx.bus.emit(Event::PackageFinished { test: test.name.clone(), package: package.name.clone(), outcome: package_outcome.clone() });
+        return package_outcome;
+    }
     let at_once = if setup { 1 } else { test.parallel.max(1) };
     let run = CaseRun { cx, test: &test.name, source, package, scope: &scope, deadline, scratch_error: scratch_error.as_deref() };
     // The package's outcome is its first failure (in the order cases ended).
-    let package_outcome = if at_once > 1 && run.scratch_error.is_none() {
+    let mut package_outcome = if at_once > 1 && run.scratch_error.is_none() {
         super::lanes::run(&run, indices, at_once).await
     } else {
         let mut first = Outcome::Passed;
-        for case in indices.into_iter().map(|index| &package.cases[index]) {
-            let outcome = run.case(case).await;
+        for index in indices {
+            let outcome = run.case(index).await;
             if !first.is_failed() {
                 first = outcome;
             }
         }
         first
     };
+    // Then its `end`, also after a failure; its own failure leaves the cases as they are.
+    if let Some(failure) = fixtures.end(&scope).await {
+        if !package_outcome.is_failed() {
+            package_outcome = failure;
+        }
+    }
     cx.bus.emit(Event::PackageFinished { test: test.name.clone(), package: package.name.clone(), outcome: package_outcome.clone() });
     package_outcome
 }
@@ -363,11 +376,13 @@ pub(super) struct CaseRun<'a> {
 }
 
 impl CaseRun<'_> {
-    /// Run `case` (with its retries) and report it; returns how it ended.
-    async fn case(&self, case: &String) -> Outcome {
+    /// Run the case at `index` of the package's list (with its retries) and report it;
+    /// returns how it ended.
+    async fn case(&self, index: usize) -> Outcome {
         let (cx, package) = (self.cx, self.package);
+        let case = &package.cases[index];
         if cx.stopping() {
-            let outcome = Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() };
+            let outcome = Outcome::auto_skip("--fail-fast: an earlier failure stopped the run");
             finish_case(cx, self.test, &package.name, case, outcome.clone(), Duration::ZERO, String::new(), Vec::new());
             return outcome;
         }
@@ -402,8 +417,24 @@ impl CaseRun<'_> {
             cx.failed();
         }
         let outcome = verdict.outcome.clone();
+        annotate_case(cx, self.test, package, index, verdict.comment);
         finish_case(cx, self.test, &package.name, case, verdict.outcome, started.elapsed(), verdict.output, earlier_failures);
         outcome
+    }
+}
+
+/// Tell the reporters what a case says about itself (its doc, its comment), just before
+/// its [`finish_case`], when it says anything.
+pub(super) fn annotate_case(cx: &TestContext<'_>, test: &str, package: &Package, index: usize, comment: Option<String>) {
+    let doc = package.doc(index).map(str::to_string);
+    if comment.is_some() || doc.is_some() {
+        cx.bus.emit(Event::CaseAnnotated {
+            test: test.to_string(),
+            package: package.name.clone(),
+            case: package.cases[index].clone(),
+            comment,
+            doc,
+        });
     }
 }
 
@@ -438,7 +469,7 @@ pub(super) fn finish_case(
 
 fn skip_package(cx: &TestContext<'_>, test: &str, package: &Package, setup: bool, reason: &str) {
     let cases = cases_to_run(cx, test, package, setup);
-    let outcome = Outcome::Skipped { reason: reason.to_string() };
+    let outcome = Outcome::auto_skip(reason.to_string());
     cx.bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: cases.len() });
     for case in cases {
         finish_case(cx, test, &package.name, case, outcome.clone(), Duration::ZERO, String::new(), Vec::new());

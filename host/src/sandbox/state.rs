@@ -39,6 +39,9 @@ pub struct CaseScope {
     pub scratch: Option<std::path::PathBuf>,
     /// The run's timeout scale, for the `timing` interface.
     pub timeout_scale: f64,
+    /// What the package's `init` returned (0.2 packages; empty before it ran), passed to
+    /// each case's `init-case`.
+    pub config: Arc<Vec<(String, String)>>,
 }
 
 /// Per-store state.
@@ -53,6 +56,13 @@ pub struct CaseState {
     pub(super) output: Capture,
     /// When the case's time is up: host calls wait no longer than this.
     pub(super) deadline: Instant,
+    /// When the case's own limits end (the deadline before any timetrap).
+    pub(super) outer_deadline: Instant,
+    /// The timetrap the case set (`timetrap.set`): when it fires and how long it was; the
+    /// call's driver watches it (see `suite_calls::bounded`).
+    pub(super) timetrap: tokio::sync::watch::Sender<Option<(Instant, std::time::Duration)>>,
+    /// The last comment the case set (`annotate.comment`).
+    pub(super) comment: Option<String>,
     /// What the package is waiting for in a host call right now, if anything.
     pub(super) doing: Arc<Mutex<Option<String>>>,
     /// wasi:http's state, and the hooks that keep requests to the test's nodes.
@@ -113,6 +123,9 @@ impl CaseState {
             limits: Limits::new(&scope.policy),
             scope,
             deadline,
+            outer_deadline: deadline,
+            timetrap: tokio::sync::watch::Sender::new(None),
+            comment: None,
             doing: Arc::new(Mutex::new(None)),
             reported: None,
             output,
