@@ -1,6 +1,6 @@
 //! The 0.2 world's suite shape (`wit/v0.2/tester.wit`) end to end, with the real binary,
 //! a real kvnode node and real components: the same suite (`suite-shape`) written with
-//! the Rust SDK. Each run has three tests: the suite next to a 0.1 package
+//! the Rust and the Python SDK. Each run has three tests: the suite next to a 0.1 package
 //! (`kv-cases`), the suite with a failing `init` (`SUITE_INIT=fail`), and with a failing
 //! `end` (`SUITE_END=fail`). Checked in every report: order and config (the suite's own
 //! `order_is_kept` and `config_passes_through` cases), user and auto skips counted apart,
@@ -160,4 +160,9 @@ fn check_html(index: &Path, name: &str) {
 #[test]
 fn the_rust_suite_runs_in_shape_and_every_report_shows_it() {
     check_suite("suite-shape", "suite-shape");
+}
+#[test]
+fn the_python_suite_runs_in_shape_and_every_report_shows_it() {
+    assert!(has_tool("componentize-py"), "componentize-py is needed: run scripts/install-tools");
+    check_suite("python-suite-shape", "python-suite-shape");
 }
