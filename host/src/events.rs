@@ -118,6 +118,20 @@ pub struct NodeLogTail {
     pub log_file: String,
 }
 
+/// How to reach a node kept up by `--break-on-failure`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeAccess {
+    pub node: String,
+    /// Its process id, or none when it is not running.
+    pub pid: Option<u32>,
+    /// `host:port` of every port it listens on (the first is its `port`).
+    pub addresses: Vec<String>,
+    /// Its home directory on this machine.
+    pub home: String,
+    /// Its whole log on this machine.
+    pub log_file: String,
+}
+
 /// Counts at the end of a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
@@ -251,6 +265,12 @@ pub enum Event {
         /// Output tails of the test's nodes, filled when the test failed.
         node_logs: Vec<NodeLogTail>,
     },
+    /// `--break-on-failure`: the test had the run's first failure, and the host keeps its
+    /// nodes running (test_server's `break/1`) until it is told to go on (`how_to_continue`
+    /// says how), then tears them down as usual (`BreakEnded`).
+    BreakStarted { test: String, nodes: Vec<NodeAccess>, how_to_continue: String },
+    /// The break ended; `why`: `continue file created`, `a line on stdin`, `interrupted`.
+    BreakEnded { test: String, why: String },
     /// Something the user should know that is not a failure.
     Warning { message: String },
     RunFinished {

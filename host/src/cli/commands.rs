@@ -1,5 +1,6 @@
 //! `host run`, `host list`, `host check`.
 
+use std::io::IsTerminal as _;
 use std::path::Path;
 
 use host::config::{self, Plan};
@@ -114,6 +115,13 @@ pub async fn list(args: &ListArgs) -> u8 {
 
 /// `host run`.
 pub async fn run(args: &RunArgs) -> u8 {
+    if args.break_on_failure && args.continue_file.is_none() && !std::io::stdin().is_terminal() {
+        eprintln!(
+            "error: --break-on-failure waits for Enter, but stdin is not a terminal: \
+             give --continue-file FILE to go on when FILE exists"
+        );
+        return exit::USAGE;
+    }
     let mut plan = match load(&args.suite.path) {
         Ok(plan) => plan,
         Err(code) => return code,
@@ -187,6 +195,11 @@ pub async fn run(args: &RunArgs) -> u8 {
         fail_fast: args.fail_fast,
         keep_going: args.keep_going,
         log_lines: args.log_lines,
+        break_on_failure: args.break_on_failure.then(|| runner::BreakOnFailure {
+            continue_file: args.continue_file.clone(),
+            stdin: std::io::stdin().is_terminal(),
+        }),
+        broke: Default::default(),
     };
     // What this run leaves to do, for the next `--rerun-failed`.
     let last_run = LastRunWriter::new(host::suite::last_run::last_run_path(&plan.file), selection.items(), carried);
@@ -216,7 +229,7 @@ pub async fn run(args: &RunArgs) -> u8 {
 /// checked before anything runs: a file path that is a directory, a report directory that
 /// is a file, a parent that does not exist or cannot be written.
 fn check_report_destinations(args: &RunArgs) -> Result<(), String> {
-    use std::path::Path;
+use std::path::Path;
     let writable_dir = |dir: &Path| nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).is_ok();
     let files = [("--junit", &args.junit), ("--record", &args.record)];
     for (flag, file) in files.iter().filter_map(|(flag, file)| file.as_ref().map(|file| (flag, file))) {

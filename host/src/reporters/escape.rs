@@ -81,6 +81,21 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
                 })
                 .collect(),
         },
+        Event::BreakStarted { test, nodes, how_to_continue } => Event::BreakStarted {
+            test: name(&test),
+            nodes: nodes
+                .into_iter()
+                .map(|access| crate::events::NodeAccess {
+                    node: name(&access.node),
+                    addresses: access.addresses.iter().map(|a| name(a)).collect(),
+                    home: name(&access.home),
+                    log_file: name(&access.log_file),
+                    ..access
+                })
+                .collect(),
+            how_to_continue: name(&how_to_continue),
+        },
+        Event::BreakEnded { test, why } => Event::BreakEnded { test: name(&test), why },
         Event::Warning { message } => Event::Warning { message: text(&message) },
         event @ (Event::RunStarted { .. } | Event::RunFinished { .. }) => event,
     }

@@ -3,12 +3,13 @@
 //! `init` auto-skips them with its failure as the reason (a skip user-skips them), and
 //! `end` is then not called. `end` runs after the cases, also after a failure; a failed
 //! `end` is reported on its own (`FixtureFailed`, one failure) and leaves the cases'
-//! outcomes as they are. A 0.1 package has neither.
+//! outcomes as they are. A 0.1 package has neither. Also here: a case's doc and comment
+//! on their way to the reporters (`annotate_case`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::test::{TestContext, annotate_case, finish_case};
+use super::test::{TestContext, finish_case};
 use crate::config::TestPlan;
 use crate::events::{Event, Fixture, Outcome};
 use crate::sandbox::{CaseScope, Package, SuiteConfig};
@@ -105,5 +106,20 @@ impl<'a> Fixtures<'a> {
             output: end.verdict.output,
         });
         Some(Outcome::Failed { failure })
+    }
+}
+
+/// Tell the reporters what a case says about itself (its doc, its comment), just before
+/// its [`finish_case`], when it says anything.
+pub(super) fn annotate_case(cx: &TestContext<'_>, test: &str, package: &Package, index: usize, comment: Option<String>) {
+    let doc = package.doc(index).map(str::to_string);
+    if comment.is_some() || doc.is_some() {
+        cx.bus.emit(Event::CaseAnnotated {
+            test: test.to_string(),
+            package: package.name.clone(),
+            case: package.cases[index].clone(),
+            comment,
+            doc,
+        });
     }
 }

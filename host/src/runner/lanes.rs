@@ -9,7 +9,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::test::{CaseRun, Running, annotate_case, finish_case};
+use super::fixtures::annotate_case;
+use super::test::{CaseRun, Running, finish_case};
 use crate::events::{FailureDetail, Outcome};
 use crate::sandbox::{CaseRunner, CaseScope, CaseVerdict, Package};
 

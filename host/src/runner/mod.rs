@@ -3,6 +3,7 @@
 //! formats output: reporters do that.
 
 mod boot;
+mod breakpoint;
 mod fixtures;
 mod lanes;
 mod prepare;
@@ -18,6 +19,7 @@ use anyhow::Result;
 use futures::StreamExt;
 use tokio::sync::watch;
 
+pub use breakpoint::BreakOnFailure;
 pub use prepare::{Prepared, prepare};
 
 use crate::config::{Plan, TestPlan};
@@ -41,11 +43,24 @@ pub struct RunOptions {
     /// Lines of each node's output kept with a failed test (the whole log is in the HTML
     /// report).
     pub log_lines: usize,
+    /// `--break-on-failure`: how the first failing test's break ends (none: no break).
+    pub break_on_failure: Option<BreakOnFailure>,
+    /// Whether a test has broken already (only the first failing test breaks).
+    pub broke: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions { jobs: 1, retries: 0, repeat: 1, fail_fast: false, keep_going: false, log_lines: 10 }
+        RunOptions {
+            jobs: 1,
+            retries: 0,
+            repeat: 1,
+            fail_fast: false,
+            keep_going: false,
+            log_lines: 10,
+            break_on_failure: None,
+            broke: Default::default(),
+        }
     }
 }
 

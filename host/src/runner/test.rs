@@ -188,10 +188,16 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
         }
         setup_failure
     });
+    let nodes = roster.snapshot();
+    if outcome.is_failed()
+        && let Some(settings) = &cx.options.break_on_failure
+    {
+        // Nodes (and setup scripts) still up: the user looks at them, then says to go on.
+        super::breakpoint::break_here(settings, &cx.options.broke, &name, &nodes, cx.bus, cx.cancel.clone()).await;
+    }
     for child in background {
         scripts::stop(child).await;
     }
-    let nodes = roster.snapshot();
     let node_logs = if outcome.is_failed() {
         nodes
             .iter()
@@ -417,24 +423,9 @@ impl CaseRun<'_> {
             cx.failed();
         }
         let outcome = verdict.outcome.clone();
-        annotate_case(cx, self.test, package, index, verdict.comment);
+        super::fixtures::annotate_case(cx, self.test, package, index, verdict.comment);
         finish_case(cx, self.test, &package.name, case, verdict.outcome, started.elapsed(), verdict.output, earlier_failures);
         outcome
-    }
-}
-
-/// Tell the reporters what a case says about itself (its doc, its comment), just before
-/// its [`finish_case`], when it says anything.
-pub(super) fn annotate_case(cx: &TestContext<'_>, test: &str, package: &Package, index: usize, comment: Option<String>) {
-    let doc = package.doc(index).map(str::to_string);
-    if comment.is_some() || doc.is_some() {
-        cx.bus.emit(Event::CaseAnnotated {
-            test: test.to_string(),
-            package: package.name.clone(),
-            case: package.cases[index].clone(),
-            comment,
-            doc,
-        });
     }
 }
 

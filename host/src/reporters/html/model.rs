@@ -175,6 +175,7 @@ impl Report {
             Event::RunFinished { totals, interrupted, duration } => {
                 self.finish = Some(Finish { totals: *totals, interrupted: *interrupted, duration: *duration })
             }
+            Event::BreakStarted { .. } | Event::BreakEnded { .. } => {}
             Event::PackageBuilding { .. }
             | Event::PackageBuilt { .. }
             | Event::ComponentCompiling { .. }

@@ -292,6 +292,20 @@ impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
                     self.node_logs.push((test.clone(), node_logs.clone()));
                 }
             }
+            Event::BreakStarted { test, nodes, how_to_continue } => {
+                let label = self.paint(YELLOW, "BREAK");
+                self.line(&format!("      {label} test {test} failed: its nodes stay up until you continue"));
+                for access in nodes {
+                    let pid = access.pid.map_or_else(|| "not running".to_string(), |pid| format!("pid {pid}"));
+                    self.line(&format!("            node {} ({pid}) at {}", access.node, access.addresses.join(", ")));
+                    self.line(&format!("              home {}", access.home));
+                    self.line(&format!("              log  {}", access.log_file));
+                }
+                self.line(&format!("            to continue: {how_to_continue}"));
+            }
+            Event::BreakEnded { test, why } => {
+                self.line(&format!("   Continue test {test} ({why}): tearing down"));
+            }
             Event::Warning { message } => {
                 let label = self.paint(YELLOW, "warning:");
                 self.line(&format!("    {label} {}", message.replace('\n', "\n           | ")));
