@@ -4,7 +4,8 @@
 //! (`kv-cases`), the suite with a failing `init` (`SUITE_INIT=fail`), and with a failing
 //! `end` (`SUITE_END=fail`). Checked in every report: order and config (the suite's own
 //! `order_is_kept` and `config_passes_through` cases), user and auto skips counted apart,
-//! the comment and the doc, the timetrap that fires and the one cancelled.
+//! the comment and the doc (also in `host list --verbose`), the timetrap that fires and the
+//! one cancelled.
 
 mod common;
 
@@ -135,6 +136,13 @@ fn check_suite(dir: &str, name: &str) {
     assert!(lines.iter().any(|l| l.ends_with(&format!("skips_itself (by the package: not on this platform)"))), "{}", run.both());
     assert!(lines.iter().any(|l| l.starts_with("FAIL") && l.contains(&format!("end-fails/{name} (end): "))), "{}", run.both());
     assert!(lines.contains(&"12 passed, 4 failed, 11 skipped (2 by the package, 9 by the host)"), "{}", run.both());
+
+    // `host list --verbose`: each case's doc after its id.
+    let listed = run_in(&repo(), &["list", suite.path().to_str().unwrap(), "--verbose"]);
+    assert_eq!(listed.code, Some(0), "{}", listed.both());
+    let line = format!("shape/{name}/leaves_a_comment\tleaves a comment for the report");
+    assert!(listed.stdout.lines().any(|l| l == line), "{}", listed.both());
+    assert!(listed.stdout.lines().any(|l| l == format!("shape/{name}/init_case_fails_here")), "no doc, no tab");
 }
 
 fn check_html(index: &Path, name: &str) {

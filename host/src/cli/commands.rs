@@ -86,7 +86,7 @@ pub async fn list(args: &ListArgs) -> u8 {
     // Build progress goes to stderr so stdout is only the list.
     let bus = EventBus::new();
     bus.subscribe(TerminalReporter::new(std::io::stderr(), false).verbose(args.suite.verbose));
-    let (_, _, selection, _) = match args.suite.prepare(&bus, false, &plan).await {
+    let (_, prepared, selection, _) = match args.suite.prepare(&bus, false, &plan).await {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
@@ -94,6 +94,8 @@ pub async fn list(args: &ListArgs) -> u8 {
         eprintln!("nothing selected");
         return exit::NOTHING_SELECTED;
     }
+    // With --verbose, a case's doc (0.2 packages) follows its id, after a tab.
+    let docs = if args.suite.verbose { prepared.case_docs() } else { Default::default() };
     let mut printed = std::collections::HashSet::new();
     for item in selection.items() {
         let id = item.id();
@@ -108,7 +110,14 @@ pub async fn list(args: &ListArgs) -> u8 {
                 println!("{prefix}");
             }
         }
-        println!("{id}");
+        let doc = match &item {
+            host::suite::Item::Case { package, case, .. } => docs.get(&(package.to_string(), case.clone())),
+            host::suite::Item::Script { .. } => None,
+        };
+        match doc {
+            Some(doc) => println!("{id}\t{}", host::reporters::escape::terminal_line(doc)),
+            None => println!("{id}"),
+        }
     }
     exit::PASSED
 }
