@@ -1,8 +1,8 @@
 //! The 0.2 world's suite shape (`wit/v0.2/tester.wit`) end to end, with the real binary,
 //! a real kvnode node and real components: the same suite (`suite-shape`) written with
-//! the Rust and the Python SDK. Each run has three tests: the suite next to a 0.1 package
-//! (`kv-cases`), the suite with a failing `init` (`SUITE_INIT=fail`), and with a failing
-//! `end` (`SUITE_END=fail`). Checked in every report: order and config (the suite's own
+//! the Rust and the Python SDK. Each run has four tests: the suite next to a 0.1 package
+//! (`kv-cases`), the suite with a failing `init` (`SUITE_INIT=fail`), with a failing
+//! `end` (`SUITE_END=fail`), and with an `init` that skips (`SUITE_INIT=skip`). Checked in every report: order and config (the suite's own
 //! `order_is_kept` and `config_passes_through` cases), user and auto skips counted apart,
 //! the comment and the doc (also in `host list --verbose`), the timetrap that fires and the
 //! one cancelled.
@@ -15,7 +15,7 @@ use common::html_dom::Page;
 use common::{has_tool, package, repo, run_in, suite};
 use serde_json::Value;
 
-/// A tests.toml with the three tests for the suite package at `test-packages/<dir>`.
+/// A tests.toml with the four tests for the suite package at `test-packages/<dir>`.
 fn shape_suite(dir: &str) -> tempfile::TempDir {
     let (pkg, kv) = (package(dir), package("kv-cases"));
     let test = |name: &str, packages: String, env: &str| {
@@ -28,6 +28,7 @@ fn shape_suite(dir: &str) -> tempfile::TempDir {
     text += &test("shape", format!("\"{pkg}\", \"{kv}\""), "");
     text += &test("init-fails", format!("\"{pkg}\""), "[tests.sandbox]\nenv = { SUITE_INIT = \"fail\" }\n");
     text += &test("end-fails", format!("\"{pkg}\""), "[tests.sandbox]\nenv = { SUITE_END = \"fail\" }\n");
+    text += &test("init-skips", format!("\"{pkg}\""), "[tests.sandbox]\nenv = { SUITE_INIT = \"skip\" }\n");
     suite(&text)
 }
 
@@ -98,11 +99,19 @@ fn check_suite(dir: &str, name: &str) {
         assert!(reason.starts_with("init failed: ") && reason.contains("init was told to fail"), "{case}: {reason}");
     }
 
-    // Counted apart: 2 user skips (skips_itself in shape and end-fails), 9 auto (one
-    // init-case in each of those, 7 after the failed init); 4 failures (2 timetraps, init, end).
+    // An init that skips: every case user-skipped with its reason, and no failure.
+    for case in ALL {
+        let skipped = outcome(&events, "init-skips", name, case);
+        assert_eq!(skipped["kind"], "user", "{case}: {skipped}");
+        assert_eq!(skipped["reason"], "init skipped the package: init was told to skip", "{case}");
+    }
+
+    // Counted apart: 9 user skips (skips_itself in shape and end-fails, 7 after the skipping
+    // init), 9 auto (one init-case in shape and end-fails, 7 after the failed init);
+    // 4 failures (2 timetraps, init, end).
     let totals = &events.iter().find(|e| e["type"] == "run_finished").expect("run_finished")["totals"];
     let counts = ["passed", "failed", "skipped", "user_skipped", "auto_skipped"].map(|key| totals[key].as_u64().unwrap());
-    assert_eq!(counts, [12, 4, 11, 2, 9], "{totals}");
+    assert_eq!(counts, [12, 4, 18, 9, 9], "{totals}");
 
     // The comment and the doc, in JSON…
     let note = events
@@ -135,7 +144,7 @@ fn check_suite(dir: &str, name: &str) {
     assert_eq!(&lines[at + 1..at + 3], ["doc: leaves a comment for the report", "comment: the answer is 42"], "{}", run.both());
     assert!(lines.iter().any(|l| l.ends_with(&format!("skips_itself (by the package: not on this platform)"))), "{}", run.both());
     assert!(lines.iter().any(|l| l.starts_with("FAIL") && l.contains(&format!("end-fails/{name} (end): "))), "{}", run.both());
-    assert!(lines.contains(&"12 passed, 4 failed, 11 skipped (2 by the package, 9 by the host)"), "{}", run.both());
+    assert!(lines.contains(&"12 passed, 4 failed, 18 skipped (9 by the package, 9 by the host)"), "{}", run.both());
 
     // `host list --verbose`: each case's doc after its id.
     let listed = run_in(&repo(), &["list", suite.path().to_str().unwrap(), "--verbose"]);
@@ -148,7 +157,7 @@ fn check_suite(dir: &str, name: &str) {
 fn check_html(index: &Path, name: &str) {
     let html = std::fs::read_to_string(index).unwrap();
     let page = Page::parse(&html);
-    for (label, value) in [("skipped", "11"), ("user skipped", "2"), ("auto skipped", "9")] {
+    for (label, value) in [("skipped", "18"), ("user skipped", "9"), ("auto skipped", "9")] {
         let card = page.select("#summary .card").into_iter().find(|card| card.one(".l").text() == label).expect(label);
         assert_eq!(card.one(".n").text(), value, "card {label}");
     }
@@ -173,4 +182,19 @@ fn the_rust_suite_runs_in_shape_and_every_report_shows_it() {
 fn the_python_suite_runs_in_shape_and_every_report_shows_it() {
     assert!(has_tool("componentize-py"), "componentize-py is needed: run scripts/install-tools");
     check_suite("python-suite-shape", "python-suite-shape");
+}
+
+#[test]
+fn extreme_timetraps_neither_panic_the_host_nor_escape_the_outer_limits() {
+    let suite = suite(&format!(
+        "runtime = {{ RepoPath = \"{{repo}}/kvnode\" }}\n[[tests]]\nname = \"t\"\ntest_package_paths = [\"{}\"]\ntimeout_secs = 60\n\
+         [[tests.nodes]]\nfake_node_name = \"first.dev\"\n",
+        package("suite-hostile")
+    ));
+    let run = run_in(&repo(), &["run", suite.path().to_str().unwrap(), "--format", "json", "--timeout-scale", "1000"]);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    let events = events(&run.stdout);
+    assert_eq!(outcome(&events, "t", "suite-hostile", "timetrap_past_every_limit")["status"], "passed", "{}", run.both());
+    let zero = outcome(&events, "t", "suite-hostile", "timetrap_of_zero_fires_at_once");
+    assert!(zero["failure"]["message"].as_str().unwrap().contains("timetrap of 0.000s fired"), "{zero}");
 }

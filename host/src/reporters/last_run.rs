@@ -89,7 +89,7 @@ impl Subscriber for LastRunWriter {
         let (id, outcome) = match event {
             Event::CaseFinished { test, package, case, outcome, .. } => (case_id(test, package, case), outcome),
             Event::ScriptFinished { test, script, outcome, .. } => (script_id(test, script), outcome),
-            Event::SetupFailed { test, .. } | Event::NodeFailed { test, .. } => {
+            Event::SetupFailed { test, .. } | Event::NodeFailed { test, .. } | Event::FixtureFailed { test, .. } => {
                 state.failed_tests.insert(test.clone());
                 return;
             }

@@ -72,8 +72,11 @@ const MAX_COMMENT: usize = 4 << 10;
 
 impl super::bindings::v2::host::test0_2_0::timetrap::Host for CaseState {
     async fn set(&mut self, ms: u64) {
-        let limit = std::time::Duration::from_millis(ms).mul_f64(self.scope.timeout_scale.max(0.0));
-        let at = std::time::Instant::now().checked_add(limit).unwrap_or(self.outer_deadline);
+        // Any u64 a package passes: a limit past what a Duration holds is the outer limit's.
+        let now = std::time::Instant::now();
+        let limit = std::time::Duration::try_from_secs_f64(ms as f64 / 1000.0 * self.scope.timeout_scale.max(0.0)).ok();
+        let at = limit.and_then(|limit| now.checked_add(limit)).unwrap_or(self.outer_deadline);
+        let limit = limit.unwrap_or_else(|| at.saturating_duration_since(now));
         // The outer limits still bound everything: host calls wait no longer than either.
         self.deadline = at.min(self.outer_deadline);
         self.timetrap.send_replace(Some((at, limit)));
