@@ -12,7 +12,9 @@
 //! - [`Node`]: wait for a node's events, stop/resume/terminate/kill/start/restart it, read
 //!   its status, memory and output;
 //! - [`network`]: partitions, cuts and byte faults between the nodes (`network_faults`);
-//! - [`log`] and the [`info!`]-style macros: leveled logs in the host's report.
+//! - [`log`] and the [`info!`]-style macros: leveled logs in the host's report;
+//! - [`test_suite!`] (the 0.2 world, `wit/v0.2/`): fixtures (`init`, `end`, `init_case`,
+//!   `end_case`) with a [`Config`], [`skip!`], [`comment`], case docs and [`timetrap`]s.
 //!
 //! ```ignore
 //! use guest_sdk::{Context, TestResult, ensure_eq, test_package};
@@ -36,6 +38,7 @@ mod macros;
 pub mod network;
 pub mod node;
 mod runtime;
+pub mod suite;
 
 /// Bindings generated from `wit/tester.wit`, the single source of truth of the contract.
 pub mod bindings {
@@ -58,6 +61,7 @@ pub fn node(name: &str) -> Node {
     Node::named(name)
 }
 pub use runtime::{Case, handle, list_cases};
+pub use suite::{Config, Stop, SuiteResult, comment, timetrap};
 
 /// Log `message` at `level` into the host's report for the running case.
 pub fn log(level: Level, message: &str) {

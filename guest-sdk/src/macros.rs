@@ -1,18 +1,19 @@
 //! `fail!`, the `ensure` family, logging shorthands and `test_package!`.
 
 /// End the running case with a failure at this line: `fail!()`, `fail!("msg")` or
-/// `fail!("expected {}, got {}", a, b)`. Expands to a `return`, like the seed's `fail!`.
+/// `fail!("expected {}, got {}", a, b)`. Expands to a `return`, like the seed's `fail!`
+/// (in a 0.2 case, of a [`Stop::Fail`](crate::suite::Stop)).
 #[macro_export]
 macro_rules! fail {
     () => {
-        return ::core::result::Result::Err($crate::Failure::at(
+        return ::core::result::Result::Err(::core::convert::From::from($crate::Failure::at(
             file!(), line!(), column!(), "explicit fail!()",
-        ))
+        )))
     };
     ($($arg:tt)+) => {
-        return ::core::result::Result::Err($crate::Failure::at(
+        return ::core::result::Result::Err(::core::convert::From::from($crate::Failure::at(
             file!(), line!(), column!(), ::std::format!($($arg)+),
-        ))
+        )))
     };
 }
 
@@ -110,4 +111,96 @@ macro_rules! test_package {
 
         $crate::bindings::export!(__HostTestPackage with_types_in $crate::bindings);
     };
+}
+
+/// End the running 0.2 case (or `init`, `init-case`) with a user skip and its reason:
+/// `skip!("needs three nodes, has {}", n)` (test_server's `{skip, Reason}`).
+#[macro_export]
+macro_rules! skip {
+    ($($arg:tt)+) => {
+        return ::core::result::Result::Err($crate::suite::Stop::Skip(::std::format!($($arg)+)))
+    };
+}
+
+/// Declare a 0.2 package (`wit/v0.2/tester.wit`): its fixtures, its cases with their
+/// one-line docs, in order, and export the world. The host calls `init` once, then
+/// `init_case`, the case and `end_case` for each case, then `end`; each fixture is
+/// optional.
+///
+/// ```ignore
+/// guest_sdk::test_suite! {
+///     init: init,
+///     end: end,
+///     init_case: init_case,
+///     end_case: end_case,
+///     cases: [reads_back: "a write is read back", needs_five_nodes],
+/// }
+/// fn init(ctx: &Context, config: Config) -> SuiteResult<Config> { Ok(config.with("key", "v")) }
+/// fn reads_back(ctx: &Context, config: &Config) -> SuiteResult { Ok(()) }
+/// ```
+#[macro_export]
+macro_rules! test_suite {
+    (
+        $(init: $init:path,)?
+        $(end: $end:path,)?
+        $(init_case: $init_case:path,)?
+        $(end_case: $end_case:path,)?
+        cases: [$($case:ident $(: $doc:literal)?),+ $(,)?] $(,)?
+    ) => {
+        const __HOST_TEST_SUITE: $crate::suite::Suite = $crate::suite::Suite {
+            cases: &[$($crate::suite::SuiteCase {
+                name: stringify!($case),
+                doc: $crate::__doc_or_empty!($($doc)?),
+                run: $case,
+            }),+],
+            init: $crate::__fixture_or!($($init)?; $crate::suite::keep_config),
+            end: $crate::__fixture_or!($($end)?; $crate::suite::nothing_to_end),
+            init_case: $crate::__fixture_or!($($init_case)?; $crate::suite::keep_case_config),
+            end_case: $crate::__fixture_or!($($end_case)?; $crate::suite::nothing_to_end_case),
+        };
+
+        struct __HostTestSuite;
+
+        impl $crate::suite::bindings::exports::host::test0_2_0::suite::Guest for __HostTestSuite {
+            fn list_cases() -> ::std::vec::Vec<$crate::suite::bindings::host::test0_2_0::types::CaseInfo> {
+                __HOST_TEST_SUITE.list_cases()
+            }
+            fn init(config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>)
+                -> ::core::result::Result<::std::vec::Vec<(::std::string::String, ::std::string::String)>, $crate::suite::bindings::host::test0_2_0::types::Stop> {
+                __HOST_TEST_SUITE.init(config)
+            }
+            fn init_case(name: ::std::string::String, config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>)
+                -> ::core::result::Result<::std::vec::Vec<(::std::string::String, ::std::string::String)>, $crate::suite::bindings::host::test0_2_0::types::Stop> {
+                __HOST_TEST_SUITE.init_case(&name, config)
+            }
+            fn run_case(name: ::std::string::String, config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>)
+                -> ::core::result::Result<(), $crate::suite::bindings::host::test0_2_0::types::Stop> {
+                __HOST_TEST_SUITE.run_case(&name, config)
+            }
+            fn end_case(name: ::std::string::String, config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>)
+                -> ::core::result::Result<(), $crate::suite::bindings::host::test0_2_0::types::Stop> {
+                __HOST_TEST_SUITE.end_case(&name, config)
+            }
+            fn end(config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>)
+                -> ::core::result::Result<(), $crate::suite::bindings::host::test0_2_0::types::Stop> {
+                __HOST_TEST_SUITE.end(config)
+            }
+        }
+
+        $crate::suite::bindings::export!(__HostTestSuite with_types_in $crate::suite::bindings);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __doc_or_empty {
+    () => { "" };
+    ($doc:literal) => { $doc };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fixture_or {
+    (; $default:path) => { $default };
+    ($given:path; $default:path) => { $given };
 }

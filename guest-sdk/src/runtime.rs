@@ -69,6 +69,12 @@ fn fail_response(case: &str, failure: Failure) -> FailResponse {
     }
 }
 
+/// The panic hook is in place and attributes a panic to `name` (0.2 calls).
+pub(crate) fn enter_case(name: &str) {
+    install_panic_hook();
+    CURRENT_CASE.with(|current| *current.borrow_mut() = name.to_string());
+}
+
 /// Report panics to the host (message and location) before the package traps.
 fn install_panic_hook() {
     static ONCE: Once = Once::new();

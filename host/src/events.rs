@@ -55,12 +55,57 @@ pub enum FailureKind {
 pub enum Outcome {
     Passed,
     Failed { failure: FailureDetail },
-    Skipped { reason: String },
+    /// Did not run, and why; `kind` says who decided (Common Test's user and auto skips).
+    Skipped {
+        reason: String,
+        #[serde(default)]
+        kind: SkipKind,
+    },
     /// Never started: the run was interrupted (Ctrl-C, SIGTERM) before it got there.
     NotRun { reason: String },
 }
 
+/// Who skipped a case: Common Test's `tc_user_skip` and `tc_auto_skip`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipKind {
+    /// The package skipped it (a case or an init returned `skip` with a reason).
+    User,
+    /// The host skipped it: a failed init, an earlier failure, `--fail-fast`, a failed setup.
+    #[default]
+    Auto,
+}
+
+/// A package's suite-level calls of the 0.2 world (test_server's `init_per_suite` and
+/// `end_per_suite`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fixture {
+    Init,
+    End,
+}
+
+impl Fixture {
+    /// The call's name in the WIT (`init`, `end`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Fixture::Init => "init",
+            Fixture::End => "end",
+        }
+    }
+}
+
 impl Outcome {
+    /// Skipped by the host (see [`SkipKind::Auto`]).
+    pub fn auto_skip(reason: impl Into<String>) -> Outcome {
+        Outcome::Skipped { reason: reason.into(), kind: SkipKind::Auto }
+    }
+
+    /// Skipped by the package (see [`SkipKind::User`]).
+    pub fn user_skip(reason: impl Into<String>) -> Outcome {
+        Outcome::Skipped { reason: reason.into(), kind: SkipKind::User }
+    }
+
     pub fn is_failed(&self) -> bool {
         matches!(self, Outcome::Failed { .. })
     }
@@ -77,12 +122,30 @@ pub struct NodeLogTail {
     pub log_file: String,
 }
 
+/// How to reach a node kept up by `--break-on-failure`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeAccess {
+    pub node: String,
+    /// Its process id, or none when it is not running.
+    pub pid: Option<u32>,
+    /// `host:port` of every port it listens on (the first is its `port`).
+    pub addresses: Vec<String>,
+    /// Its home directory on this machine.
+    pub home: String,
+    /// Its whole log on this machine.
+    pub log_file: String,
+}
+
 /// Counts at the end of a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Of `skipped`, those the package skipped itself ([`SkipKind::User`]).
+    pub user_skipped: usize,
+    /// Of `skipped`, those the host skipped ([`SkipKind::Auto`]).
+    pub auto_skipped: usize,
     /// Never started because the run was interrupted.
     pub not_run: usize,
     /// Passed only after failing first (`--retries`); also counted in `passed`.
@@ -95,7 +158,13 @@ impl Totals {
         match outcome {
             Outcome::Passed => self.passed += 1,
             Outcome::Failed { .. } => self.failed += 1,
-            Outcome::Skipped { .. } => self.skipped += 1,
+            Outcome::Skipped { kind, .. } => {
+                self.skipped += 1;
+                match kind {
+                    SkipKind::User => self.user_skipped += 1,
+                    SkipKind::Auto => self.auto_skipped += 1,
+                }
+            }
             Outcome::NotRun { .. } => self.not_run += 1,
         }
     }
@@ -171,6 +240,14 @@ pub enum Event {
         rewritten: Option<Rewritten>,
     },
     PackageFinished { test: String, package: String, outcome: Outcome },
+    /// What a case says about itself, sent just before its `CaseFinished` when it has
+    /// either: the one-line doc its package declared, the last comment it set (0.2
+    /// packages; an `end-case` that failed adds its failure to the comment).
+    CaseAnnotated { test: String, package: String, case: String, comment: Option<String>, doc: Option<String> },
+    /// A 0.2 package's `init` or `end` failed (or trapped, or timed out). It counts as one
+    /// failure; after an `init` the package's cases are auto-skipped with this as the
+    /// reason, after an `end` the cases keep their outcomes.
+    FixtureFailed { test: String, package: String, fixture: Fixture, failure: FailureDetail, output: String },
     /// A test script ended; `script` is its file name, `duration` how long it ran (zero
     /// when it did not run).
     ScriptFinished {
@@ -202,6 +279,12 @@ pub enum Event {
     /// (`partition`, `isolate`, `cut`, `heal`, `heal-link`, `add-fault`, `clear-faults`),
     /// `nodes` the nodes it names, `detail` the change in words.
     NetworkFault { test: String, action: String, nodes: Vec<String>, detail: String },
+    /// `--break-on-failure`: the test had the run's first failure, and the host keeps its
+    /// nodes running (test_server's `break/1`) until it is told to go on (`how_to_continue`
+    /// says how), then tears them down as usual (`BreakEnded`).
+    BreakStarted { test: String, nodes: Vec<NodeAccess>, how_to_continue: String },
+    /// The break ended; `why`: `continue file created`, `a line on stdin`, `interrupted`.
+    BreakEnded { test: String, why: String },
     /// Something the user should know that is not a failure.
     Warning { message: String },
     RunFinished {
@@ -274,7 +357,7 @@ impl Subscriber for Recorder {
                     state.totals.count(outcome);
                 }
             }
-            Event::SetupFailed { .. } | Event::NodeFailed { .. } => state.totals.failed += 1,
+            Event::SetupFailed { .. } | Event::NodeFailed { .. } | Event::FixtureFailed { .. } => state.totals.failed += 1,
             _ => {}
         }
     }
@@ -346,7 +429,7 @@ mod tests {
             case("b", Outcome::NotRun { reason: "interrupted".into() }, 0),
             Event::NodeFailed { test: "t".into(), node: "n".into(), failure: failure.clone() },
             round(2),
-            case("a", Outcome::Skipped { reason: "fail-fast".into() }, 0),
+            case("a", Outcome::auto_skip("fail-fast"), 0),
             Event::SetupFailed { test: "t".into(), failure },
         ] {
             recorder.handle(&event);

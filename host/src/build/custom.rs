@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Placeholders in `build`: `{out}` (where the component must be written), `{wit}` (a
-//! directory holding the contract, `tester.wit`), `{world}` (`tester`), `{dir}` (the
+//! directory holding the contract, `tester.wit`, and the 0.2 contract in `v0.2/`), `{world}` (`tester`), `{dir}` (the
 //! package directory). The same values are in `HOST_OUT`, `HOST_WIT_DIR`, `HOST_WORLD`.
 
 use std::path::{Path, PathBuf};
@@ -24,6 +24,9 @@ use crate::config::BuildSpec;
 
 /// The contract, compiled into the binary so builds work wherever `host` is installed.
 pub const WIT: &str = include_str!("../../../wit/tester.wit");
+/// The 0.2 contract (`wit/v0.2/tester.wit`), handed over as `{wit}/v0.2` (with the 0.1
+/// contract it imports from in `{wit}/v0.2/deps`).
+pub const WIT_V2: &str = include_str!("../../../wit/v0.2/tester.wit");
 /// The world every package targets.
 pub const WORLD: &str = "tester";
 
@@ -55,15 +58,18 @@ pub async fn build(dir: &Path, spec: &BuildSpec, cache: &Path) -> Result<PathBuf
         let _ = std::fs::File::options().append(true).open(&out).and_then(|f| f.set_modified(std::time::SystemTime::now()));
         return Ok(out);
     }
-    let wit = cache.join("wit").join(&hex(&Sha256::digest(WIT))[..16]);
-    std::fs::create_dir_all(&wit).map_err(BuildError::io(&wit, "cannot create the directory"))?;
-    // Another host may be building from this file right now: replace it whole (a rename),
-    // never truncate it under a reader.
-    let contract = wit.join("tester.wit");
-    let staged = wit.join(format!("tester.wit.{}.partial", std::process::id()));
-    std::fs::write(&staged, WIT)
-        .and_then(|()| std::fs::rename(&staged, &contract))
-        .map_err(BuildError::io(&contract, "cannot write the contract"))?;
+    let wit = cache.join("wit").join(&hex(&Sha256::digest(format!("{WIT}{WIT_V2}")))[..16]);
+    for (file, text) in [("tester.wit", WIT), ("v0.2/tester.wit", WIT_V2), ("v0.2/deps/host-test-0.1.wit", WIT)] {
+        let contract = wit.join(file);
+        let parent = contract.parent().expect("a wit dir");
+        std::fs::create_dir_all(parent).map_err(BuildError::io(parent, "cannot create the directory"))?;
+        // Another host may be building from this file right now: replace it whole (a
+        // rename), never truncate it under a reader.
+        let staged = parent.join(format!(".{}.{}.partial", contract.file_name().unwrap().to_string_lossy(), std::process::id()));
+        std::fs::write(&staged, text)
+            .and_then(|()| std::fs::rename(&staged, &contract))
+            .map_err(BuildError::io(&contract, "cannot write the contract"))?;
+    }
     let builds = out.parent().expect("a builds dir");
     std::fs::create_dir_all(builds).map_err(BuildError::io(builds, "cannot create the builds cache"))?;
     // Build into a name of this process's own (two hosts may build the same package at
@@ -121,6 +127,7 @@ fn cache_key(dir: &Path, spec: &BuildSpec) -> Result<String, BuildError> {
         hasher.update([0]);
     }
     hasher.update(WIT.as_bytes());
+    hasher.update(WIT_V2.as_bytes());
     for file in inputs(dir, &spec.inputs)? {
         let content = std::fs::read(&file).map_err(BuildError::io(&file, "cannot read the input"))?;
         hasher.update(file.display().to_string().as_bytes());

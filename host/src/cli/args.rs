@@ -156,6 +156,14 @@ pub struct RunArgs {
     /// Run a test's later packages even after one failed (kit skips them; so does host by default).
     #[arg(long)]
     pub keep_going: bool,
+    /// After the first failing test has run, keep its nodes running and print how to reach
+    /// them, until Enter (stdin must be a terminal) or `--continue-file`; then tear down.
+    #[arg(long)]
+    pub break_on_failure: bool,
+    /// With `--break-on-failure`: go on when FILE exists (for non-interactive use; the host
+    /// never removes it).
+    #[arg(long, value_name = "FILE", requires = "break_on_failure")]
+    pub continue_file: Option<std::path::PathBuf>,
     /// Show the last N lines of each node's output with a failed test (the HTML report
     /// links every node's whole log).
     #[arg(long, value_name = "N", default_value_t = 10)]

@@ -1,5 +1,6 @@
 //! `host run`, `host list`, `host check`, `host archive`.
 
+use std::io::IsTerminal as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -101,7 +102,7 @@ pub async fn list(args: &ListArgs) -> u8 {
     // Build progress goes to stderr so stdout is only the list.
     let bus = EventBus::new();
     bus.subscribe(TerminalReporter::new(std::io::stderr(), false).verbose(args.suite.verbose));
-    let (_, _, selection, _) = match args.suite.prepare(&bus, false, &plan).await {
+    let (_, prepared, selection, _) = match args.suite.prepare(&bus, false, &plan).await {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
@@ -109,7 +110,9 @@ pub async fn list(args: &ListArgs) -> u8 {
         eprintln!("nothing selected");
         return exit::NOTHING_SELECTED;
     }
-    match print_list(&mut std::io::stdout().lock(), &selection) {
+    // With --verbose, a case's doc (0.2 packages) follows its id, after a tab.
+    let docs = if args.suite.verbose { prepared.case_docs() } else { Default::default() };
+    match print_list(&mut std::io::stdout().lock(), &selection, &docs) {
         Ok(()) => exit::PASSED,
         // The reader went away (`host list | head`): what it wanted was printed.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => exit::PASSED,
@@ -122,8 +125,12 @@ pub async fn list(args: &ListArgs) -> u8 {
 
 /// The selected ids, each test and package once before its items (a case name may hold a
 /// `/`: the structure comes from the items, not from splitting ids); names escaped onto
-/// their line, as every reporter shows them.
-fn print_list(out: &mut impl std::io::Write, selection: &Selection) -> std::io::Result<()> {
+/// their line, as every reporter shows them; a case's doc after a tab, when `docs` has one.
+fn print_list(
+    out: &mut impl std::io::Write,
+    selection: &Selection,
+    docs: &std::collections::HashMap<(String, String), String>,
+) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(out);
     // Items come in suite order: a new test or package starts where its name changes.
     let (mut last_test, mut last_package) = (None, None);
@@ -139,7 +146,14 @@ fn print_list(out: &mut impl std::io::Write, selection: &Selection) -> std::io::
             writeln!(out, "{}/{}", terminal_line(test), terminal_line(package))?;
             last_package = Some(&**package);
         }
-        writeln!(out, "{}", terminal_line(&item.id()))?;
+        let doc = match item {
+            Item::Case { package, case, .. } => docs.get(&(package.to_string(), case.clone())),
+            Item::Script { .. } => None,
+        };
+        match doc {
+            Some(doc) => writeln!(out, "{}\t{}", terminal_line(&item.id()), terminal_line(doc))?,
+            None => writeln!(out, "{}", terminal_line(&item.id()))?,
+        }
     }
     out.flush()
 }
@@ -211,6 +225,13 @@ fn interrupted(bus: &EventBus, code: u8) -> u8 {
 
 /// `host run`.
 pub async fn run(args: &RunArgs) -> u8 {
+    if args.break_on_failure && args.continue_file.is_none() && !std::io::stdin().is_terminal() {
+        eprintln!(
+            "error: --break-on-failure waits for Enter, but stdin is not a terminal: \
+             give --continue-file FILE to go on when FILE exists"
+        );
+        return exit::USAGE;
+    }
     // Before anything that takes time (extracting, building): Ctrl-C and SIGTERM are ours.
     let (cancel, signals) = match watch_signals() {
         Ok(watch) => watch,
@@ -338,6 +359,11 @@ pub async fn run(args: &RunArgs) -> u8 {
         keep_going: args.keep_going,
         log_lines: args.log_lines,
         hooks: Hooks(handlers.as_ref().map(Handlers::hooks)),
+        break_on_failure: args.break_on_failure.then(|| runner::BreakOnFailure {
+            continue_file: args.continue_file.clone(),
+            stdin: std::io::stdin().is_terminal(),
+        }),
+        broke: Default::default(),
     };
     // What this run leaves to do, for the next `--rerun-failed`.
     let last_run = LastRunWriter::new(host::suite::last_run::last_run_path(&plan.file), selection.items(), carried);
@@ -386,7 +412,7 @@ async fn start_handlers(specs: &[HandlerSpec], sandbox: &Sandbox, bus: &EventBus
 /// checked before anything runs: a file path that is a directory, a report directory that
 /// is a file, a parent that does not exist or cannot be written.
 fn check_report_destinations(args: &RunArgs) -> Result<(), String> {
-    use std::path::Path;
+use std::path::Path;
     let writable_dir = |dir: &Path| nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).is_ok();
     let files = [("--junit", &args.junit), ("--record", &args.record)];
     for (flag, file) in files.iter().filter_map(|(flag, file)| file.as_ref().map(|file| (flag, file))) {

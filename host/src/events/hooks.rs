@@ -71,9 +71,12 @@ pub fn apply_hooks(
     };
     match (rewrite, outcome) {
         (Some((hook, reason)), Outcome::Failed { failure }) => HookVerdict {
-            outcome: Outcome::Skipped {
-                reason: format!("rewritten by hook `{hook}`: {} (was a failure: {})", bounded(&reason), failure.summary()),
-            },
+            // The user's own hook decided it, as a case that skips itself does: a user skip.
+            outcome: Outcome::user_skip(format!(
+                "rewritten by hook `{hook}`: {} (was a failure: {})",
+                bounded(&reason),
+                failure.summary()
+            )),
             rewritten: Some(Rewritten { by: hook, original: failure }),
         },
         (_, outcome) => HookVerdict { outcome, rewritten: None },
@@ -123,7 +126,7 @@ mod tests {
         assert!(failure.message.ends_with("[16 more bytes cut]"), "{}", &failure.message[failure.message.len() - 40..]);
         assert!(kept.rewritten.is_none());
         let rewritten = apply_hooks(&Fixed, CaseRef { case: "flaky", ..case }, failed(), &Vec::new);
-        let Outcome::Skipped { reason } = &rewritten.outcome else { panic!("{:?}", rewritten.outcome) };
+        let Outcome::Skipped { reason, kind: crate::events::SkipKind::User } = &rewritten.outcome else { panic!("{:?}", rewritten.outcome) };
         assert!(reason.starts_with("rewritten by hook `quarantine`: known flaky (was a failure: a.rs:3:1: boom)"), "{reason}");
         assert_eq!(rewritten.rewritten.as_ref().map(|r| r.by.as_str()), Some("quarantine"));
         let passed = apply_hooks(&Fixed, CaseRef { case: "flaky", ..case }, Outcome::Passed, &Vec::new);

@@ -73,7 +73,7 @@ pub fn outcome(outcome: &Outcome) -> WitOutcome {
     match outcome {
         Outcome::Passed => WitOutcome::Passed,
         Outcome::Failed { failure: f } => WitOutcome::Failed(failure(f)),
-        Outcome::Skipped { reason } => WitOutcome::Skipped(reason.clone()),
+        Outcome::Skipped { reason, .. } => WitOutcome::Skipped(reason.clone()),
         Outcome::NotRun { reason } => WitOutcome::NotRun(reason.clone()),
     }
 }

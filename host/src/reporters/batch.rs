@@ -141,12 +141,15 @@ fn start_timer<W: Write + Send + 'static>(shared: Weak<Mutex<Pending<W>>>) {
 /// that passed (first time), was skipped or did not run. Those come by the thousand (a
 /// large suite, a package skipped after a failure, everything after Ctrl-C); anything
 /// else — a failure, a flaky pass, a warning, a test or package starting or ending, a
-/// node, a build, the end of the run — is written at once.
+/// node, a build, the end of the run — is written at once. A case's annotation waits
+/// for its case.
 pub fn is_routine(event: &Event) -> bool {
     let routine = |outcome: &Outcome| matches!(outcome, Outcome::Passed | Outcome::Skipped { .. } | Outcome::NotRun { .. });
     match event {
         Event::CaseFinished { outcome, attempts, .. } => routine(outcome) && *attempts <= 1,
         Event::ScriptFinished { outcome, .. } => routine(outcome),
+        // Written with the case's own line, which follows it.
+        Event::CaseAnnotated { .. } => true,
         _ => false,
     }
 }

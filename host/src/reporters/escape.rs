@@ -18,7 +18,7 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
     let outcome = |o: &Outcome| match o {
         Outcome::Passed => Outcome::Passed,
         Outcome::Failed { failure: f } => Outcome::Failed { failure: failure(f) },
-        Outcome::Skipped { reason } => Outcome::Skipped { reason: name(reason) },
+        Outcome::Skipped { reason, kind } => Outcome::Skipped { reason: name(reason), kind: *kind },
         Outcome::NotRun { reason } => Outcome::NotRun { reason: name(reason) },
     };
     match event.clone() {
@@ -53,6 +53,20 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
         Event::ScriptFinished { test, script, outcome: o, output, duration } => {
             Event::ScriptFinished { test: name(&test), script: name(&script), outcome: outcome(&o), output: text(&output), duration }
         }
+        Event::CaseAnnotated { test, package, case, comment, doc } => Event::CaseAnnotated {
+            test: name(&test),
+            package: name(&package),
+            case: name(&case),
+            comment: comment.as_deref().map(name),
+            doc: doc.as_deref().map(name),
+        },
+        Event::FixtureFailed { test, package, fixture, failure: f, output } => Event::FixtureFailed {
+            test: name(&test),
+            package: name(&package),
+            fixture,
+            failure: failure(&f),
+            output: text(&output),
+        },
         Event::SetupFailed { test, failure: f } => Event::SetupFailed { test: name(&test), failure: failure(&f) },
         Event::NodeFailed { test, node, failure: f } => Event::NodeFailed { test: name(&test), node: name(&node), failure: failure(&f) },
         Event::TestFinished { test, outcome: o, duration, node_logs } => Event::TestFinished {
@@ -74,6 +88,21 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
             nodes: nodes.iter().map(|node| name(node)).collect(),
             detail: name(&detail),
         },
+        Event::BreakStarted { test, nodes, how_to_continue } => Event::BreakStarted {
+            test: name(&test),
+            nodes: nodes
+                .into_iter()
+                .map(|access| crate::events::NodeAccess {
+                    node: name(&access.node),
+                    addresses: access.addresses.iter().map(|a| name(a)).collect(),
+                    home: name(&access.home),
+                    log_file: name(&access.log_file),
+                    ..access
+                })
+                .collect(),
+            how_to_continue: name(&how_to_continue),
+        },
+        Event::BreakEnded { test, why } => Event::BreakEnded { test: name(&test), why },
         Event::Warning { message } => Event::Warning { message: text(&message) },
         event @ (Event::RunStarted { .. } | Event::RunFinished { .. }) => event,
     }

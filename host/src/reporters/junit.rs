@@ -1,7 +1,9 @@
 //! `--junit FILE`: JUnit XML for CI test tabs — one `<testsuite>` per test package (named
 //! `test/package`), one `<testcase>` per case, failures with message and location, the
 //! captured output, and retried-then-passed cases as flaky runs. Test scripts and setup
-//! failures go in a suite named after their test.
+//! failures go in a suite named after their test. Skips say who skipped (`<skipped
+//! type="user_skip|auto_skip" message=…>`); a case's comment and doc are `<property>`s;
+//! a failed `init` or `end` of a 0.2 package is a `<testcase>` of that name.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,7 +12,7 @@ use std::time::{Duration, Instant};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use super::escape;
-use crate::events::{Event, FailureDetail, Outcome, Subscriber};
+use crate::events::{Event, FailureDetail, Outcome, SkipKind, Subscriber};
 
 /// Collects cases and writes the file when the run finishes.
 pub struct JunitReporter {
@@ -23,6 +25,8 @@ pub struct JunitReporter {
     error: Option<String>,
     /// Long case outputs, written to `FILE-outputs/` beside the report.
     outputs: super::outputs::OutputFiles,
+    /// Comment and doc of cases whose `CaseFinished` has not come yet (`<property>`s).
+    annotations: std::collections::HashMap<String, (Option<String>, Option<String>)>,
 }
 
 impl JunitReporter {
@@ -30,7 +34,15 @@ impl JunitReporter {
         let stem = file.file_stem().map_or_else(|| "junit".to_string(), |s| s.to_string_lossy().into_owned());
         let dir = file.with_file_name(format!("{stem}-outputs"));
         let outputs = super::outputs::OutputFiles::new(dir, format!("{stem}-outputs"));
-        JunitReporter { file, started: Instant::now(), suites: BTreeMap::new(), order: Vec::new(), error: None, outputs }
+        JunitReporter {
+            file,
+            started: Instant::now(),
+            suites: BTreeMap::new(),
+            order: Vec::new(),
+            error: None,
+            outputs,
+            annotations: Default::default(),
+        }
     }
 
     fn suite(&mut self, name: &str) -> &mut TestSuite {
@@ -67,9 +79,13 @@ fn status(outcome: &Outcome, earlier: &[FailureDetail]) -> TestCaseStatus {
             );
             status
         }
-        Outcome::Skipped { reason } => {
+        Outcome::Skipped { reason, kind } => {
+            // `type` keeps Common Test's user and auto skips apart.
             let mut status = TestCaseStatus::skipped();
-            status.set_message(reason.as_str());
+            status.set_message(reason.as_str()).set_type(match kind {
+                SkipKind::User => "user_skip",
+                SkipKind::Auto => "auto_skip",
+            });
             status
         }
         Outcome::NotRun { reason } => {
@@ -102,6 +118,12 @@ impl Subscriber for JunitReporter {
                 let classname = format!("{test}/{package}");
                 let mut testcase = TestCase::new(case.as_str(), status(outcome, earlier_failures));
                 testcase.set_classname(classname.as_str()).set_time(*duration);
+                let (comment, doc) = self.annotations.remove(&crate::suite::case_id(test, package, case)).unwrap_or_default();
+                for (name, value) in [("comment", comment), ("doc", doc)] {
+                    if let Some(value) = value {
+                        testcase.add_property(quick_junit::Property::new(name, value));
+                    }
+                }
                 if !output.is_empty() {
                     testcase.set_system_out(output.as_str());
                 }
@@ -114,6 +136,19 @@ impl Subscriber for JunitReporter {
                     testcase.set_system_out(output.as_str());
                 }
                 self.suite(test).add_test_case(testcase);
+            }
+            Event::CaseAnnotated { test, package, case, comment, doc } => {
+                self.annotations.insert(crate::suite::case_id(test, package, case), (comment.clone(), doc.clone()));
+            }
+            Event::FixtureFailed { test, package, fixture, failure, output } => {
+                let classname = format!("{test}/{package}");
+                let mut testcase =
+                    TestCase::new(fixture.name(), status(&Outcome::Failed { failure: failure.clone() }, &[]));
+                testcase.set_classname(classname.as_str());
+                if !output.is_empty() {
+                    testcase.set_system_out(output.as_str());
+                }
+                self.suite(&classname).add_test_case(testcase);
             }
             Event::SetupFailed { test, failure } => {
                 let mut testcase = TestCase::new("setup", status(&Outcome::Failed { failure: failure.clone() }, &[]));

@@ -89,7 +89,7 @@ impl Subscriber for LastRunWriter {
         let (id, outcome) = match event {
             Event::CaseFinished { test, package, case, outcome, .. } => (case_id(test, package, case), outcome),
             Event::ScriptFinished { test, script, outcome, .. } => (script_id(test, script), outcome),
-            Event::SetupFailed { test, .. } | Event::NodeFailed { test, .. } => {
+            Event::SetupFailed { test, .. } | Event::NodeFailed { test, .. } | Event::FixtureFailed { test, .. } => {
                 state.failed_tests.insert(test.clone());
                 return;
             }
@@ -138,7 +138,7 @@ mod tests {
         for event in [
             finished("a", "ok", Outcome::Passed),
             finished("a", "bad", Outcome::Failed { failure: failure.clone() }),
-            finished("a", "skipped", Outcome::Skipped { reason: "x".into() }),
+            finished("a", "skipped", Outcome::auto_skip("x")),
             finished("b", "ok", Outcome::Passed),
             Event::NodeFailed { test: "b".into(), node: "n".into(), failure },
             finished("c", "flaky", Outcome::Passed),

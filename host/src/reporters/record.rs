@@ -154,7 +154,7 @@ mod tests {
         let finished = |millis: u64| Event::TestFinished { test: "t".into(), outcome: Outcome::Passed, duration: Duration::from_millis(millis), node_logs: Vec::new() };
         for event in [
             case("a", Outcome::Passed, 100),
-            case("b", Outcome::Skipped { reason: "x".into() }, 0),
+            case("b", Outcome::auto_skip("x"), 0),
             finished(1000),
             case("a", Outcome::Passed, 300),
             finished(2000),

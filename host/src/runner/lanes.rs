@@ -101,7 +101,7 @@ fn report(
         }
     }
     // Hooks asked, the result reported and counted.
-    let outcome = run.settle(case, verdict.outcome, took, verdict.output, earlier_failures);
+    let outcome = run.settle(index, verdict.outcome, took, verdict.output, earlier_failures, verdict.comment);
     if outcome.is_failed() {
         first_failure.get_or_insert(outcome);
     }
@@ -111,7 +111,7 @@ fn report(
     if cx.stopping() {
         let left: Vec<usize> = lock(queue).drain(..).collect();
         for index in left {
-            let outcome = Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() };
+            let outcome = Outcome::auto_skip("--fail-fast: an earlier failure stopped the run");
             let case = &run.package.cases[index];
             finish_case(cx, run.test, &run.package.name, case, outcome);
         }

@@ -3,6 +3,8 @@
 //! formats output: reporters do that.
 
 mod boot;
+mod breakpoint;
+mod fixtures;
 mod lanes;
 mod prepare;
 mod scratch;
@@ -17,6 +19,7 @@ use anyhow::Result;
 use futures::StreamExt;
 use tokio::sync::watch;
 
+pub use breakpoint::BreakOnFailure;
 pub use prepare::{Listed, Prepared, prepare};
 
 use crate::config::{Plan, TestPlan};
@@ -42,11 +45,25 @@ pub struct RunOptions {
     pub log_lines: usize,
     /// Asked about every case that ran before it is reported (Common Test hooks).
     pub hooks: Hooks,
+    /// `--break-on-failure`: how the first failing test's break ends (none: no break).
+    pub break_on_failure: Option<BreakOnFailure>,
+    /// Whether a test has broken already (only the first failing test breaks).
+    pub broke: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions { jobs: 1, retries: 0, repeat: 1, fail_fast: false, keep_going: false, log_lines: 10, hooks: Hooks::default() }
+        RunOptions {
+            jobs: 1,
+            retries: 0,
+            repeat: 1,
+            fail_fast: false,
+            keep_going: false,
+            log_lines: 10,
+            hooks: Hooks::default(),
+            break_on_failure: None,
+            broke: Default::default(),
+        }
     }
 }
 
@@ -121,7 +138,7 @@ pub async fn run(
                 }
                 if stop.load(Ordering::SeqCst) {
                     let reason = "--fail-fast: an earlier failure stopped the run".to_string();
-                    return skip_test(test, selection, bus, Outcome::Skipped { reason });
+                    return skip_test(test, selection, bus, Outcome::auto_skip(reason));
                 }
                 let cx = test::TestContext {
                     plan,

@@ -25,6 +25,19 @@ impl Prepared {
         &self.packages[package]
     }
 
+    /// The docs 0.2 packages gave their cases, by (package, case): only cases that have one.
+    pub fn case_docs(&self) -> HashMap<(String, String), String> {
+        let mut docs = HashMap::new();
+        for package in self.packages.values() {
+            for (index, case) in package.cases.iter().enumerate() {
+                if let Some(doc) = package.doc(index) {
+                    docs.insert((package.name.clone(), case.clone()), doc.to_string());
+                }
+            }
+        }
+        docs
+    }
+
     /// Every loaded package's name and cases, for selection.
     pub fn index(&self) -> crate::suite::SuiteIndex {
         let mut index = crate::suite::SuiteIndex::default();

@@ -118,6 +118,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
             scratch: None,
             timeout_scale: cx.plan.timeout_scale,
             network: network.clone(),
+            config: Arc::default(),
         };
         let deadline = Instant::now() + test.timeout;
         let mut failed: Option<Outcome> = None;
@@ -146,9 +147,9 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
             let script_name = script_name(script);
             let started = Instant::now();
             let (script_outcome, output) = if cx.stopping() {
-                (Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() }, String::new())
+                (Outcome::auto_skip("--fail-fast: an earlier failure stopped the run"), String::new())
             } else if failed.is_some() && !cx.options.keep_going {
-                (Outcome::Skipped { reason: format!("package {failed_package} failed") }, String::new())
+                (Outcome::auto_skip(format!("package {failed_package} failed")), String::new())
             } else {
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 cx.progress().running_script = Some(script_name.clone());
@@ -197,10 +198,16 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
         }
         setup_failure
     });
+    let nodes = roster.snapshot();
+    if outcome.is_failed()
+        && let Some(settings) = &cx.options.break_on_failure
+    {
+        // Nodes (and setup scripts) still up: the user looks at them, then says to go on.
+        super::breakpoint::break_here(settings, &cx.options.broke, &name, &nodes, cx.bus, cx.cancel.clone()).await;
+    }
     for child in background {
         scripts::stop(child).await;
     }
-    let nodes = roster.snapshot();
     let node_logs = if outcome.is_failed() {
         node_tails(&nodes, cx.options.log_lines)
     } else {
@@ -345,21 +352,33 @@ async fn run_package(
         .map(|error| format!("cannot create scratch directory {}: {error}", scratch.display()));
     let mut scope = scope.clone();
     scope.scratch = Some(scratch);
+    // A 0.2 package's `init` first: its config goes to every case, its failure skips them.
+    let fixtures = super::fixtures::Fixtures::new(cx, test, package, deadline, scratch_error.is_none());
+    if let Err(package_outcome) = fixtures.init(&mut scope, &indices).await {
+        cx.bus.emit(Event::PackageFinished { test: test.name.clone(), package: package.name.clone(), outcome: package_outcome.clone() });
+        return package_outcome;
+    }
     let at_once = if setup { 1 } else { test.parallel.max(1) };
     let run = CaseRun { cx, test: &test.name, source, package, scope: &scope, deadline, scratch_error: scratch_error.as_deref() };
     // The package's outcome is its first failure (in the order cases ended).
-    let package_outcome = if at_once > 1 && run.scratch_error.is_none() {
+    let mut package_outcome = if at_once > 1 && run.scratch_error.is_none() {
         super::lanes::run(&run, indices, at_once).await
     } else {
         let mut first = Outcome::Passed;
-        for case in indices.into_iter().map(|index| &package.cases[index]) {
-            let outcome = run.case(case).await;
+        for index in indices {
+            let outcome = run.case(index).await;
             if !first.is_failed() {
                 first = outcome;
             }
         }
         first
     };
+    // Then its `end`, also after a failure; its own failure leaves the cases as they are.
+    if let Some(failure) = fixtures.end(&scope).await {
+        if !package_outcome.is_failed() {
+            package_outcome = failure;
+        }
+    }
     cx.bus.emit(Event::PackageFinished { test: test.name.clone(), package: package.name.clone(), outcome: package_outcome.clone() });
     package_outcome
 }
@@ -377,11 +396,13 @@ pub(super) struct CaseRun<'a> {
 }
 
 impl CaseRun<'_> {
-    /// Run `case` (with its retries) and report it; returns how it ended.
-    async fn case(&self, case: &String) -> Outcome {
+    /// Run the case at `index` of the package's list (with its retries) and report it;
+    /// returns how it ended.
+    async fn case(&self, index: usize) -> Outcome {
         let (cx, package) = (self.cx, self.package);
+        let case = &package.cases[index];
         if cx.stopping() {
-            let outcome = Outcome::Skipped { reason: "--fail-fast: an earlier failure stopped the run".into() };
+            let outcome = Outcome::auto_skip("--fail-fast: an earlier failure stopped the run");
             finish_case(cx, self.test, &package.name, case, outcome.clone());
             return outcome;
         }
@@ -412,12 +433,22 @@ impl CaseRun<'_> {
             }
             break verdict;
         };
-        self.settle(case, verdict.outcome, started.elapsed(), verdict.output, earlier_failures)
+        self.settle(index, verdict.outcome, started.elapsed(), verdict.output, earlier_failures, verdict.comment)
     }
 
-    /// Ask the run's hooks about a case that ran (before anything counts it), note a
-    /// failure for `--fail-fast`, and report it; returns how it finally ended.
-    pub(super) fn settle(&self, case: &str, outcome: Outcome, duration: Duration, output: String, earlier: Vec<FailureDetail>) -> Outcome {
+    /// Ask the run's hooks about the case at `index` that ran (before anything counts it),
+    /// note a failure for `--fail-fast`, and report it with its comment and doc; returns
+    /// how it finally ended.
+    pub(super) fn settle(
+        &self,
+        index: usize,
+        outcome: Outcome,
+        duration: Duration,
+        output: String,
+        earlier: Vec<FailureDetail>,
+        comment: Option<String>,
+    ) -> Outcome {
+        let case = &self.package.cases[index];
         let verdict = match &self.cx.options.hooks.0 {
             Some(hooks) => {
                 let at = CaseRef { test: self.test, package: &self.package.name, case };
@@ -430,6 +461,7 @@ impl CaseRun<'_> {
             self.cx.failed();
         }
         let outcome = verdict.outcome.clone();
+        super::fixtures::annotate_case(self.cx, self.test, self.package, index, comment);
         report_case(self.cx, self.test, &self.package.name, case, verdict.outcome, duration, output, earlier, verdict.rewritten);
         outcome
     }
@@ -482,7 +514,7 @@ fn report_case(
 
 fn skip_package(cx: &TestContext<'_>, test: &str, package: &Package, setup: bool, reason: &str) {
     let cases = cases_to_run(cx, test, package, setup);
-    let outcome = Outcome::Skipped { reason: reason.to_string() };
+    let outcome = Outcome::auto_skip(reason.to_string());
     cx.bus.emit(Event::PackageStarted { test: test.to_string(), package: package.name.clone(), cases: cases.len() });
     for case in cases {
         finish_case(cx, test, &package.name, case, outcome.clone());

@@ -1,4 +1,5 @@
-//! The host side of the `tester` world's imports: `log`, `nodes`, `outcome`.
+//! The host side of the `tester` worlds' imports: `log`, `nodes`, `outcome`, `timing`, and
+//! 0.2's `timetrap` and `annotate`.
 
 use super::bindings::host::test::nodes::{NamedPort, NodeError};
 use super::bindings::host::test::{log, nodes, outcome, protocol, timing};
@@ -65,3 +66,40 @@ impl timing::Host for CaseState {
         self.scope.timeout_scale
     }
 }
+
+/// Longest comment kept from a case, in bytes.
+const MAX_COMMENT: usize = 4 << 10;
+
+impl super::bindings::v2::host::test0_2_0::timetrap::Host for CaseState {
+    async fn set(&mut self, ms: u64) {
+        // Any u64 a package passes: a limit past what a Duration holds is the outer limit's.
+        let now = std::time::Instant::now();
+        let limit = std::time::Duration::try_from_secs_f64(ms as f64 / 1000.0 * self.scope.timeout_scale.max(0.0)).ok();
+        let at = limit.and_then(|limit| now.checked_add(limit)).unwrap_or(self.outer_deadline);
+        let limit = limit.unwrap_or_else(|| at.saturating_duration_since(now));
+        // The outer limits still bound everything: host calls wait no longer than either.
+        self.deadline = at.min(self.outer_deadline);
+        self.timetrap.send_replace(Some((at, limit)));
+    }
+
+    async fn cancel(&mut self) {
+        self.deadline = self.outer_deadline;
+        self.timetrap.send_replace(None);
+    }
+
+    async fn scale_factor(&mut self) -> f64 {
+        self.scope.timeout_scale
+    }
+}
+
+impl super::bindings::v2::host::test0_2_0::annotate::Host for CaseState {
+    async fn comment(&mut self, text: String) {
+        let mut cut = text.len().min(MAX_COMMENT);
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.comment = Some(text[..cut].to_string());
+    }
+}
+
+impl super::bindings::v2::host::test0_2_0::types::Host for CaseState {}

@@ -16,6 +16,7 @@ mod node_calls;
 mod http;
 mod pool;
 mod state;
+mod suite_calls;
 mod verdict;
 
 use std::path::{Path, PathBuf};
@@ -31,10 +32,11 @@ pub use cache::{CompileCache, DEFAULT_MAX_BYTES as DEFAULT_CACHE_MAX_BYTES};
 pub use state::{CaseScope, DATA_MOUNT, SCRATCH_MOUNT};
 pub use verdict::CaseVerdict;
 pub use pool::Pool;
+pub use suite_calls::{FixtureVerdict, SuiteConfig};
 
 use bindings::{Request, RunRequest, TesterPre};
 use state::CaseState;
-use crate::events::{Event, EventBus};
+use crate::events::{Event, EventBus, Fixture};
 use crate::nodes::Roster;
 
 /// How often the epoch advances: the granularity of interrupting a running guest.
@@ -63,9 +65,32 @@ pub struct Package {
     pub path: PathBuf,
     /// Its cases, from the package's own `list-cases` (shared with the suite's index).
     pub cases: Arc<[String]>,
+    /// Each case's one-line doc (0.2 packages; empty when none), in the order of `cases`.
+    pub docs: Arc<[String]>,
     /// Whether compilation was skipped thanks to the cache.
     pub from_cache: bool,
-    pre: Arc<TesterPre<CaseState>>,
+    pre: World,
+}
+
+/// Which world a package's component targets, pre-instantiated for it.
+#[derive(Clone)]
+enum World {
+    /// `host:test@0.1.0`: `handle` runs a case.
+    V1(Arc<TesterPre<CaseState>>),
+    /// `host:test@0.2.0`: the host drives the suite shape (see `suite_calls`).
+    V2(Arc<bindings::v2::SuiteTesterPre<CaseState>>),
+}
+
+impl Package {
+    /// Whether the package targets the 0.2 world, whose `init` and `end` the runner calls.
+    pub fn has_fixtures(&self) -> bool {
+        matches!(self.pre, World::V2(_))
+    }
+
+    /// The doc of the case at `index` of `cases`, if it has one.
+    pub fn doc(&self, index: usize) -> Option<&str> {
+        self.docs.get(index).map(String::as_str).filter(|doc| !doc.is_empty())
+    }
 }
 
 /// What a package was loaded with, plus anything worth a warning.
@@ -88,6 +113,10 @@ impl Sandbox {
         // wasi:http's outgoing handler, restricted to the test's nodes (see `http`).
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         bindings::Tester::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        // 0.2's own imports; its imports of 0.1 interfaces are those just added.
+        bindings::v2::host::test0_2_0::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        bindings::v2::host::test0_2_0::timetrap::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        bindings::v2::host::test0_2_0::annotate::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         start_epoch_ticker(&engine);
         let stores = Arc::new(tokio::sync::Semaphore::new(Pool::MAX_LIVE_STORES as usize));
         Ok(Sandbox { engine, linker, cache, stores })
@@ -141,19 +170,33 @@ impl Sandbox {
         let (component, from_cache, warning) = (compiled.component, compiled.hit, compiled.warning);
         bus.emit(Event::ComponentCompiled { package: name.to_string(), took: started.elapsed(), from_cache });
         let instance_pre = self.linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
-            format!("{} does not fit the `tester` world (wit/tester.wit)", path.display())
+            format!("{} does not fit the `tester` world (wit/tester.wit or wit/v0.2/tester.wit)", path.display())
         })?;
-        let pre = TesterPre::new(instance_pre).map_err(anyhow::Error::from).with_context(|| {
-            format!("{} does not export the `tester` world's `suite` interface", path.display())
-        })?;
-        let mut package =
-            Package { name: name.to_string(), path: path.to_path_buf(), cases: Arc::new([]), from_cache, pre: Arc::new(pre) };
-        package.cases = match listed {
+        // The `suite` it exports says which world it targets: 0.2 first, then 0.1.
+        let pre = match bindings::v2::SuiteTesterPre::new(instance_pre.clone()) {
+            Ok(pre) => World::V2(Arc::new(pre)),
+            Err(_) => World::V1(Arc::new(TesterPre::new(instance_pre).map_err(anyhow::Error::from).with_context(|| {
+                format!("{} exports neither `host:test/suite@0.1.0` nor `host:test/suite@0.2.0`", path.display())
+            })?)),
+        };
+        let mut package = Package {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            cases: Arc::new([]),
+            docs: Arc::new([]),
+            from_cache,
+            pre,
+        };
+        // An archive recorded the case names (not their docs): the package is not asked.
+        (package.cases, package.docs) = match listed {
             Some(cases) => {
                 check_case_names(path, &cases)?;
-                cases
+                (cases, Arc::from(Vec::new()))
             }
-            None => self.list_cases(&package).await?.into(),
+            None => {
+                let (cases, docs) = self.list_cases(&package).await?;
+                (cases.into(), docs.into())
+            }
         };
         Ok(Loaded { package, warning })
     }
@@ -168,7 +211,8 @@ impl Sandbox {
         CaseRunner { engine: self.engine.clone(), stores: Arc::clone(&self.stores) }
     }
 
-    async fn list_cases(&self, package: &Package) -> Result<Vec<String>> {
+    /// The package's cases and their docs.
+    async fn list_cases(&self, package: &Package) -> Result<(Vec<String>, Vec<String>)> {
         let scope = CaseScope {
             live: Roster::default(),
             bus: EventBus::default(),
@@ -177,12 +221,24 @@ impl Sandbox {
             scratch: None,
             timeout_scale: 1.0,
             network: None,
+            config: Arc::default(),
         };
         let _permit = self.stores.acquire().await.context("the sandbox is closed")?;
         let mut store = self.new_store(scope, LIST_CASES_TIMEOUT)?;
         let call = async {
-            let tester = package.pre.instantiate_async(&mut store).await?;
-            tester.host_test_suite().call_list_cases(&mut store).await
+            let listed: wasmtime::Result<(Vec<String>, Vec<String>)> = match &package.pre {
+                World::V1(pre) => {
+                    let tester = pre.instantiate_async(&mut store).await?;
+                    let cases = tester.host_test_suite().call_list_cases(&mut store).await?;
+                    let docs = vec![String::new(); cases.len()];
+                    wasmtime::Result::Ok((cases, docs))
+                }
+                World::V2(pre) => {
+                    let infos = suite_calls::list_cases(pre, &mut store).await?;
+                    Ok(infos.into_iter().map(|info| (info.name, info.doc)).unzip())
+                }
+            };
+            listed
         };
         let cases = tokio::time::timeout(LIST_CASES_TIMEOUT, call)
             .await
@@ -191,7 +247,8 @@ impl Sandbox {
             })?
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{}: list-cases failed", package.path.display()))?;
-        check_case_names(&package.path, &cases)?;
+        check_case_names(&package.path, &cases.0)?;
+        check_docs(&package.path, &cases.0, &cases.1)?;
         Ok(cases)
     }
 
@@ -200,6 +257,22 @@ impl Sandbox {
     pub async fn run_case(&self, package: &Package, case: &str, scope: CaseScope, timeout: Duration) -> CaseVerdict {
         self.case_runner().run(package, case, scope, timeout).await
     }
+}
+
+/// Longest case doc a package may declare, in bytes.
+const MAX_DOC: usize = 4 << 10;
+
+/// A 0.2 package's docs are bounded, and one line each.
+fn check_docs(path: &Path, cases: &[String], docs: &[String]) -> Result<()> {
+    if let Some((case, doc)) = cases.iter().zip(docs).find(|(_, doc)| doc.len() > MAX_DOC || doc.contains('\n')) {
+        anyhow::bail!(
+            "{}: list-cases gave case {case:?} a doc of {} bytes over {} line(s): a doc is one line of at most {MAX_DOC} bytes",
+            path.display(),
+            doc.len(),
+            doc.lines().count()
+        );
+    }
+    Ok(())
 }
 
 /// A fresh store for a case, with its limits and its time.
@@ -226,6 +299,15 @@ impl CaseRunner {
     /// Run one case in a fresh store, with `timeout` for all of it, on the calling task.
     /// Dropping the future (an interrupted run) stops the case.
     pub async fn run(&self, package: &Package, case: &str, scope: CaseScope, timeout: Duration) -> CaseVerdict {
+        let pre = match &package.pre {
+            World::V1(pre) => pre,
+            World::V2(pre) => {
+                let Ok(_permit) = self.stores.acquire().await else {
+                    return CaseVerdict::host_error("the sandbox is closed".into());
+                };
+                return suite_calls::case(&self.engine, pre, case, scope, timeout).await;
+            }
+        };
         let request = Request::Run(RunRequest {
             input_node_names: scope.live.snapshot().iter().map(|node| node.spec.name.clone()).collect(),
             test_names: vec![case.to_string()],
@@ -240,15 +322,32 @@ impl CaseRunner {
             Ok(store) => store,
             Err(error) => return CaseVerdict::host_error(format!("{error:#}")),
         };
+        let trap = store.data().timetrap.subscribe();
         let call = async {
-            let tester = package.pre.instantiate_async(&mut store).await?;
+            let tester = pre.instantiate_async(&mut store).await?;
             tester.host_test_suite().call_handle(&mut store, &request).await
         };
-        let result = tokio::time::timeout(timeout, call).await;
+        let result = suite_calls::bounded(call, timeout, trap).await;
         verdict::judge(case, timeout, result, store.data())
     }
-}
 
+    /// Run `fixture` (`init` or `end`) of a 0.2 package with `config`, in a fresh store
+    /// bounded by `timeout`; `None` for a 0.1 package, which has none.
+    pub async fn fixture(
+        &self,
+        package: &Package,
+        fixture: Fixture,
+        config: &SuiteConfig,
+        scope: CaseScope,
+        timeout: Duration,
+    ) -> Option<FixtureVerdict> {
+        let World::V2(pre) = &package.pre else { return None };
+        let Ok(_permit) = self.stores.acquire().await else {
+            return Some(FixtureVerdict { verdict: CaseVerdict::host_error("the sandbox is closed".into()), config: None });
+        };
+        Some(suite_calls::fixture(&self.engine, pre, fixture, config, scope, timeout).await)
+    }
+}
 
 /// A package's case names are bounded in count and length (reporters escape their text).
 fn check_case_names(path: &Path, cases: &[String]) -> Result<()> {

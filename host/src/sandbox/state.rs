@@ -41,6 +41,9 @@ pub struct CaseScope {
     pub timeout_scale: f64,
     /// The test's network, when it has `network_faults`: the `network` interface.
     pub network: Option<Arc<crate::netfault::Network>>,
+    /// What the package's `init` returned (0.2 packages; empty before it ran), passed to
+    /// each case's `init-case`.
+    pub config: Arc<Vec<(String, String)>>,
 }
 
 /// Per-store state.
@@ -55,6 +58,13 @@ pub struct CaseState {
     pub(super) output: Capture,
     /// When the case's time is up: host calls wait no longer than this.
     pub(super) deadline: Instant,
+    /// When the case's own limits end (the deadline before any timetrap).
+    pub(super) outer_deadline: Instant,
+    /// The timetrap the case set (`timetrap.set`): when it fires and how long it was; the
+    /// call's driver watches it (see `suite_calls::bounded`).
+    pub(super) timetrap: tokio::sync::watch::Sender<Option<(Instant, std::time::Duration)>>,
+    /// The last comment the case set (`annotate.comment`).
+    pub(super) comment: Option<String>,
     /// What the package is waiting for in a host call right now, if anything.
     pub(super) doing: Arc<Mutex<Option<String>>>,
     /// wasi:http's state, and the hooks that keep requests to the test's nodes.
@@ -115,6 +125,9 @@ impl CaseState {
             limits: Limits::new(&scope.policy),
             scope,
             deadline,
+            outer_deadline: deadline,
+            timetrap: tokio::sync::watch::Sender::new(None),
+            comment: None,
             doing: Arc::new(Mutex::new(None)),
             reported: None,
             output,

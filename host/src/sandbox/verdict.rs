@@ -13,6 +13,17 @@ use crate::events::{FailureDetail, FailureKind, Outcome};
 pub struct CaseVerdict {
     pub outcome: Outcome,
     pub output: String,
+    /// The comment the case left (0.2 packages), with an `end-case` failure added.
+    pub comment: Option<String>,
+}
+
+/// Why a call was cut short.
+#[derive(Debug, Clone, Copy)]
+pub enum Cut {
+    /// The case's own limit (the test's timeout, `case_timeout`) ran out.
+    Timeout,
+    /// The timetrap the case set fired; it was this long.
+    Timetrap(Duration),
 }
 
 impl CaseVerdict {
@@ -23,6 +34,7 @@ impl CaseVerdict {
                 failure: FailureDetail { kind: FailureKind::Error, file: String::new(), line: 0, column: 0, message },
             },
             output: String::new(),
+            comment: None,
         }
     }
 }
@@ -39,7 +51,7 @@ const MAX_FILE: usize = 4 << 10;
 pub fn judge(
     case: &str,
     timeout: Duration,
-    result: Result<wasmtime::Result<Response>, tokio::time::error::Elapsed>,
+    result: Result<wasmtime::Result<Response>, Cut>,
     state: &CaseState,
 ) -> CaseVerdict {
     let reported = || state.reported.clone().map(|failure| failed(FailureKind::Panic, failure));
@@ -65,7 +77,15 @@ pub fn judge(
             (Some(outcome), None) => outcome,
             (None, None) => trapped(&error),
         },
-        Err(_) => failure(
+        Err(Cut::Timetrap(limit)) => failure(
+            FailureKind::Timeout,
+            format!(
+                "case {case}: its timetrap of {:.3}s fired while {}",
+                limit.as_secs_f64(),
+                state.current_call().unwrap_or_else(|| "running guest code (no host call)".into())
+            ),
+        ),
+        Err(Cut::Timeout) => failure(
             FailureKind::Timeout,
             format!(
                 "case {case} timed out after {:.1}s while {}",
@@ -79,7 +99,7 @@ pub fn judge(
         Some(overflow) => with_prefix(&overflow.to_string(), outcome),
         None => outcome,
     };
-    CaseVerdict { outcome, output: state.output() }
+    CaseVerdict { outcome, output: state.output(), comment: state.comment.clone() }
 }
 
 /// A failure the host found, with no place in the package's source.

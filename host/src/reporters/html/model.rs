@@ -22,6 +22,8 @@ pub struct Report {
     pub iterations: u32,
     /// When the latest event arrived.
     pub last: f64,
+    /// Comment and doc of cases whose `CaseFinished` has not come yet.
+    annotations: std::collections::HashMap<String, (Option<String>, Option<String>)>,
 }
 
 /// The end of the run.
@@ -86,6 +88,10 @@ pub struct CaseRecord {
     pub output: String,
     pub attempts: u32,
     pub earlier_failures: Vec<FailureDetail>,
+    /// The comment the case left (0.2 packages), if any.
+    pub comment: Option<String>,
+    /// The case's one-line doc, if its package declared one.
+    pub doc: Option<String>,
 }
 
 impl CaseRecord {
@@ -135,6 +141,7 @@ impl Report {
             }
             Event::PackageStarted { test, package, .. } => self.test(test).packages.push(PackageRecord::new(package, Some(at))),
             Event::CaseFinished { test, package, case, outcome, duration, output, attempts, earlier_failures, .. } => {
+                let annotation = self.annotations.remove(&crate::suite::case_id(test, package, case)).unwrap_or_default();
                 self.test(test).package(package).cases.push(CaseRecord {
                     name: case.clone(),
                     outcome: outcome.clone(),
@@ -142,8 +149,18 @@ impl Report {
                     output: output.clone(),
                     attempts: *attempts,
                     earlier_failures: earlier_failures.clone(),
+                    comment: annotation.0,
+                    doc: annotation.1,
                 })
             }
+            Event::CaseAnnotated { test, package, case, comment, doc } => {
+                // Its `CaseFinished` comes next.
+                self.annotations.insert(crate::suite::case_id(test, package, case), (comment.clone(), doc.clone()));
+            }
+            Event::FixtureFailed { test, package, fixture, failure, .. } => self
+                .test(test)
+                .test_failures
+                .push((format!("Package {package}: its {} failed", fixture.name()), failure.clone())),
             Event::PackageFinished { test, package, outcome } => {
                 let record = self.test(test).package(package);
                 record.finished = Some(at);
@@ -171,6 +188,7 @@ impl Report {
             Event::RunFinished { totals, interrupted, duration } => {
                 self.finish = Some(Finish { totals: *totals, interrupted: *interrupted, duration: *duration })
             }
+            Event::BreakStarted { .. } | Event::BreakEnded { .. } => {}
             Event::PackageBuilding { .. }
             | Event::PackageBuilt { .. }
             | Event::ComponentCompiling { .. }

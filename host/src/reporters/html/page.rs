@@ -65,6 +65,8 @@ fn summary(report: &Report) -> Markup {
         ("pass", "passed", totals.passed.to_string()),
         ("fail", "failed", totals.failed.to_string()),
         ("skip", "skipped", totals.skipped.to_string()),
+        ("skip", "user skipped", totals.user_skipped.to_string()),
+        ("skip", "auto skipped", totals.auto_skipped.to_string()),
         ("skip", "not run", totals.not_run.to_string()),
         ("flaky", "flaky", totals.flaky.to_string()),
         ("", "duration", duration.clone()),

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::assets::{badge, failure_block, output_details, plural, seconds};
 use super::model::{CaseRecord, PackageRecord, Report, ScriptRecord, TestRecord};
-use crate::events::Outcome;
+use crate::events::{Outcome, SkipKind};
 
 /// The anchor of case `c` of package `p` of test `t` (indices, so no escaping is needed).
 pub fn anchor_case(t: usize, p: usize, c: usize) -> String {
@@ -74,6 +74,14 @@ fn test_block(report: &Report, t: usize, test: &TestRecord) -> Markup {
     }
 }
 
+/// Who skipped a case, in words.
+fn skip_who(kind: SkipKind) -> &'static str {
+    match kind {
+        SkipKind::User => "skipped by the package",
+        SkipKind::Auto => "skipped by the host",
+    }
+}
+
 /// A package's header row: name, outcome, counts and how long it ran.
 fn package_row(package: &PackageRecord) -> Markup {
     let count = |f: fn(&Outcome) -> bool| package.cases.iter().filter(|c| f(&c.outcome)).count();
@@ -110,8 +118,13 @@ fn case_rows(anchor: &str, id: &str, case: &CaseRecord) -> Markup {
         tr id=(anchor) {
             td {
                 code { (id) }
+                @if let Some(doc) = &case.doc { " " span.doc { (doc) } }
+                @if let Some(comment) = &case.comment { " " span.comment { "" (comment) } }
                 @match &case.outcome {
-                    Outcome::Skipped { reason } | Outcome::NotRun { reason } => { " " span.muted { "— " (reason) } }
+                    Outcome::Skipped { reason, kind } => {
+                        " " span.muted { "— " (skip_who(*kind)) ": " (reason) }
+                    }
+                    Outcome::NotRun { reason } => { " " span.muted { "— " (reason) } }
                     Outcome::Passed => { (output_details("output", &case.output)) }
                     Outcome::Failed { .. } => {}
                 }
@@ -161,7 +174,7 @@ fn script_rows(anchor: &str, id: &str, script: &ScriptRecord) -> Markup {
         tr id=(anchor) {
             td {
                 code { (id) }
-                @if let Outcome::Skipped { reason } | Outcome::NotRun { reason } = &script.outcome {
+                @if let Outcome::Skipped { reason, .. } | Outcome::NotRun { reason } = &script.outcome {
                     " " span.muted { "— " (reason) }
                 }
             }

@@ -44,7 +44,7 @@ fn events() -> Vec<(f64, Event)> {
         (1.3, Event::NodeStarted { test: "beta".into(), node: "b.dev".into(), pid: 8, address: "127.0.0.1:2".into() }),
         (1.4, Event::PackageStarted { test: "alpha".into(), package: "pkg-a".into(), cases: 2 }),
         (1.5, case("alpha", "pkg-a", HOSTILE, failed.clone(), 1, vec![])),
-        (1.6, case("alpha", "pkg-a", "later", Outcome::Skipped { reason: "pkg-a <failed>".into() }, 0, vec![])),
+        (1.6, case("alpha", "pkg-a", "later", Outcome::auto_skip("pkg-a <failed>"), 0, vec![])),
         (1.6, Event::PackageFinished { test: "alpha".into(), package: "pkg-a".into(), outcome: failed.clone() }),
         (1.7, case("beta", "pkg-b", "wobbly", Outcome::Passed, 2, vec![failure("first try")])),
         (1.8, Event::ScriptFinished { test: "beta".into(), script: "check.sh".into(), outcome: failed.clone(), output: "oops".into(), duration: Duration::ZERO }),
@@ -61,7 +61,7 @@ fn events() -> Vec<(f64, Event)> {
         (2.1, Event::SetupFailed { test: "gamma".into(), failure: failure("node <g> exited") }),
         (2.2, Event::Warning { message: format!("careful {HOSTILE}") }),
         (2.3, Event::RunFinished {
-            totals: Totals { passed: 1, failed: 3, skipped: 1, not_run: 0, flaky: 1 },
+            totals: Totals { passed: 1, failed: 3, skipped: 1, auto_skipped: 1, not_run: 0, flaky: 1, ..Totals::default() },
             interrupted: false,
             duration: Duration::from_millis(1300),
         }),
@@ -184,7 +184,7 @@ fn results_show_each_case_with_status_duration_and_attempts() {
     let hostile = row("#t0-p0-c0");
     assert_eq!(hostile[1..], ["FAIL", "0.012s", "1"]);
     let skipped = row("#t0-p0-c1");
-    assert_eq!(skipped[0], "alpha/pkg-a/later — pkg-a <failed>");
+    assert_eq!(skipped[0], "alpha/pkg-a/later — skipped by the host: pkg-a <failed>");
     assert_eq!(skipped[1..], ["SKIP", "—", "—"]);
     let flaky = row("#t1-p0-c0");
     assert!(flaky[0].starts_with("beta/pkg-b/wobbly"), "{flaky:?}");

@@ -16,7 +16,7 @@ use indicatif::ProgressDrawTarget;
 
 use super::batch::{self, Batched};
 use super::escape;
-use crate::events::{Event, FailureDetail, NodeLogTail, Outcome, Subscriber};
+use crate::events::{Event, FailureDetail, NodeLogTail, Outcome, SkipKind, Subscriber};
 pub use progress::DrawTarget;
 use progress::Live;
 
@@ -42,6 +42,8 @@ pub struct TerminalReporter<W: Write + Send + 'static> {
     failures: Vec<(String, FailureDetail, String)>,
     /// Node log tails of failed tests.
     node_logs: Vec<(String, Vec<NodeLogTail>)>,
+    /// Comments (and, with `--verbose`, docs) of cases whose line has not come yet.
+    annotations: std::collections::HashMap<String, (Option<String>, Option<String>)>,
 }
 
 impl<W: Write + Send + 'static> TerminalReporter<W> {
@@ -57,6 +59,7 @@ impl<W: Write + Send + 'static> TerminalReporter<W> {
             running: BTreeSet::new(),
             failures: Vec::new(),
             node_logs: Vec::new(),
+            annotations: Default::default(),
         }
     }
 
@@ -196,9 +199,13 @@ impl<W: Write + Send + 'static> TerminalReporter<W> {
                 let reason = self.paint(DIM, &format!("({reason})"));
                 self.line(&format!("    {label} {time} {id} {reason}"));
             }
-            Outcome::Skipped { reason } => {
+            Outcome::Skipped { reason, kind } => {
                 let label = self.paint(YELLOW, " SKIP");
-                let reason = self.paint(DIM, &format!("({reason})"));
+                let who = match kind {
+                    SkipKind::User => "by the package",
+                    SkipKind::Auto => "by the host",
+                };
+                let reason = self.paint(DIM, &format!("({who}: {reason})"));
                 self.line(&format!("      {label} {time} {id} {reason}"));
             }
         }
@@ -238,7 +245,30 @@ impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
             }
             Event::CaseFinished { test, package, case, outcome, duration, output, attempts, .. } => {
                 self.live.advance();
-                self.result(crate::suite::case_id(test, package, case), outcome, Some(duration.as_secs_f64()), *attempts, output);
+                let id = crate::suite::case_id(test, package, case);
+                self.result(id.clone(), outcome, Some(duration.as_secs_f64()), *attempts, output);
+                if let Some((comment, doc)) = self.annotations.remove(&id) {
+                    // Untrusted text never starts a line: it follows a marker.
+                    if let Some(doc) = doc {
+                        self.line(&format!("            doc: {doc}"));
+                    }
+                    if let Some(comment) = comment {
+                        self.line(&format!("            comment: {comment}"));
+                    }
+                }
+            }
+            Event::CaseAnnotated { test, package, case, comment, doc } => {
+                // Shown under the case's own line, once it comes.
+                let doc = doc.clone().filter(|_| self.verbose);
+                if comment.is_some() || doc.is_some() {
+                    self.annotations.insert(crate::suite::case_id(test, package, case), (comment.clone(), doc));
+                }
+            }
+            Event::FixtureFailed { test, package, fixture, failure, output } => {
+                let label = self.paint(RED, " FAIL");
+                let what = format!("{test}/{package} ({})", fixture.name());
+                self.line(&format!("      {label}            {what}: {}", failure.summary()));
+                self.failures.push((what, failure.clone(), output.clone()));
             }
             Event::ScriptFinished { test, script, outcome, output, duration } => {
                 self.live.advance();
@@ -266,6 +296,20 @@ impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
                 let whose = if self.running.len() > 1 { format!(" (test {test})") } else { String::new() };
                 self.line(&format!("    Network {action}: {detail}{whose}"));
             }
+            Event::BreakStarted { test, nodes, how_to_continue } => {
+                let label = self.paint(YELLOW, "BREAK");
+                self.line(&format!("      {label} test {test} failed: its nodes stay up until you continue"));
+                for access in nodes {
+                    let pid = access.pid.map_or_else(|| "not running".to_string(), |pid| format!("pid {pid}"));
+                    self.line(&format!("            node {} ({pid}) at {}", access.node, access.addresses.join(", ")));
+                    self.line(&format!("              home {}", access.home));
+                    self.line(&format!("              log  {}", access.log_file));
+                }
+                self.line(&format!("            to continue: {how_to_continue}"));
+            }
+            Event::BreakEnded { test, why } => {
+                self.line(&format!("   Continue test {test} ({why}): tearing down"));
+            }
             Event::Warning { message } => {
                 let label = self.paint(YELLOW, "warning:");
                 self.line(&format!("    {label} {}", message.replace('\n', "\n           | ")));
@@ -282,7 +326,15 @@ impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
                 let flaky = if totals.flaky > 0 { format!(" ({} flaky)", totals.flaky) } else { String::new() };
                 let style = if totals.failed > 0 { RED } else { GREEN };
                 let not_run = if totals.not_run > 0 { format!(", {} not run", totals.not_run) } else { String::new() };
-                let text = format!("{} passed, {} failed, {} skipped{not_run}{flaky}", totals.passed, totals.failed, totals.skipped);
+                let skips = if totals.skipped > 0 {
+                    format!(" ({} by the package, {} by the host)", totals.user_skipped, totals.auto_skipped)
+                } else {
+                    String::new()
+                };
+                let text = format!(
+                    "{} passed, {} failed, {} skipped{skips}{not_run}{flaky}",
+                    totals.passed, totals.failed, totals.skipped
+                );
                 // The summary line stays uncoloured text at the start of its line, for parsers.
                 let text = if self.color { format!("{style}{text}{style:#}") } else { text };
                 self.line(&text);
