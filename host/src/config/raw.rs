@@ -20,6 +20,25 @@ pub struct RawConfig {
     pub sandbox: Option<Spanned<RawSandbox>>,
     #[serde(default)]
     pub tests: Vec<Spanned<RawTest>>,
+    /// Machines nodes may run on, over SSH (`[[runners]]`).
+    #[serde(default)]
+    pub runners: Vec<Spanned<RawRunner>>,
+}
+
+/// One `[[runners]]` entry: a machine reached over SSH.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRunner {
+    pub name: Spanned<String>,
+    /// The host name or address ssh connects to.
+    pub host: Spanned<String>,
+    pub user: Option<Spanned<String>>,
+    pub port: Option<Spanned<i64>>,
+    pub identity_file: Option<Spanned<String>>,
+    pub known_hosts: Option<Spanned<String>>,
+    pub work_dir: Option<Spanned<String>>,
+    /// The address the nodes are reached at (default: `host`).
+    pub address: Option<Spanned<String>>,
 }
 
 /// `[sandbox]` / `[tests.sandbox]`: limits and capabilities of the test packages.
@@ -66,6 +85,8 @@ pub struct RawRuntime {
     pub ports: Option<Spanned<Vec<Spanned<String>>>>,
     /// Structured (JSON) log lines on stdout/stderr become events.
     pub log_events: Option<Spanned<RawLogEvents>>,
+    /// Its nodes run on this `[[runners]]` machine.
+    pub runner: Option<Spanned<String>>,
 }
 
 /// `log_events = { key = "msg", names = [{ pattern = "…", name = "…" }] }`.
@@ -200,6 +221,8 @@ pub struct RawNode {
     pub template: bool,
     /// Overrides the runtime's `log_events`.
     pub log_events: Option<Spanned<RawLogEvents>>,
+    /// Run on this `[[runners]]` machine (overrides the runtime's `runner`).
+    pub runner: Option<Spanned<String>>,
 }
 
 /// `host-package.toml`: how a package in any language is built.
