@@ -141,19 +141,8 @@ impl Supervisor for Remote {
     fn start(&self, spec: &NodeSpec) -> std::io::Result<Started> {
         let fresh = !self.made_dir.load(Ordering::SeqCst);
         let mut command = tokio::process::Command::from(self.ssh());
-        command
-            .arg(self.remote_command(spec, fresh))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(false);
-        let host = std::process::id();
-        // SAFETY: `die_with_parent` only makes async-signal-safe system calls.
-        unsafe {
-            command.pre_exec(move || process::die_with_parent(host));
-        }
-        let mut child = command.spawn()?;
+        command.arg(self.remote_command(spec, fresh)).stdin(Stdio::piped());
+        let mut child = process::spawn_supervised(&mut command)?;
         let ssh_pid = child.id().ok_or_else(|| std::io::Error::other("the ssh client has no pid"))?;
         groups::register(ssh_pid);
         let stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin pipe"))?;
