@@ -164,3 +164,48 @@ pub async fn run(
     }
     shared.changed.notify_all();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Route `input` read in chunks of `step` bytes; (stderr, events, shared).
+    fn route(input: &[u8], step: usize) -> (String, String, Arc<Shared>) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let (mut feed, from) = tokio::io::duplex(1 << 16);
+            let (stderr_tx, mut stderr_rx) = tokio::io::duplex(1 << 16);
+            let (events_tx, mut events_rx) = tokio::io::duplex(1 << 16);
+            let shared = Arc::new(Shared::default());
+            let task = tokio::spawn(run(from, stderr_tx, events_tx, shared.clone(), Arc::default(), "lost\n".into()));
+            for chunk in input.chunks(step) {
+                feed.write_all(chunk).await.unwrap();
+            }
+            drop(feed);
+            task.await.unwrap();
+            let (mut stderr, mut events) = (String::new(), String::new());
+            stderr_rx.read_to_string(&mut stderr).await.unwrap();
+            events_rx.read_to_string(&mut events).await.unwrap();
+            (stderr, events, shared)
+        })
+    }
+
+    #[test]
+    fn lines_go_where_their_tag_says_whatever_the_chunking() {
+        let input = b"Could not chdir\np 42\n2 oops\ne {\"a\":1}\nm 10 7\ns\n2 e not an event\n\nx 137\n";
+        for step in [1, 2, 3, 7, input.len()] {
+            let (stderr, events, shared) = route(input, step);
+            assert_eq!(stderr, "Could not chdir\noops\ne not an event\n", "step {step}");
+            assert_eq!(events, "{\"a\":1}\n", "step {step}");
+            assert_eq!(shared.exit_status(), Some(137));
+            assert_eq!(shared.wait_memory(0, Duration::ZERO), Some((10, 7)));
+        }
+    }
+
+    #[test]
+    fn a_session_that_ends_without_a_status_says_so() {
+        let (stderr, _, shared) = route(b"2 last words\n", 4);
+        assert_eq!(stderr, "last words\nlost\n");
+        assert_eq!(shared.exit_status(), None);
+    }
+}
