@@ -138,11 +138,29 @@ fn set_mode(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
+/// kvnode, built and copied into the sshd's directory: the runner's user must be able to
+/// run it, and a checkout under a private home (`/root`) would not let it.
+fn kvnode_for(sshd: &Sshd) -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo).args(["build", "-q", "-p", "kvnode", "--message-format=json"]).current_dir(common::repo()).output().unwrap();
+    assert!(out.status.success(), "cargo build -p kvnode: {}", String::from_utf8_lossy(&out.stderr));
+    let built = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .expect("cargo reported kvnode's executable");
+    let copy = sshd.dir.path().join("kvnode");
+    std::fs::copy(built, &copy).unwrap();
+    set_mode(&copy, 0o755);
+    copy
+}
+
 /// A suite of one test `name` running `packages` on kvnode nodes placed on the runner.
 fn remote_suite(sshd: &Sshd, name: &str, packages: &[&str], nodes: &[&str]) -> tempfile::TempDir {
     let paths: Vec<String> = packages.iter().map(|p| format!("\"{}\"", package(p))).collect();
     let mut text = format!(
-        "runtime = {{ RepoPath = \"{{repo}}/kvnode\" }}\n\n{}\n[[tests]]\nname = \"{name}\"\ntest_package_paths = [{}]\ntimeout_secs = 120\n",
+        "runtime = {{ Path = \"{}\" }}\n\n{}\n[[tests]]\nname = \"{name}\"\ntest_package_paths = [{}]\ntimeout_secs = 120\n",
+        kvnode_for(sshd).display(),
         sshd.runner(),
         paths.join(", ")
     );
