@@ -263,3 +263,20 @@ fn children(pid: u32) -> Vec<u32> {
         })
         .collect()
 }
+
+#[test]
+fn the_redis_example_runs_on_a_runner_with_runner_set_on_the_runtime() {
+    assert!(common::has_tool("redis-server"), "redis-server is not installed: `apt-get install redis-server` (.ci/run does this)");
+    let sshd = Sshd::start();
+    // The example as it is, its runtime (Command: looked up on the runner) on the runner.
+    let example = std::fs::read_to_string(common::repo().join("examples/redis/tests.toml")).unwrap();
+    let text = example
+        .replace("[runtime]\n", "[runtime]\nrunner = \"box\"\n")
+        .replace("../../test-packages/redis-replication", &package("redis-replication"));
+    assert!(text.contains("runner = \"box\"") && text.contains(&package("redis-replication")), "the example changed shape:\n{text}");
+    let dir = suite(&format!("{}\n{text}", sshd.runner()));
+    let run = common::run_in(dir.path(), &["run"]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    assert_eq!(totals(&run.stdout), (declared_cases("redis-replication").len(), 0, 0), "{}", run.both());
+    sshd.assert_nothing_left();
+}
