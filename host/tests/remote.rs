@@ -177,8 +177,9 @@ fn a_suite_on_a_runner_passes_with_process_control_and_leaves_nothing() {
     let run = common::run_in(dir.path(), &["run", "--verbose"]);
     assert_eq!(run.code, Some(0), "{}", run.both());
     assert_eq!(totals(&run.stdout), (declared_cases("node-control").len(), 0, 0), "{}", run.both());
-    // The nodes did run over there: as the runner's user, in its work directory.
-    assert!(run.stdout.contains("at 127.0.0.1:"), "{}", run.both());
+    // The nodes did run through our sshd, as the runner's user.
+    let log = std::fs::read_to_string(sshd.dir.path().join("sshd.log")).unwrap();
+    assert!(log.contains(&format!("Accepted publickey for {}", sshd.user)), "{log}");
     sshd.assert_nothing_left();
     assert_eq!(std::fs::read_dir(&sshd.work_dir).map(|d| d.count()).unwrap_or(0), 0, "the nodes' directories on the runner are removed");
 }
