@@ -45,6 +45,7 @@ fn main() {
             stop_timeout: Duration::from_secs(1),
             log_events: None,
             may_exit: false,
+            runner: None,
         };
         let node = Node::new(spec).expect("node");
         let started = Instant::now();

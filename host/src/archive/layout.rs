@@ -84,6 +84,19 @@ impl<'a> Layout<'a> {
         if let Some(Value::Table(sandbox)) = table.get_mut("sandbox") {
             self.sandbox_dirs(sandbox)?;
         }
+        // Not archived, only made absolute: a runner's identity file and known hosts (a
+        // private key never travels inside an archive), and event handlers with the
+        // directories they write (a handler package is built where the archive runs).
+        for (array, keys) in [("runners", &["identity_file", "known_hosts"][..]), ("event_handlers", &["path", "dir"][..])] {
+            let Some(Value::Array(entries)) = table.get_mut(array) else { continue };
+            for entry in entries.iter_mut().filter_map(Value::as_table_mut) {
+                for key in keys {
+                    if let Some(Value::String(raw)) = entry.get_mut(*key) {
+                        *raw = config::resolve(&self.plan.base_dir, raw).display().to_string();
+                    }
+                }
+            }
+        }
         let Some(Value::Array(tests)) = table.get_mut("tests") else { return Ok(()) };
         for (index, test) in tests.iter_mut().enumerate() {
             let Value::Table(test) = test else { continue };

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 pub use error::{ConfigError, ConfigErrors};
 pub use handlers::{DEFAULT_HANDLER_QUEUE, DEFAULT_HANDLER_TIMEOUT, HandlerSource, HandlerSpec, package_at};
 pub use plan::{
-    BuildSpec, LogEvents, NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RuntimePlan, SandboxPolicy, Script,
+    BuildSpec, LogEvents, NodePlan, PackageKind, PackageRef, Plan, Program, Readiness, RunnerPlan, RuntimePlan, SandboxPolicy, Script,
     SetupPackage, TestPlan,
 };
 pub use addresses::{AddressBook, NodeAddress, ResolveError};

@@ -160,6 +160,29 @@ pub struct RuntimePlan {
     /// Port names every node of this runtime gets (empty: one unnamed port).
     pub ports: Vec<String>,
     pub log_events: Option<LogEvents>,
+    /// The machine its nodes run on (`runner`); `None`: this one.
+    pub runner: Option<Arc<RunnerPlan>>,
+}
+
+/// A `[[runners]]` entry: a machine nodes run on, reached with the system's `ssh`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RunnerPlan {
+    pub name: String,
+    /// The host ssh connects to (a name, an address, or an alias of `~/.ssh/config`).
+    pub host: String,
+    /// `-l USER`; `None`: ssh's default.
+    pub user: Option<String>,
+    /// `-p PORT`; `None`: ssh's default.
+    pub port: Option<u16>,
+    /// `-i FILE`; `None`: ssh's default keys or agent.
+    pub identity_file: Option<PathBuf>,
+    /// Host keys to check against (`StrictHostKeyChecking=yes`); `None`: the key the
+    /// runner shows first is accepted and pinned for the rest of the node's life.
+    pub known_hosts: Option<PathBuf>,
+    /// Absolute directory on the runner under which node homes and event pipes are made.
+    pub work_dir: String,
+    /// The address the nodes listen on and are reached at (`{host}`).
+    pub address: String,
 }
 
 /// Structured log lines (one JSON object per line, on stdout or stderr) read as events,
@@ -232,4 +255,6 @@ pub struct NodePlan {
     /// `may_exit`: the node may exit by itself while the test runs. Otherwise a node that
     /// does (not stopped by the host or by a package's `control` call) fails its test.
     pub may_exit: bool,
+    /// The machine the node runs on (its own `runner`, or the runtime's); `None`: this one.
+    pub runner: Option<Arc<RunnerPlan>>,
 }

@@ -23,6 +23,9 @@ pub struct RawConfig {
     /// Event handlers and hooks of the run.
     #[serde(default)]
     pub event_handlers: Vec<Spanned<RawHandler>>,
+    /// Machines nodes may run on, over SSH (`[[runners]]`).
+    #[serde(default)]
+    pub runners: Vec<Spanned<RawRunner>>,
 }
 
 /// `[[event_handlers]]`: a handler component (`path`) or a native command (`command`).
@@ -43,6 +46,22 @@ pub struct RawHandler {
     pub dir: Option<Spanned<String>>,
     pub timeout_secs: Option<Spanned<f64>>,
     pub queue: Option<Spanned<i64>>,
+}
+
+/// One `[[runners]]` entry: a machine reached over SSH.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRunner {
+    pub name: Spanned<String>,
+    /// The host name or address ssh connects to.
+    pub host: Spanned<String>,
+    pub user: Option<Spanned<String>>,
+    pub port: Option<Spanned<i64>>,
+    pub identity_file: Option<Spanned<String>>,
+    pub known_hosts: Option<Spanned<String>>,
+    pub work_dir: Option<Spanned<String>>,
+    /// The address the nodes are reached at (default: `host`).
+    pub address: Option<Spanned<String>>,
 }
 
 /// `[sandbox]` / `[tests.sandbox]`: limits and capabilities of the test packages.
@@ -89,6 +108,8 @@ pub struct RawRuntime {
     pub ports: Option<Spanned<Vec<Spanned<String>>>>,
     /// Structured (JSON) log lines on stdout/stderr become events.
     pub log_events: Option<Spanned<RawLogEvents>>,
+    /// Its nodes run on this `[[runners]]` machine.
+    pub runner: Option<Spanned<String>>,
 }
 
 /// `log_events = { key = "msg", names = [{ pattern = "…", name = "…" }] }`.
@@ -226,6 +247,8 @@ pub struct RawNode {
     pub template: bool,
     /// Overrides the runtime's `log_events`.
     pub log_events: Option<Spanned<RawLogEvents>>,
+    /// Run on this `[[runners]]` machine (overrides the runtime's `runner`).
+    pub runner: Option<Spanned<String>>,
 }
 
 /// `host-package.toml`: how a package in any language is built.

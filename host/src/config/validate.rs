@@ -16,6 +16,7 @@ use toml::Spanned;
 mod handlers;
 mod nodes;
 mod packages;
+mod runners;
 
 pub(super) use packages::package_manifest;
 
@@ -24,7 +25,7 @@ use super::template::{Key, Template};
 use super::disk::{self, Expect, Obligation};
 use super::checks;
 use super::{
-    ConfigError, ConfigErrors, NodePlan, PackageRef, Plan, Program, RuntimePlan,
+    ConfigError, ConfigErrors, NodePlan, PackageRef, Plan, Program, RunnerPlan, RuntimePlan,
     Script, SetupPackage, TestPlan,
 };
 
@@ -49,6 +50,8 @@ pub struct Validator<'a> {
     errors: RefCell<Vec<ConfigError>>,
     /// Disk checks left to planning.
     obligations: RefCell<Vec<Obligation>>,
+    /// The valid `[[runners]]`, checked first so that `runner = "…"` can name them.
+    runners: RefCell<Vec<Arc<RunnerPlan>>>,
 }
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -59,7 +62,7 @@ impl<'a> Validator<'a> {
         // every path in the plan (and in messages) means one thing wherever it is used.
         let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let base_dir = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
-        Validator { file, text, base_dir, errors: RefCell::new(Vec::new()), obligations: RefCell::new(Vec::new()) }
+        Validator { file, text, base_dir, errors: RefCell::new(Vec::new()), obligations: RefCell::new(Vec::new()), runners: RefCell::new(Vec::new()) }
     }
 
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
@@ -82,6 +85,7 @@ impl<'a> Validator<'a> {
     }
 
     pub fn plan(&self, raw: RawConfig) -> std::result::Result<Plan, ConfigErrors> {
+        self.runners(&raw.runners);
         let runtime = raw.runtime.as_ref().map(|runtime| self.keep(self.runtime(runtime, raw.runtime_build_release)).map(Arc::new));
         if raw.tests.is_empty() {
             self.report(ConfigError::whole_file(self.file, "no [[tests]] entries: nothing to run"));
@@ -169,7 +173,9 @@ impl<'a> Validator<'a> {
         self.env(&raw.env, spanned.span(), "runtime.env", true)?;
         let ports = raw.ports.as_ref().map(|ports| self.ports(ports, "runtime.ports")).transpose()?.unwrap_or_default();
         let log_events = raw.log_events.as_ref().map(|raw| self.log_events(raw, "runtime.log_events")).transpose()?;
+        let runner = raw.runner.as_ref().map(|name| self.runner_named(name, "runtime.runner")).transpose()?;
         Ok(RuntimePlan {
+            runner,
             ports,
             log_events,
             program,
@@ -275,6 +281,19 @@ impl<'a> Validator<'a> {
     /// (or `{listen_address}`), or it would take the proxy's port.
     fn nodes_bind_behind_proxies(&self, span: Range<usize>, nodes: &[NodePlan]) {
         for node in nodes {
+            // The proxies find which node opened a connection among this machine's
+            // processes; a node on a runner is out of their sight.
+            if let Some(runner) = &node.runner {
+                self.report(self.error(
+                    span.clone(),
+                    format!(
+                        "tests.network_faults: node {:?} runs on runner {:?}: network faults work between nodes on this \
+                         machine only",
+                        node.name, runner.name
+                    ),
+                ));
+                continue;
+            }
             if !node.args.iter().any(|arg| arg.uses(Key::ListenPort) || arg.uses(Key::ListenAddress)) {
                 self.report(self.error(
                     span.clone(),

@@ -17,6 +17,7 @@ pub mod process;
 mod roster;
 mod ports;
 mod readiness;
+mod remote;
 pub mod supervisor;
 
 use std::collections::BTreeMap;
@@ -37,9 +38,10 @@ pub use log_events::LogEventParser;
 pub use roster::{AddNode, NodeFactory, Roster};
 pub use ports::free_port;
 pub use process::{ExitInfo, signal_group};
+pub use remote::Remote;
 pub use supervisor::{Local, Supervisor};
 
-use crate::config::{LogEvents, Readiness};
+use crate::config::{LogEvents, Readiness, RunnerPlan};
 
 /// Output lines kept in memory per node (all lines also go to the node's log file).
 const OUTPUT_LINES_KEPT: usize = 10_000;
@@ -79,6 +81,9 @@ pub struct NodeSpec {
     pub log_events: Option<LogEvents>,
     /// The node may exit by itself while the test runs.
     pub may_exit: bool,
+    /// The machine it runs on (over SSH); `None`: this one. On a runner, `program`,
+    /// `home` and `event_pipe` are paths there.
+    pub runner: Option<Arc<RunnerPlan>>,
 }
 
 impl NodeSpec {
@@ -181,9 +186,14 @@ pub enum Status {
 }
 
 impl Node {
-    /// A node of this machine that has not started; creates its event pipe.
+    /// A node that has not started, on its runner (`Remote`) or this machine (`Local`,
+    /// which creates its event pipe now).
     pub fn new(spec: NodeSpec) -> Result<Node> {
-        Node::with_supervisor(spec, Arc::new(Local))
+        let supervisor: Arc<dyn Supervisor> = match &spec.runner {
+            Some(runner) => Arc::new(Remote::new(runner.clone(), &spec)),
+            None => Arc::new(Local),
+        };
+        Node::with_supervisor(spec, supervisor)
     }
 
     /// A node whose processes `supervisor` runs, not started yet.
@@ -213,8 +223,6 @@ impl Node {
                 bail!("node {} is already running (pid {})", self.spec.name, process.pid);
             }
         }
-        std::fs::create_dir_all(&self.spec.home)
-            .with_context(|| format!("cannot create home {} of node {}", self.spec.home.display(), self.spec.name))?;
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

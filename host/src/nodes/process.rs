@@ -44,11 +44,14 @@ pub fn spawn(spec: &NodeSpec) -> std::io::Result<Child> {
         .args(&spec.args)
         .envs(&spec.env)
         .current_dir(&spec.cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(false);
+        .stdin(Stdio::null());
+    spawn_supervised(&mut command)
+}
+
+/// Spawn `command` with stdout and stderr piped, in a process group of its own, with a
+/// parent-death signal (what every node process gets, and the `ssh` of a remote node).
+pub fn spawn_supervised(command: &mut Command) -> std::io::Result<Child> {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).kill_on_drop(false);
     let host = std::process::id();
     // SAFETY: `die_with_parent` only makes async-signal-safe system calls.
     unsafe {

@@ -4,7 +4,7 @@
 //! structured event stream, its exit, signals to its process group, its memory. Everything
 //! above — capture into journals, readiness, the `control` calls, teardown — is written
 //! once against this trait in [`Node`](super::Node). [`Local`] runs nodes as processes of
-//! this machine; a remote runner (over SSH) is a second implementation of the same trait.
+//! this machine; [`Remote`](super::Remote) runs them on a `[[runners]]` machine over SSH.
 
 use std::future::Future;
 use std::io;
@@ -66,6 +66,8 @@ impl Supervisor for Local {
     }
 
     fn start(&self, spec: &NodeSpec) -> io::Result<Started> {
+        std::fs::create_dir_all(&spec.home)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot create home {}: {e}", spec.home.display())))?;
         // Open the event pipe before the spawn: reading end non-blocking, plus a write end
         // of our own so the reader sees EOF only after we let go, once the daemon is gone.
         let events = pipe::OpenOptions::new().open_receiver(&spec.event_pipe)?;

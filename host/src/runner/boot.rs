@@ -26,13 +26,17 @@ struct Placed<'a> {
     listen: Vec<u16>,
     home: PathBuf,
     event_pipe: PathBuf,
+    /// The node's directory on this machine (its log, the runner's host keys).
+    dir: PathBuf,
+    /// `{host}`: this machine's loopback, or the runner's address.
+    host: String,
 }
 
 impl Placed<'_> {
     fn address(&self) -> NodeAddress {
         NodeAddress {
             name: self.name.clone(),
-            host: NODE_HOST.to_string(),
+            host: self.host.clone(),
             port: self.port,
             ports: self.ports.clone(),
             listen: self.listen.clone(),
@@ -68,11 +72,31 @@ fn place<'a>(node: &'a NodePlan, name: &str, scratch: &Path, persist_home: bool,
         }
     }
     let ports: Vec<(String, u16)> = node.ports.iter().cloned().zip(numbers.iter().copied()).collect();
-    let home = match &node.home {
-        Some(home) => prepare_home(home, name, persist_home)?,
-        None => dir.join("home"),
+    let (host, home, event_pipe) = match &node.runner {
+        // On a runner: a directory of its own under the runner's work_dir, which the
+        // `Remote` supervisor makes there (and removes at the end).
+        Some(runner) => {
+            let remote = PathBuf::from(&runner.work_dir).join(remote_dir_name(name));
+            (runner.address.clone(), remote.join("home"), remote.join("events.fifo"))
+        }
+        None => {
+            let home = match &node.home {
+                Some(home) => prepare_home(home, name, persist_home)?,
+                None => dir.join("home"),
+            };
+            (NODE_HOST.to_string(), home, dir.join("events.fifo"))
+        }
     };
-    Ok(Placed { plan: node, name: name.to_string(), port: numbers[0], ports, listen, home, event_pipe: dir.join("events.fifo") })
+    Ok(Placed { plan: node, name: name.to_string(), port: numbers[0], ports, listen, home, event_pipe, dir, host })
+}
+
+/// A name for a node's directory on a runner that no other run or node uses:
+/// `host-PID-NANOS-N-NAME`.
+fn remote_dir_name(node: &str) -> String {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("host-{}-{nanos}-{count}-{node}", std::process::id())
 }
 
 /// The spec of `node`, its placeholders filled from `book` (which holds it too).
@@ -87,19 +111,24 @@ fn spec(node: &Placed<'_>, book: &AddressBook, program: &Path, base_dir: &Path, 
     for (key, value) in extra.1 {
         env.insert(key.clone(), fill(value)?);
     }
+    // A `Command` runtime is looked up on the runner's PATH, not this machine's.
+    let program = match (&node.plan.runner, &node.plan.runtime.program) {
+        (Some(_), crate::config::Program::Command(name)) => PathBuf::from(name),
+        _ => program.to_path_buf(),
+    };
     Ok(NodeSpec {
         name: node.name.clone(),
-        program: program.to_path_buf(),
+        program,
         args,
         env,
         cwd: base_dir.to_path_buf(),
-        host: NODE_HOST.to_string(),
+        host: node.host.clone(),
         port: node.port,
         ports: node.ports.clone(),
         listen: node.listen.clone(),
         home: node.home.clone(),
         event_pipe: node.event_pipe.clone(),
-        log_file: node.event_pipe.with_file_name("output.log"),
+        log_file: node.dir.join("output.log"),
         ready: match &node.plan.ready {
             Readiness::Command(args) => Readiness::Command(args.iter().map(|arg| fill(arg)).collect::<Result<_>>()?),
             other => other.clone(),
@@ -108,6 +137,7 @@ fn spec(node: &Placed<'_>, book: &AddressBook, program: &Path, base_dir: &Path, 
         stop_timeout: node.plan.runtime.stop_timeout,
         log_events: node.plan.log_events.clone(),
         may_exit: node.plan.may_exit,
+        runner: node.plan.runner.clone(),
     })
 }
 

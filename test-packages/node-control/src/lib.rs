@@ -47,8 +47,8 @@ fn waits_find_past_events_and_filter_by_fields(ctx: &Context) -> TestResult {
 fn a_wait_from_now_ignores_the_past(ctx: &Context) -> TestResult {
     let (node, address) = first(ctx)?;
     KvClient::connect(&address)?.set("past", "1")?;
-    // The node's event reaches the host through its event pipe, after the reply to the
-    // write: wait until the host has it, so that it is in the past for the next wait.
+    // The event comes on its own path (a FIFO, or ssh for a node on a runner), maybe after
+    // the reply: once the host has it, it is the past.
     node.wait_for("set").filter("key == past").run()?;
     let missed = node.wait_for("set").filter("key == past").from_now().timeout(Duration::from_millis(200)).run();
     ensure!(matches!(missed, Err(NodeError::Timeout(_))), "expected a timeout, got {missed:?}");

@@ -164,9 +164,19 @@ impl Validator<'_> {
             Some(raw) => Some(self.log_events(raw, "tests.nodes.log_events")?),
             None => runtime.log_events.clone(),
         };
-        let home = match &raw.home {
-            None => None,
-            Some(home) => Some(self.home(home)?),
+        let runner = match &raw.runner {
+            Some(name) => Some(self.runner_named(name, "tests.nodes.runner")?),
+            None => runtime.runner.clone(),
+        };
+        let home = match (&raw.home, &runner) {
+            (None, _) => None,
+            (Some(home), Some(runner)) => {
+                return Err(self.error(
+                    home.span(),
+                    format!("tests.nodes.home: a node on runner {:?} gets a fresh home under its work_dir on that machine; remove `home`", runner.name),
+                ));
+            }
+            (Some(home), None) => Some(self.home(home)?),
         };
         let plan = NodePlan {
             name: name.to_string(),
@@ -187,6 +197,7 @@ impl Validator<'_> {
                 None => runtime.boot_timeout,
             },
             may_exit: raw.may_exit,
+            runner,
         };
         for (template, place) in templates_of(&plan) {
             for other in template.referenced_nodes() {
