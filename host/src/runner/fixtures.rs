@@ -9,7 +9,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::test::{TestContext, finish_case};
+use super::cases::finish_case;
+use super::test::TestContext;
 use crate::config::TestPlan;
 use crate::events::{Event, Fixture, Outcome};
 use crate::sandbox::{CaseScope, Package, SuiteConfig};

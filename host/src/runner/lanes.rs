@@ -12,7 +12,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::test::{CaseRun, Running, finish_case};
+use super::cases::{CaseRun, finish_case};
+use super::test::Running;
 use crate::events::{FailureDetail, Outcome};
 use crate::sandbox::{CaseRunner, CaseScope, CaseVerdict, Package};
 

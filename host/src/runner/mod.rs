@@ -4,6 +4,7 @@
 
 mod boot;
 mod breakpoint;
+mod cases;
 mod fixtures;
 mod lanes;
 mod prepare;
