@@ -119,6 +119,14 @@ fn an_existing_home_the_host_did_not_make_is_never_deleted() {
     let run = run_in(dir.path(), &["run"]);
     assert_eq!(run.code, Some(0), "{}", run.both());
     assert_eq!(std::fs::read_to_string(existing.join("precious.txt")).unwrap(), "keep me");
+    // The run's directory (logs) is kept too, and said so: this test's to remove.
+    let both = run.both();
+    let kept = both
+        .lines()
+        .find_map(|line| line.split("persist_home: node homes and logs kept in ").nth(1))
+        .unwrap_or_else(|| panic!("where the logs were kept is said: {both}"));
+    assert!(Path::new(kept.trim()).join("1-1-faulty").is_dir(), "{both}");
+    std::fs::remove_dir_all(kept.trim()).unwrap();
 }
 
 #[test]
