@@ -79,10 +79,6 @@ pub fn wasmtime_version() -> &'static str {
     env!("HOST_WASMTIME_VERSION")
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Refuse to run an archive whose components were compiled for another engine than
 /// `found` (this host's, for the archive's tests.toml).
 pub fn check_engine(expected: &str, found: &str) -> anyhow::Result<()> {

@@ -46,7 +46,7 @@ pub async fn create(plan: &Plan, prepared: &Prepared, sandbox: &Sandbox, out: &P
             Source::Bytes(bytes) => Sha256::digest(bytes).to_vec(),
             Source::File(path) => digest_file(path)?,
         };
-        manifest.files.insert(name.clone(), super::hex(&digest));
+        manifest.files.insert(name.clone(), crate::build::hex(&digest));
     }
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let partial = tempfile::NamedTempFile::new_in(parent).with_context(|| format!("cannot write in {}", parent.display()))?;

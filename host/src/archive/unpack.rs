@@ -214,7 +214,7 @@ fn write_file(root: &Path, name: &str, mode: u32, data: &mut impl Read) -> std::
         hasher.update(&buffer[..read]);
         file.write_all(&buffer[..read])?;
     }
-    Ok(super::hex(&hasher.finalize()))
+    Ok(crate::build::hex(&hasher.finalize()))
 }
 
 /// The manifest: its format, host version and target checked before its other fields are

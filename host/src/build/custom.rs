@@ -19,7 +19,7 @@ use globset::{Glob, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 use tokio::process::Command;
 
-use super::BuildError;
+use super::{BuildError, hex};
 use crate::config::BuildSpec;
 
 /// The contract, compiled into the binary so builds work wherever `host` is installed.
@@ -159,8 +159,4 @@ fn inputs(dir: &Path, patterns: &[String]) -> Result<Vec<PathBuf>, BuildError> {
     files.sort();
     files.dedup();
     Ok(files)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -180,6 +180,11 @@ pub(crate) async fn output_of_group(mut command: Command) -> std::io::Result<std
     child.wait_with_output().await
 }
 
+/// Lowercase hexadecimal of `bytes` (digests in cache keys and archive manifests).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A file that is removed when dropped unless [`kept`](PartialFile::kept): a build's
 /// output before it is complete.
 pub(crate) struct PartialFile(Option<PathBuf>);

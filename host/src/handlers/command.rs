@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
-use super::Shared;
+use super::{Shared, lock};
 use crate::events::{Event, Subscriber};
 use crate::nodes::groups::GroupGuard;
 use crate::reporters::JsonReporter;
@@ -122,8 +122,4 @@ impl CommandHandler {
         let _ = child.wait();
         Some(format!("did not exit within {:.1}s of the run's end: killed", self.timeout.as_secs_f64()))
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
