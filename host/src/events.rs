@@ -293,6 +293,9 @@ pub enum Event {
         interrupted: bool,
         #[serde(with = "secs")]
         duration: Duration,
+        /// The rounds that started (`--repeat`); fewer than planned when `--until`, an
+        /// interrupt or `--fail-fast` stopped the run.
+        rounds: u32,
     },
 }
 

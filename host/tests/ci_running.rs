@@ -207,3 +207,51 @@ fn jobs_run_tests_at_the_same_time() {
     // Measured, not asserted (timing belongs to benchmarks): printed for the record.
     eprintln!("-j 1: {serial_time:?}, -j 4: {parallel_time:?}");
 }
+
+/// A suite of one test script that counts the rounds in its directory and fails in round 3.
+fn round_counting_suite(fails_when: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = suite("[[tests]]\nname = \"rounds\"\ntest_scripts = [\"count.sh\"]\n");
+    let script = dir.path().join("count.sh");
+    let body = format!("#!/bin/sh\nn=$(cat rounds 2>/dev/null || echo 0)\nn=$((n + 1))\necho $n > rounds\n[ ! \"$n\" {fails_when} 3 ]\n");
+    std::fs::write(&script, body).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// (rounds started, run_finished's `rounds`, totals (passed, failed)) of a JSON run.
+fn rounds_of(stdout: &str) -> (usize, u64, (u64, u64)) {
+    let events: Vec<Value> = stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let started = events.iter().filter(|e| e["type"] == "run_started").count();
+    let finished = events.iter().find(|e| e["type"] == "run_finished").expect("run_finished");
+    let totals = &finished["totals"];
+    (started, finished["rounds"].as_u64().unwrap(), (totals["passed"].as_u64().unwrap(), totals["failed"].as_u64().unwrap()))
+}
+
+#[test]
+fn repeat_until_fail_stops_after_the_first_failing_round_and_until_pass_after_the_first_passing_one() {
+    // Fails in round 3 only: --until fail stops there, of 10.
+    let dir = round_counting_suite("-eq");
+    let run = run_in(dir.path(), &["run", "--repeat", "10", "--until", "fail", "--format", "json"]);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    assert_eq!(rounds_of(&run.stdout), (3, 3, (2, 1)), "{}", run.both());
+    assert_eq!(std::fs::read_to_string(dir.path().join("rounds")).unwrap().trim(), "3");
+
+    // Fails in rounds 1 and 2, passes from round 3: --until pass stops there, and the exit
+    // code still counts the two failed rounds.
+    let dir = round_counting_suite("-lt");
+    let run = run_in(dir.path(), &["run", "--repeat", "10", "--until", "pass", "--color", "never"]);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    assert!(run.stdout.contains("(3 of 10 rounds)"), "{}", run.both());
+    assert_eq!(totals(&run.stdout), (1, 2, 0), "{}", run.both());
+
+    // Without --until every round runs.
+    let dir = round_counting_suite("-eq");
+    let run = run_in(dir.path(), &["run", "--repeat", "5", "--format", "json"]);
+    assert_eq!(rounds_of(&run.stdout), (5, 5, (4, 1)), "{}", run.both());
+
+    // --until alone is a usage error.
+    let run = run_in(dir.path(), &["run", "--until", "fail"]);
+    assert_eq!(run.code, Some(2), "{}", run.both());
+    assert!(run.stderr.contains("--repeat <N>"), "{}", run.both());
+}

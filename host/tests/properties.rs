@@ -126,7 +126,7 @@ proptest! {
         name in hostile_text(), message in hostile_text(), output in hostile_text(), failed in any::<bool>()
     ) {
         let event = case_event(name.clone(), message, output, failed);
-        let finished = Event::RunFinished { totals: Totals::default(), interrupted: false, duration: Duration::ZERO };
+        let finished = Event::RunFinished { totals: Totals::default(), interrupted: false, duration: Duration::ZERO, rounds: 1 };
 
         let screen = Shared::default();
         let mut terminal = TerminalReporter::new(screen.clone(), false);

@@ -150,6 +150,11 @@ pub struct RunArgs {
     /// Run the whole selection N times, to hunt flaky tests.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
+    /// With `--repeat N`: stop after the first round in which a case failed (`fail`,
+    /// Common Test's repeat-until-any-fail) or the first in which none failed (`pass`). The
+    /// exit code still counts every round's failures.
+    #[arg(long, value_enum, value_name = "fail|pass", requires = "repeat")]
+    pub until: Option<Until>,
     /// Start nothing new after the first failure.
     #[arg(long, conflicts_with = "keep_going")]
     pub fail_fast: bool,
@@ -197,6 +202,15 @@ pub struct RunArgs {
     /// `[[event_handlers]]`.
     #[arg(long = "event-handler", value_name = "PATH[=ARGS]|cmd:COMMAND")]
     pub event_handlers: Vec<String>,
+}
+
+/// When `--repeat` stops early (`--until`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Until {
+    /// After the first round in which a case failed.
+    Fail,
+    /// After the first round in which no case failed.
+    Pass,
 }
 
 /// The stdout format of `run`.

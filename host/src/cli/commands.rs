@@ -355,6 +355,10 @@ pub async fn run(args: &RunArgs) -> u8 {
         jobs: args.jobs as usize,
         retries: args.retries,
         repeat: args.repeat,
+        until: args.until.map(|until| match until {
+            super::args::Until::Fail => runner::Until::Fail,
+            super::args::Until::Pass => runner::Until::Pass,
+        }),
         fail_fast: args.fail_fast,
         keep_going: args.keep_going,
         log_lines: args.log_lines,

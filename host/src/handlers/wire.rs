@@ -54,7 +54,7 @@ fn kind(event: &Event, json: &str) -> EventKind {
         }
         Event::NodeReady { test, node, .. } => EventKind::NodeReady(NodeEvent { test: test.clone(), node: node.clone() }),
         Event::NodeFailed { test, node, .. } => EventKind::NodeFailed(NodeEvent { test: test.clone(), node: node.clone() }),
-        Event::RunFinished { totals: t, interrupted, duration } => {
+        Event::RunFinished { totals: t, interrupted, duration, .. } => {
             EventKind::RunFinished(RunFinished { totals: totals(t), duration_secs: duration.as_secs_f64(), interrupted: *interrupted })
         }
         _ => EventKind::Other(type_name(json)),

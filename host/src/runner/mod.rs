@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub retries: u32,
     /// Run the whole selection this many times (flake hunting).
     pub repeat: u32,
+    /// Stop repeating after the first round that failed or passed (`--until`).
+    pub until: Option<Until>,
     /// Stop starting anything after the first failure.
     pub fail_fast: bool,
     /// Run a test's later packages even after one failed (kit skips them).
@@ -52,12 +54,22 @@ pub struct RunOptions {
     pub broke: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
+/// Which round ends a repeated run early (`--until`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// The first round in which a case failed.
+    Fail,
+    /// The first round in which no case failed.
+    Pass,
+}
+
 impl Default for RunOptions {
     fn default() -> RunOptions {
         RunOptions {
             jobs: 1,
             retries: 0,
             repeat: 1,
+            until: None,
             fail_fast: false,
             keep_going: false,
             log_lines: 10,
@@ -116,10 +128,13 @@ pub async fn run(
     }
     let ports = &ports;
     let iterations = options.repeat.max(1);
+    let mut rounds = 0;
     for iteration in 1..=iterations {
         if *cancel.borrow() || stop.load(Ordering::SeqCst) {
             break;
         }
+        rounds = iteration;
+        let failed_before = recorder.totals().failed;
         bus.emit(Event::RunStarted { tests: tests.len(), cases: selection.items().len(), iteration, iterations });
         futures::stream::iter(tests.iter().map(|&(index, test)| {
             let dir = scratch.path().join(format!("{iteration}-{}-{}", index + 1, sanitize(&test.name)));
@@ -159,6 +174,10 @@ pub async fn run(
         .buffer_unordered(options.jobs.max(1))
         .collect::<Vec<()>>()
         .await;
+        let failed = recorder.totals().failed > failed_before;
+        if matches!((options.until, failed), (Some(Until::Fail), true) | (Some(Until::Pass), false)) {
+            break;
+        }
     }
     // Every node and script has ended: whatever they left behind goes now.
     let strays = crate::nodes::groups::kill_strays();
@@ -178,7 +197,7 @@ pub async fn run(
         }
     }
     let totals = recorder.totals();
-    bus.emit(Event::RunFinished { totals, duration: started.elapsed(), interrupted });
+    bus.emit(Event::RunFinished { totals, duration: started.elapsed(), interrupted, rounds });
     Ok(RunResult { totals, interrupted })
 }
 

@@ -185,7 +185,7 @@ impl Report {
                 self.test(test).network.push(NetworkMark { at, action: action.clone(), nodes: nodes.clone(), detail: detail.clone() })
             }
             Event::Warning { message } => self.warnings.push(message.clone()),
-            Event::RunFinished { totals, interrupted, duration } => {
+            Event::RunFinished { totals, interrupted, duration, .. } => {
                 self.finish = Some(Finish { totals: *totals, interrupted: *interrupted, duration: *duration })
             }
             Event::BreakStarted { .. } | Event::BreakEnded { .. } => {}

@@ -81,7 +81,11 @@ fn summary(report: &Report) -> Markup {
                     (totals.passed) " passed · " (totals.failed) " failed · " (totals.skipped) " skipped"
                     @if totals.not_run > 0 { " · " (totals.not_run) " not run" }
                     " · " (totals.flaky) " flaky — in " (duration)
-                    @if report.repeated() { " · " (report.iterations) " rounds" }
+                    @if report.repeated() {
+                        " · "
+                        @if report.iteration < report.iterations { (report.iteration) " of " }
+                        (report.iterations) " rounds"
+                    }
                 }
             }
             div.cards {

@@ -64,6 +64,7 @@ fn events() -> Vec<(f64, Event)> {
             totals: Totals { passed: 1, failed: 3, skipped: 1, auto_skipped: 1, not_run: 0, flaky: 1, ..Totals::default() },
             interrupted: false,
             duration: Duration::from_millis(1300),
+            rounds: 1,
         }),
     ]
 }

@@ -44,6 +44,8 @@ pub struct TerminalReporter<W: Write + Send + 'static> {
     node_logs: Vec<(String, Vec<NodeLogTail>)>,
     /// Comments (and, with `--verbose`, docs) of cases whose line has not come yet.
     annotations: std::collections::HashMap<String, (Option<String>, Option<String>)>,
+    /// The rounds `--repeat` asked for (from `RunStarted`).
+    rounds_planned: u32,
 }
 
 impl<W: Write + Send + 'static> TerminalReporter<W> {
@@ -60,6 +62,7 @@ impl<W: Write + Send + 'static> TerminalReporter<W> {
             failures: Vec::new(),
             node_logs: Vec::new(),
             annotations: Default::default(),
+            rounds_planned: 1,
         }
     }
 
@@ -227,6 +230,7 @@ impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
         self.long_work(event);
         match event {
             Event::RunStarted { tests, cases, iteration, iterations } => {
+                self.rounds_planned = *iterations;
                 let round = if *iterations > 1 { format!(" (round {iteration} of {iterations})") } else { String::new() };
                 let text = self.paint(BOLD, &format!("    Running {cases} case(s) in {tests} test(s){round}"));
                 self.line(&text);
@@ -314,7 +318,7 @@ impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
                 let label = self.paint(YELLOW, "warning:");
                 self.line(&format!("    {label} {}", message.replace('\n', "\n           | ")));
             }
-            Event::RunFinished { totals, duration, interrupted } => {
+            Event::RunFinished { totals, duration, interrupted, rounds } => {
                 self.out.flush();
                 self.live.clear();
                 self.sync_live();
@@ -322,7 +326,12 @@ impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
                 if *interrupted {
                     self.line("\ninterrupted: tests that had not started were not run");
                 }
-                self.line(&format!("\nfinished in {:.2}s", duration.as_secs_f64()));
+                let rounds = if *rounds < self.rounds_planned {
+                    format!(" ({rounds} of {} rounds)", self.rounds_planned)
+                } else {
+                    String::new()
+                };
+                self.line(&format!("\nfinished in {:.2}s{rounds}", duration.as_secs_f64()));
                 let flaky = if totals.flaky > 0 { format!(" ({} flaky)", totals.flaky) } else { String::new() };
                 let style = if totals.failed > 0 { RED } else { GREEN };
                 let not_run = if totals.not_run > 0 { format!(", {} not run", totals.not_run) } else { String::new() };

@@ -69,7 +69,7 @@ fn long_work() -> Vec<Event> {
 }
 
 fn finished() -> Event {
-    Event::RunFinished { totals: Totals::default(), interrupted: false, duration: Duration::ZERO }
+    Event::RunFinished { totals: Totals::default(), interrupted: false, duration: Duration::ZERO, rounds: 1 }
 }
 
 fn passed(case: usize) -> Event {
