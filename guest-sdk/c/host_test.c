@@ -1,21 +1,22 @@
 /*
- * host_test.c — the C SDK of `host` test packages: the exported `suite` (list-cases,
- * handle) over the wit-bindgen C bindings, the failure machinery, and thin wrappers over
- * the host's imports (log, nodes, events, control, timing, outcome) and wasi:sockets TCP.
+ * host_test.c — the C SDK of `host` test packages, for either contract: the failure (and
+ * skip) machinery, per-call memory, and thin wrappers over the host's imports (log, nodes,
+ * events, control, timing, outcome) and wasi:sockets TCP over the wit-bindgen C bindings.
+ * The exported `suite` is suite_v0_1.c (0.1, wit/tester.wit) or suite_v0_2.c (0.2,
+ * wit/v0.2/tester.wit).
  *
- * build.sh generates the bindings (`c_guest.h`, world `c-guest` = the `tester` world plus
- * the wasi:sockets TCP imports) next to the build and compiles this file with the package.
+ * build.sh generates the bindings (`c_guest.h`, world `c-guest` = the contract's world
+ * plus the wasi:sockets TCP imports) next to the build and compiles this file, the
+ * contract's suite file and the package together.
  */
-#include "host_test.h"
+#include "host_test_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "c_guest.h"
-
 /* ------------------------------------------------------------------------------------ */
-/* Per-case memory: everything handed out to the package lives until its case ends.    */
+/* Per-call memory: everything handed out to the package lives until its call ends.    */
 
 static void **owned;
 static size_t owned_len, owned_cap;
@@ -45,7 +46,7 @@ static void release_owned(void) {
     owned_len = 0;
 }
 
-/* A NUL-terminated copy (in the case's memory) of `len` bytes. */
+/* A NUL-terminated copy (in the call's memory) of `len` bytes. */
 static const char *copy_n(const uint8_t *text, size_t len) {
     char *copy = ht_alloc(len + 1);
     if (len) {
@@ -65,13 +66,20 @@ static c_guest_string_t view(const char *text) {
     return s;
 }
 
-/* A malloc'ed copy for a value the host takes back (post-return frees it). */
-static c_guest_string_t owned_wit(const char *text) {
+const char *ht_internal_copy_n(const uint8_t *bytes, size_t len) {
+    return copy_n(bytes, len);
+}
+
+c_guest_string_t ht_internal_owned_wit_n(const uint8_t *bytes, size_t len) {
     c_guest_string_t s = {NULL, 0};
-    if (text && *text) {
-        c_guest_string_dup(&s, text);
+    if (bytes && len) {
+        c_guest_string_dup_n(&s, (const char *)bytes, len);
     }
     return s;
+}
+
+c_guest_string_t ht_internal_owned_wit(const char *text) {
+    return ht_internal_owned_wit_n((const uint8_t *)text, text ? strlen(text) : 0);
 }
 
 const char *ht_vformat(const char *fmt, va_list args) {
@@ -95,7 +103,7 @@ const char *ht_format(const char *fmt, ...) {
     return text;
 }
 
-/* A malloc'ed printf (outlives the case: failures, panics). */
+/* A malloc'ed printf (outlives the call: failures, skips, panics). */
 static char *vformat_malloc(const char *fmt, va_list args) {
     va_list copy;
     va_copy(copy, args);
@@ -112,65 +120,45 @@ static char *vformat_malloc(const char *fmt, va_list args) {
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Cases                                                                                */
+/* The running call and how it stopped                                                  */
 
-typedef struct ht_case {
-    const char *name;
-    ht_case_fn run;
-} ht_case;
-
-/* Lines reach the case's output as they are written, even if the case traps later. */
+/* Lines reach the call's output as they are written, even if the package traps later. */
 __attribute__((constructor)) static void line_buffered_stdout(void) {
     setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
 }
 
-static ht_case *cases;
-static size_t case_count, case_cap;
-
-void ht_register_case(const char *name, ht_case_fn run) {
-    if (case_count == case_cap) {
-        case_cap = case_cap ? case_cap * 2 : 16;
-        cases = realloc(cases, case_cap * sizeof *cases);
-        if (cases == NULL) {
-            __builtin_trap();
-        }
-    }
-    cases[case_count].name = name;
-    cases[case_count].run = run;
-    case_count++;
-}
-
-/* What the running request and case are. */
+/* What the running request and call are. */
 static const char *current_case = "";
 static char **request_nodes;
 static size_t request_node_count;
 static uint64_t request_timeout_secs;
 
-/* The first failure of the running case. */
-static struct {
-    bool failed;
-    char *file;
-    unsigned line, column;
-    char *message;
-} failure;
+/* The first failure or skip of the running call. */
+static ht_call_stop stop;
+
+static void close_connections(void);
 
 const char *ht_case_name(void) {
     return current_case;
 }
 
 bool ht_failed(void) {
-    return failure.failed;
+    return stop.kind == HT_STOP_FAIL;
+}
+
+bool ht_stopped(void) {
+    return stop.kind != HT_STOP_NONE;
 }
 
 void ht_vfail_at(const char *file, unsigned line, unsigned column, const char *fmt, va_list args) {
-    if (failure.failed) {
+    if (stop.kind != HT_STOP_NONE) {
         return;
     }
-    failure.failed = true;
-    failure.file = strdup(file ? file : "");
-    failure.line = line;
-    failure.column = column;
-    failure.message = vformat_malloc(fmt, args);
+    stop.kind = HT_STOP_FAIL;
+    stop.file = strdup(file ? file : "");
+    stop.line = line;
+    stop.column = column;
+    stop.message = vformat_malloc(fmt, args);
 }
 
 void ht_fail_at(const char *file, unsigned line, unsigned column, const char *fmt, ...) {
@@ -180,10 +168,68 @@ void ht_fail_at(const char *file, unsigned line, unsigned column, const char *fm
     va_end(args);
 }
 
-static void clear_failure(void) {
-    free(failure.file);
-    free(failure.message);
-    memset(&failure, 0, sizeof failure);
+void ht_vskip(const char *fmt, va_list args) {
+    if (stop.kind != HT_STOP_NONE) {
+        return;
+    }
+    stop.kind = HT_STOP_SKIP;
+    stop.message = vformat_malloc(fmt, args);
+}
+
+void ht_skip(const char *fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    ht_vskip(fmt, args);
+    va_end(args);
+}
+
+static void clear_stop(void) {
+    free(stop.file);
+    free(stop.message);
+    memset(&stop, 0, sizeof stop);
+}
+
+void ht_internal_begin_call(const char *name) {
+    current_case = name ? name : "";
+    clear_stop();
+}
+
+void ht_internal_end_call(void) {
+    fflush(NULL);
+    close_connections();
+    release_owned();
+}
+
+const ht_call_stop *ht_internal_stop(void) {
+    return &stop;
+}
+
+void ht_internal_reset_call(void) {
+    current_case = "";
+    clear_stop();
+}
+
+void ht_internal_clear_nodes(void) {
+    for (size_t i = 0; i < request_node_count; i++) {
+        free(request_nodes[i]);
+    }
+    free(request_nodes);
+    request_nodes = NULL;
+    request_node_count = 0;
+    request_timeout_secs = 0;
+}
+
+void ht_internal_set_nodes(const c_guest_string_t *names, size_t count, uint64_t timeout_secs) {
+    ht_internal_clear_nodes();
+    request_nodes = calloc(count + 1, sizeof *request_nodes);
+    if (request_nodes == NULL) {
+        PANIC("out of memory (%zu node names)", count);
+    }
+    for (size_t i = 0; i < count; i++) {
+        request_nodes[i] = strndup((const char *)names[i].ptr, names[i].len);
+    }
+    request_node_count = count;
+    request_timeout_secs = timeout_secs;
 }
 
 /* Tell the host where and why, then trap: the report shows this, not a bare trap. */
@@ -259,112 +305,6 @@ const char *ht_quote(const char *text) {
     *out++ = '"';
     *out = '\0';
     return quoted;
-}
-
-static void close_connections(void);
-
-/* ------------------------------------------------------------------------------------ */
-/* The exported `suite`                                                                 */
-
-void exports_host_test_suite_list_cases(c_guest_list_string_t *ret) {
-    ret->len = case_count;
-    ret->ptr = case_count ? malloc(case_count * sizeof *ret->ptr) : NULL;
-    for (size_t i = 0; i < case_count; i++) {
-        ret->ptr[i] = owned_wit(cases[i].name);
-    }
-}
-
-static void respond_failure(exports_host_test_suite_response_t *ret, const char *test, const char *file,
-                            unsigned line, unsigned column, const char *message) {
-    ret->val.run.is_err = true;
-    host_test_protocol_fail_response_t *fail = &ret->val.run.val.err;
-    fail->test = owned_wit(test);
-    fail->file = owned_wit(file);
-    fail->line = line;
-    fail->column = column;
-    fail->message = owned_wit(message);
-}
-
-static const ht_case *find_case(const c_guest_string_t *name) {
-    for (size_t i = 0; i < case_count; i++) {
-        if (strlen(cases[i].name) == name->len && memcmp(cases[i].name, name->ptr, name->len) == 0) {
-            return &cases[i];
-        }
-    }
-    return NULL;
-}
-
-static void run_case(const ht_case *c) {
-    current_case = c->name;
-    clear_failure();
-    c->run();
-    fflush(NULL);
-    close_connections();
-    release_owned();
-}
-
-void exports_host_test_suite_handle(exports_host_test_suite_request_t *req, exports_host_test_suite_response_t *ret) {
-    host_test_protocol_run_request_t *run = &req->val.run;
-    ret->tag = HOST_TEST_PROTOCOL_RESPONSE_RUN;
-    ret->val.run.is_err = false;
-
-    request_node_count = run->input_node_names.len;
-    request_nodes = calloc(request_node_count + 1, sizeof *request_nodes);
-    for (size_t i = 0; i < request_node_count; i++) {
-        const c_guest_string_t *name = &run->input_node_names.ptr[i];
-        request_nodes[i] = strndup((const char *)name->ptr, name->len);
-    }
-    request_timeout_secs = run->test_timeout;
-
-    /* The selected cases, in the request's order; all of them when it names none. */
-    size_t selected_count = run->test_names.len ? run->test_names.len : case_count;
-    const ht_case **selected = calloc(selected_count + 1, sizeof *selected);
-    bool known = true;
-    for (size_t i = 0; i < run->test_names.len && known; i++) {
-        selected[i] = find_case(&run->test_names.ptr[i]);
-        if (selected[i] == NULL) {
-            known = false;
-            const c_guest_string_t *name = &run->test_names.ptr[i];
-            size_t list_len = 1;
-            for (size_t j = 0; j < case_count; j++) {
-                list_len += strlen(cases[j].name) + 2;
-            }
-            char *list = calloc(list_len, 1);
-            for (size_t j = 0; j < case_count; j++) {
-                if (j) strcat(list, ", ");
-                strcat(list, cases[j].name);
-            }
-            char *wanted = strndup((const char *)name->ptr, name->len);
-            const char *message = ht_format("no case named %s (cases: %s)", ht_quote(wanted), list);
-            respond_failure(ret, wanted, "<request>", 0, 0, message);
-            free(wanted);
-            free(list);
-            release_owned();
-        }
-    }
-    if (run->test_names.len == 0) {
-        for (size_t i = 0; i < case_count; i++) {
-            selected[i] = &cases[i];
-        }
-    }
-
-    for (size_t i = 0; known && i < selected_count; i++) {
-        run_case(selected[i]);
-        if (failure.failed) {
-            respond_failure(ret, selected[i]->name, failure.file, failure.line, failure.column, failure.message);
-            break;
-        }
-    }
-    current_case = "";
-    clear_failure();
-    free(selected);
-    for (size_t i = 0; i < request_node_count; i++) {
-        free(request_nodes[i]);
-    }
-    free(request_nodes);
-    request_nodes = NULL;
-    request_node_count = 0;
-    exports_host_test_suite_request_free(req);
 }
 
 /* ------------------------------------------------------------------------------------ */

@@ -1,10 +1,16 @@
 /*
  * host_test.h — write `host` test packages in C.
  *
- * A test package is a WebAssembly component of the `tester` world (wit/tester.wit).
- * This header gives it:
+ * A test package is a WebAssembly component of the `tester` world (0.1, wit/tester.wit)
+ * or of the `suite-tester` world (0.2, wit/v0.2/tester.wit: fixtures, a config, skips,
+ * comments, docs, timetraps). This header gives it:
  *
- *   TEST_CASE(name) { ... }      a named case; cases run in declaration order
+ *   TEST_CASE(name) { ... }      0.1: a named case; cases run in declaration order
+ *   HT_SUITE(cases, .init = ..., .end = ..., .init_case = ..., .end_case = ...)
+ *                                0.2: the suite, cases listed with HT_CASE(fn, "doc")
+ *   ht_config_get, ht_config_set 0.2: the config the fixtures pass on
+ *   SKIP(fmt, ...), ht_comment(fmt, ...), ht_timetrap_set / _cancel / _scale_factor
+ *                                0.2: a user skip, a comment for the report, timetraps
  *   FAIL(fmt, ...)               end the case: a failure at this file and line
  *   ASSERT(cond), ASSERT_MSG(cond, fmt, ...), ASSERT_EQ_INT(a, b), ASSERT_NE_INT(a, b),
  *   ASSERT_EQ_STR(a, b), ASSERT_OK(call)
@@ -29,10 +35,12 @@
  * Checks end a case by `return`ing from the function they are written in (C has no
  * exceptions). In a case that is the end of the case. In a helper function (which must
  * return void), the failure is recorded and the helper returns; call the helper with
- * TRY(helper(...)) so the case ends too. Only the first failure of a case is reported.
+ * TRY(helper(...)) so the case ends too. Only the first failure (or skip) of a case is
+ * reported. In 0.2 the fixtures are void functions too, and end the same way.
  *
- * Every string and array the SDK hands out (node infos, events, errors, ht_format) stays
- * valid until the running case ends, and is freed by the SDK then: never free them.
+ * Every string and array the SDK hands out (node infos, events, errors, ht_format, config
+ * values) stays valid until the running case (0.2: the running call — a fixture, or the
+ * case) ends, and is freed by the SDK then: never free them.
  *
  * A crash (a trap: `__builtin_trap()`, an integer division by zero, an out-of-bounds
  * memory access, a stack overflow) is reported by the host as a trap, with the innermost
@@ -55,6 +63,23 @@
 extern "C" {
 #endif
 
+/* The contract the package is built for: build.sh passes -DHT_CONTRACT=1 (0.1, world
+ * `tester`) or -DHT_CONTRACT=2 (0.2, world `suite-tester`); 0 when compiled otherwise. */
+#ifndef HT_CONTRACT
+#define HT_CONTRACT 0
+#endif
+
+/* 0.2's calls are a compile error in a 0.1 package, with what to do instead. */
+#if HT_CONTRACT == 1 && defined(__has_attribute)
+#if __has_attribute(unavailable)
+#define HT_0_2_ONLY \
+    __attribute__((unavailable("a 0.2 call: build the package with --wit {wit}/v0.2 --world suite-tester")))
+#endif
+#endif
+#ifndef HT_0_2_ONLY
+#define HT_0_2_ONLY
+#endif
+
 /* ------------------------------------------------------------------------------------ */
 /* Cases                                                                                */
 
@@ -63,16 +88,19 @@ typedef void (*ht_case_fn)(void);
 /* Register a case (what TEST_CASE expands to; called by a constructor before any request). */
 void ht_register_case(const char *name, ht_case_fn run);
 
-/* Declare a named case: `TEST_CASE(answers_ping) { ... }`. Cases are listed and run in
- * declaration order (several .c files: in the order build.sh is given them). */
+/* Declare a named case of a 0.1 package: `TEST_CASE(answers_ping) { ... }`. Cases are
+ * listed and run in declaration order (several .c files: in the order build.sh is given
+ * them). A 0.2 package lists its cases in HT_SUITE instead. */
 #define TEST_CASE(name)                                                               \
+    _Static_assert(HT_CONTRACT != 2, "TEST_CASE is 0.1's: a 0.2 package lists its "   \
+                                     "cases in HT_SUITE (see host_test.h)");          \
     static void name(void);                                                           \
     __attribute__((constructor)) static void ht_register_case__##name(void) {        \
         ht_register_case(#name, name);                                                \
     }                                                                                 \
     static void name(void)
 
-/* The running case's name (empty outside a case). */
+/* The running case's name (empty outside a case; in 0.2 "init" and "end" in those). */
 const char *ht_case_name(void);
 
 /* ------------------------------------------------------------------------------------ */
@@ -95,6 +123,8 @@ void ht_vfail_at(const char *file, unsigned line, unsigned column, const char *f
 
 /* Whether the running case has failed (a helper called FAIL or a check failed). */
 bool ht_failed(void);
+/* Whether the running case has failed or skipped itself (what TRY checks). */
+bool ht_stopped(void);
 
 /* Report a failure through `outcome.report-failure`, flush stdout/stderr and trap. */
 __attribute__((noreturn)) void ht_panic_at(const char *file, unsigned line, unsigned column, const char *fmt, ...)
@@ -171,11 +201,11 @@ __attribute__((noreturn)) void ht_panic_at(const char *file, unsigned line, unsi
         }                                                                             \
     } while (0)
 
-/* Run a void helper that may FAIL; end the running function too if it did. */
+/* Run a void helper that may FAIL (or SKIP); end the running function too if it did. */
 #define TRY(call)                                                                     \
     do {                                                                              \
         call;                                                                         \
-        if (ht_failed()) return;                                                      \
+        if (ht_stopped()) return;                                                     \
     } while (0)
 
 /* For code that cannot return: report `panicked: MESSAGE` at this line, then trap. */
@@ -387,8 +417,117 @@ double ht_timeout_scale(void);
 uint64_t ht_scaled_ms(uint64_t ms);
 /* Sleep `ms` milliseconds, scaled. */
 void ht_sleep_ms(uint64_t ms);
-/* Seconds the running request has (already scaled by the host). */
+/* Seconds the running request has (already scaled by the host). 0.2 has no request
+ * budget (the host bounds each call; a case sets its own limit with ht_timetrap_set):
+ * UINT64_MAX there. */
 uint64_t ht_timeout_secs(void);
+
+/* ------------------------------------------------------------------------------------ */
+/* 0.2: the suite shape (wit/v0.2/tester.wit)                                           */
+/*
+ * The host calls the fixtures and cases in suite order: `init` once, then for each case
+ * `init_case`, the case and `end_case` (in one fresh instance per case), then `end`
+ * once (also after a failure). Every fixture may be left out (NULL).
+ *
+ *   static void init(ht_config *config) { ht_config_set(config, "key", "k1"); }
+ *   static void reads_back(const ht_config *config) {
+ *       ASSERT_EQ_STR(ht_config_get(config, "key"), "k1");
+ *   }
+ *   static void needs_five_nodes(const ht_config *config) {
+ *       if (ht_node_count() < 5) SKIP("needs five nodes, has %zu", ht_node_count());
+ *   }
+ *   static const ht_suite_case cases[] = {
+ *       HT_CASE(reads_back, "a write is read back"),
+ *       HT_CASE(needs_five_nodes),
+ *   };
+ *   HT_SUITE(cases, .init = init);
+ *
+ * FAIL, the ASSERTs, TRY and PANIC work in cases and fixtures as in 0.1; SKIP(...) ends
+ * the function with a user skip (from `init`: every case is skipped with that reason).
+ */
+
+/* test_server's Config: key/value pairs, in order. The host passes `test` and `package`
+ * to `init`; what `init` leaves in it goes to every `init_case` and to `end`, and what
+ * `init_case` leaves to its case and `end_case`. State passes between calls only here. */
+typedef struct ht_config ht_config;
+
+/* The value of `key` (the last one, should the host have sent it twice), or NULL. It
+ * lives until the running call ends. */
+const char *ht_config_get(const ht_config *config, const char *key) HT_0_2_ONLY;
+/* Set `key` to `value` (copied), replacing any earlier value; the key moves to the end.
+ * A NULL `value` removes the key. */
+void ht_config_set(ht_config *config, const char *key, const char *value) HT_0_2_ONLY;
+/* How many pairs the config has, and the key and value of pair `index` (NULL past the end). */
+size_t ht_config_len(const ht_config *config) HT_0_2_ONLY;
+const char *ht_config_key(const ht_config *config, size_t index) HT_0_2_ONLY;
+const char *ht_config_value(const ht_config *config, size_t index) HT_0_2_ONLY;
+
+/* One case of a 0.2 suite: its name, its function and a one-line doc ("" for none). */
+typedef void (*ht_suite_case_fn)(const ht_config *config);
+typedef struct ht_suite_case {
+    const char *name;
+    ht_suite_case_fn run;
+    const char *doc;
+} ht_suite_case;
+
+/* A case named after its function, with an optional doc (a string literal):
+ * HT_CASE(reads_back, "a write is read back") or HT_CASE(reads_back). */
+#define HT_CASE(fn, ...) {#fn, (fn), "" __VA_ARGS__}
+
+/* A 0.2 package: its cases, in order, and its fixtures (each may be NULL). */
+typedef struct ht_suite {
+    const ht_suite_case *cases;
+    size_t case_count;
+    /* Once before the cases (`init_per_suite`); may add to the config. */
+    void (*init)(ht_config *config);
+    /* Once after the cases (`end_per_suite`), also after failures. */
+    void (*end)(const ht_config *config);
+    /* Before case `name` (`init_per_testcase`); may add to the config. */
+    void (*init_case)(const char *name, ht_config *config);
+    /* After case `name`, whatever its outcome (`end_per_testcase`). */
+    void (*end_case)(const char *name, const ht_config *config);
+} ht_suite;
+
+/* The package's suite (what HT_SUITE defines). */
+extern const ht_suite ht_suite_definition;
+
+/* Define the package's suite, once: HT_SUITE(cases, .init = init, .end_case = end_case)
+ * with `cases` an array of HT_CASE. (A 0.2 package without it does not link: "undefined
+ * symbol: ht_suite_definition".) */
+#define HT_SUITE(case_array, ...)                                                     \
+    _Static_assert(HT_CONTRACT != 1, "HT_SUITE is 0.2's: build the package with "     \
+                                     "--wit {wit}/v0.2 --world suite-tester");        \
+    _Static_assert(sizeof(case_array) >= sizeof(ht_suite_case) &&                     \
+                       sizeof(case_array) % sizeof(ht_suite_case) == 0,               \
+                   "HT_SUITE takes an array of HT_CASE entries");                     \
+    const ht_suite ht_suite_definition = {                                            \
+        .cases = (case_array),                                                        \
+        .case_count = sizeof(case_array) / sizeof(ht_suite_case),                     \
+        __VA_ARGS__}
+
+/* End the running case (or fixture, or void helper) with a user skip and its reason:
+ * SKIP("needs %d nodes", 5). From `init`, every case of the package is skipped. */
+#define SKIP(...)                                                                     \
+    do {                                                                              \
+        ht_skip(__VA_ARGS__);                                                         \
+        return;                                                                       \
+    } while (0)
+/* Record a skip of the running call (the first failure or skip wins); SKIP returns too. */
+void ht_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2))) HT_0_2_ONLY;
+void ht_vskip(const char *fmt, va_list args) HT_0_2_ONLY;
+
+/* Leave a comment on the running case, shown with it in every report (test_server's
+ * comment/1); the last one wins. printf-style. */
+void ht_comment(const char *fmt, ...) __attribute__((format(printf, 1, 2))) HT_0_2_ONLY;
+
+/* test_server's timetraps: from now on, the running case fails if it takes longer than
+ * `ms` milliseconds times the scale factor ("its timetrap of 0.200s fired"); replaces an
+ * earlier timetrap. The outer limits (the test's timeout, case_timeout) still hold. */
+void ht_timetrap_set(uint64_t ms) HT_0_2_ONLY;
+/* Remove the timetrap; the outer limits stay. */
+void ht_timetrap_cancel(void) HT_0_2_ONLY;
+/* The factor every timeout of the run is multiplied by (--timeout-scale). */
+double ht_timetrap_scale_factor(void) HT_0_2_ONLY;
 
 #ifdef __cplusplus
 }
