@@ -198,3 +198,11 @@ fn extreme_timetraps_neither_panic_the_host_nor_escape_the_outer_limits() {
     let zero = outcome(&events, "t", "suite-hostile", "timetrap_of_zero_fires_at_once");
     assert!(zero["failure"]["message"].as_str().unwrap().contains("timetrap of 0.000s fired"), "{zero}");
 }
+
+#[test]
+fn the_go_suite_runs_in_shape_and_every_report_shows_it() {
+    for tool in ["go", "wit-bindgen", "wasm-tools"] {
+        assert!(has_tool(tool), "{tool} is needed: run scripts/install-tools");
+    }
+    check_suite("go-suite-shape", "go-suite-shape");
+}
