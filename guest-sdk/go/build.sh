@@ -1,15 +1,19 @@
 #!/bin/sh
-# Build a Go test package into a component of the `tester` world.
+# Build a Go test package into a component of the `tester` world (0.1) or of the
+# `suite-tester` world (0.2).
 #
 #   sh guest-sdk/go/build.sh PACKAGE_DIR [WIT_DIR WORLD] OUT
 #
 # `host run` calls it through the package's host-package.toml:
-#   build = ["sh", "../../guest-sdk/go/build.sh", "{dir}", "{wit}", "{world}", "{out}"]
+#   build = ["sh", "../../guest-sdk/go/build.sh", "{dir}", "{wit}", "{world}", "{out}"]           (0.1)
+#   build = ["sh", "../../guest-sdk/go/build.sh", "{dir}", "{wit}/v0.2", "suite-tester", "{out}"] (0.2)
 # WIT_DIR defaults to the repository's wit/, WORLD to tester. `build.sh --fetch` only fills
-# the cache below (for CI's install step); `build.sh --workspace PACKAGE_DIR DIR` leaves the
-# generated SDK and a go.work in DIR, for `go vet` and editors (GOWORK=DIR/go.work).
+# the cache below (for CI's install step); `build.sh --workspace PACKAGE_DIR [WIT_DIR WORLD]
+# DIR` leaves the generated SDK and a go.work in DIR, for `go vet` and editors
+# (GOWORK=DIR/go.work).
 #
-# Steps: bindings from the contract (`wit-bindgen go`) into a temporary copy of this SDK;
+# Steps: bindings from the contract (`wit-bindgen go --include-versions`, so that the 0.1
+# interfaces have the same Go packages in both worlds) into a temporary copy of this SDK;
 # a go.work that points `hosttest` at that copy and `go.bytecodealliance.org/pkg` (the
 # bindings' runtime package, bundled in the `wit-bindgen-go` crate) at a local copy;
 # `go build` for wasip1 as a reactor (-buildmode=c-shared); then `wasm-tools component
@@ -30,15 +34,18 @@ die() {
     exit 1
 }
 
+usage="usage: build.sh PACKAGE_DIR [WIT_DIR WORLD] OUT | build.sh --fetch | build.sh --workspace PACKAGE_DIR [WIT_DIR WORLD] DIR"
 fetch_only= workspace=
 case $# in
-    1) [ "$1" = --fetch ] || die "usage: build.sh PACKAGE_DIR [WIT_DIR WORLD] OUT | build.sh --fetch | build.sh --workspace PACKAGE_DIR DIR"
+    1) [ "$1" = --fetch ] || die "$usage"
        fetch_only=1 dir=. wit= world=tester out=unused ;;
     2) dir=$1 wit= world=tester out=$2 ;;
-    3) [ "$1" = --workspace ] || die "usage: build.sh PACKAGE_DIR [WIT_DIR WORLD] OUT | build.sh --fetch | build.sh --workspace PACKAGE_DIR DIR"
+    3) [ "$1" = --workspace ] || die "$usage"
        dir=$2 wit= world=tester out=unused workspace=$3 ;;
     4) dir=$1 wit=$2 world=$3 out=$4 ;;
-    *) die "usage: build.sh PACKAGE_DIR [WIT_DIR WORLD] OUT | build.sh --fetch | build.sh --workspace PACKAGE_DIR DIR" ;;
+    5) [ "$1" = --workspace ] || die "$usage"
+       dir=$2 wit=$3 world=$4 out=unused workspace=$5 ;;
+    *) die "$usage" ;;
 esac
 
 sdk=$(cd "$(dirname "$0")" && pwd)
@@ -141,16 +148,24 @@ else
 fi
 
 # The SDK with bindings generated from this contract; the generated stubs of the exported
-# `suite` are replaced by the SDK's implementation (internal/wit/exports/export_host_test_suite/suite.go).
+# `suite` are replaced by the SDK's implementation of that world's `suite`:
+# internal/wit/exports/export_host_test_0_1_0_suite/suite.go (0.1) or
+# export_host_test_0_2_0_suite/suite.go (0.2). Only the world's own is compiled.
 mkdir "$work/sdk"
 cp -R "$sdk/go.mod" "$sdk/internal" "$work/sdk/"
 cp "$sdk"/*.go "$work/sdk/"
-"$wit_bindgen" go "$wit" --world "$world" --generate-stubs --pkg-name hosttest/internal/wit \
+"$wit_bindgen" go "$wit" --world "$world" --generate-stubs --include-versions --pkg-name hosttest/internal/wit \
     --out-dir "$work/sdk/internal/wit" >"$work/bindgen.log" 2>&1 || {
     cat "$work/bindgen.log" >&2
     die "wit-bindgen go failed"
 }
-rm "$work/sdk/internal/wit/exports/export_host_test_suite/wit_bindings.go"
+for stub in "$work"/sdk/internal/wit/exports/export_*/wit_bindings.go; do
+    [ -f "$stub" ] || die "wit-bindgen go generated no export for world $world of $wit"
+    export_dir=$(dirname "$stub")
+    [ -f "$export_dir/suite.go" ] ||
+        die "world $world exports $(basename "$export_dir"), which this SDK does not implement (it implements host:test/suite@0.1.0 and @0.2.0)"
+    rm "$stub"
+done
 
 # The package builds in place (its source paths stay its own); the workspace overrides
 # the package's own `replace hosttest => …` with the generated copy.

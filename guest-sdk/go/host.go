@@ -3,25 +3,25 @@ package hosttest
 import (
 	"time"
 
-	"hosttest/internal/wit/imports/host_test_log"
-	"hosttest/internal/wit/imports/host_test_nodes"
-	"hosttest/internal/wit/imports/host_test_timing"
+	"hosttest/internal/wit/imports/host_test_0_1_0_log"
+	"hosttest/internal/wit/imports/host_test_0_1_0_nodes"
+	"hosttest/internal/wit/imports/host_test_0_1_0_timing"
 )
 
 // Level is a log level of the host's report.
 type Level uint8
 
 const (
-	Trace Level = Level(host_test_log.Level_Trace)
-	Debug Level = Level(host_test_log.Level_Debug)
-	Info  Level = Level(host_test_log.Level_Info)
-	Warn  Level = Level(host_test_log.Level_Warn)
-	Error Level = Level(host_test_log.Level_Error)
+	Trace Level = Level(host_test_0_1_0_log.Level_Trace)
+	Debug Level = Level(host_test_0_1_0_log.Level_Debug)
+	Info  Level = Level(host_test_0_1_0_log.Level_Info)
+	Warn  Level = Level(host_test_0_1_0_log.Level_Warn)
+	Error Level = Level(host_test_0_1_0_log.Level_Error)
 )
 
 // Log records message at level for the running case (`log.log`).
 func Log(level Level, message string) {
-	host_test_log.Log(host_test_log.Level(level), message)
+	host_test_0_1_0_log.Log(host_test_0_1_0_log.Level(level), message)
 }
 
 // NodeInfo is one native node of the running test (`nodes.node-info`).
@@ -38,13 +38,13 @@ type NodeInfo struct {
 	Home string
 }
 
-func nodeInfo(n host_test_nodes.NodeInfo) NodeInfo {
+func nodeInfo(n host_test_0_1_0_nodes.NodeInfo) NodeInfo {
 	return NodeInfo{Name: n.Name, Host: n.Host, Port: n.Port, Address: n.Address, Home: n.Home}
 }
 
 // Nodes are every node of the running test, in tests.toml order (`nodes.all`).
 func Nodes() []NodeInfo {
-	all := host_test_nodes.All()
+	all := host_test_0_1_0_nodes.All()
 	infos := make([]NodeInfo, len(all))
 	for i, n := range all {
 		infos[i] = nodeInfo(n)
@@ -54,7 +54,7 @@ func Nodes() []NodeInfo {
 
 // LookupNode is the node called name, if the test has one (`nodes.get`).
 func LookupNode(name string) (NodeInfo, bool) {
-	found := host_test_nodes.Get(name)
+	found := host_test_0_1_0_nodes.Get(name)
 	if found.IsNone() {
 		return NodeInfo{}, false
 	}
@@ -74,7 +74,7 @@ func (t *T) NodeInfo(name string) NodeInfo {
 // TimeoutScale is the factor every timeout of this run was multiplied by
 // (`host run --timeout-scale`, 1.0 by default).
 func TimeoutScale() float64 {
-	return host_test_timing.TimeoutScale()
+	return host_test_0_1_0_timing.TimeoutScale()
 }
 
 // Scaled is d multiplied by the run's timeout scale: use it for the package's own waits.

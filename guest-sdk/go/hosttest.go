@@ -31,6 +31,10 @@
 // Nodes are driven through the host (Go's wasip1 port has no sockets): Nodes, LookupNode,
 // and a Node handle for event waits and process control.
 //
+// A package of the 0.2 world (wit/v0.2/tester.wit, world `suite-tester`) registers a
+// Suite instead: fixtures (Init, End, InitCase, EndCase) passing a Config, cases with
+// docs, t.Skip, Comment and Timetrap. See Suite.
+//
 // Build with build.sh in this directory (see README.md); `host run` does it for a package
 // directory with a host-package.toml.
 package hosttest
@@ -47,6 +51,12 @@ import (
 func init() {
 	dispatch.ListCases = listCases
 	dispatch.Handle = handle
+	dispatch.Suite.ListCases = suiteListCases
+	dispatch.Suite.Init = suiteInit
+	dispatch.Suite.InitCase = suiteInitCase
+	dispatch.Suite.RunCase = suiteRunCase
+	dispatch.Suite.EndCase = suiteEndCase
+	dispatch.Suite.End = suiteEnd
 }
 
 // A registered case.
@@ -57,15 +67,19 @@ type testCase struct {
 
 var cases []testCase
 
-// Case declares a named case; cases are listed and run in the order they are declared.
-// Call it from init() (or a package-level `var _ = hosttest.Case(...)`). It panics on an
-// empty or duplicate name.
+// Case declares a named case of a 0.1 package (world `tester`); cases are listed and run
+// in the order they are declared. Call it from init() (or a package-level
+// `var _ = hosttest.Case(...)`). It panics on an empty or duplicate name, and in a
+// package that registers a 0.2 suite (Register).
 func Case(name string, fn func(t *T)) struct{} {
 	if name == "" {
 		panic("hosttest.Case: empty case name")
 	}
 	if fn == nil {
 		panic(fmt.Sprintf("hosttest.Case(%q): nil function", name))
+	}
+	if registered != nil {
+		panic(mixedAPIs)
 	}
 	for _, c := range cases {
 		if c.name == name {
@@ -76,13 +90,15 @@ func Case(name string, fn func(t *T)) struct{} {
 	return struct{}{}
 }
 
-// T is the state of the running case, as *testing.T is for a Go test.
+// T is the state of the running case (or 0.2 fixture), as *testing.T is for a Go test.
 type T struct {
-	name      string
-	nodeNames []string
-	timeout   time.Duration
-	helpers   map[string]bool
-	failure   *Failure
+	name       string
+	nodeNames  []string
+	timeout    time.Duration
+	helpers    map[string]bool
+	failure    *Failure
+	inSuite    bool    // a call of a 0.2 suite, which may skip
+	skipReason *string // set by t.Skip
 }
 
 // Failure is where and why a case failed (the `fail-response` of the contract, less the
@@ -109,7 +125,8 @@ func (t *T) Name() string { return t.name }
 func (t *T) NodeNames() []string { return append([]string(nil), t.nodeNames...) }
 
 // Timeout is the time the host gives this request (already multiplied by the run's
-// timeout scale).
+// timeout scale). A 0.2 call has no request timeout (the host bounds each call, and a
+// case sets its own limit with Timetrap): there it is the largest Duration.
 func (t *T) Timeout() time.Duration { return t.timeout }
 
 // Failed reports whether the case has failed so far.

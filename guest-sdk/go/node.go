@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"hosttest/internal/wit/imports/host_test_control"
-	"hosttest/internal/wit/imports/host_test_events"
-	"hosttest/internal/wit/imports/host_test_nodes"
+	"hosttest/internal/wit/imports/host_test_0_1_0_control"
+	"hosttest/internal/wit/imports/host_test_0_1_0_events"
+	"hosttest/internal/wit/imports/host_test_0_1_0_nodes"
 
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
 )
@@ -22,12 +22,12 @@ const DefaultWait = 10 * time.Second
 type NodeErrorKind uint8
 
 const (
-	UnknownNode NodeErrorKind = NodeErrorKind(host_test_nodes.NodeError_UnknownNode)
-	NotRunning  NodeErrorKind = NodeErrorKind(host_test_nodes.NodeError_NotRunning)
-	Timeout     NodeErrorKind = NodeErrorKind(host_test_nodes.NodeError_Timeout)
-	Terminated  NodeErrorKind = NodeErrorKind(host_test_nodes.NodeError_Terminated)
-	Invalid     NodeErrorKind = NodeErrorKind(host_test_nodes.NodeError_Invalid)
-	Failed      NodeErrorKind = NodeErrorKind(host_test_nodes.NodeError_Failed)
+	UnknownNode NodeErrorKind = NodeErrorKind(host_test_0_1_0_nodes.NodeError_UnknownNode)
+	NotRunning  NodeErrorKind = NodeErrorKind(host_test_0_1_0_nodes.NodeError_NotRunning)
+	Timeout     NodeErrorKind = NodeErrorKind(host_test_0_1_0_nodes.NodeError_Timeout)
+	Terminated  NodeErrorKind = NodeErrorKind(host_test_0_1_0_nodes.NodeError_Terminated)
+	Invalid     NodeErrorKind = NodeErrorKind(host_test_0_1_0_nodes.NodeError_Invalid)
+	Failed      NodeErrorKind = NodeErrorKind(host_test_0_1_0_nodes.NodeError_Failed)
 )
 
 func (k NodeErrorKind) String() string {
@@ -75,7 +75,7 @@ var (
 	ErrFailed      = &NodeError{Kind: Failed}
 )
 
-func nodeError(e host_test_nodes.NodeError) error {
+func nodeError(e host_test_0_1_0_nodes.NodeError) error {
 	kind := NodeErrorKind(e.Tag())
 	var message string
 	switch kind {
@@ -96,7 +96,7 @@ func nodeError(e host_test_nodes.NodeError) error {
 }
 
 // result turns a generated result into Go's (value, error).
-func result[V any](r witTypes.Result[V, host_test_nodes.NodeError]) (V, error) {
+func result[V any](r witTypes.Result[V, host_test_0_1_0_nodes.NodeError]) (V, error) {
 	if r.IsErr() {
 		var zero V
 		return zero, nodeError(r.Err())
@@ -128,22 +128,24 @@ func (e Event) Decode(v any) error {
 	return nil
 }
 
-func event(e host_test_events.Event) Event {
+func event(e host_test_0_1_0_events.Event) Event {
 	return Event{Node: e.Node, Seq: e.Seq, Name: e.Name, Value: e.Value, Section: e.Section, TimeMs: e.TimeMs}
 }
 
 // Position is where a wait or a read starts: Beginning, Now, or Seq(n).
-type Position struct{ inner host_test_events.Position }
+type Position struct {
+	inner host_test_0_1_0_events.Position
+}
 
 var (
 	// Beginning is the node's first event.
-	Beginning = Position{host_test_events.MakePositionBeginning()}
+	Beginning = Position{host_test_0_1_0_events.MakePositionBeginning()}
 	// Now is the next event the node emits from now on.
-	Now = Position{host_test_events.MakePositionNow()}
+	Now = Position{host_test_0_1_0_events.MakePositionNow()}
 )
 
 // Seq is the position of the event with sequence number n (from an Event or Node.Cursor).
-func Seq(n uint64) Position { return Position{host_test_events.MakePositionSeq(n)} }
+func Seq(n uint64) Position { return Position{host_test_0_1_0_events.MakePositionSeq(n)} }
 
 // Node is a node of the test, by name, to observe and drive. Calls about a node the test
 // does not have return an error of kind UnknownNode.
@@ -174,7 +176,7 @@ type NamedPort struct {
 // Ports are the node's named ports, in tests.toml order; none when it declares none
 // (`nodes.ports`).
 func (n Node) Ports() ([]NamedPort, error) {
-	ports, err := result(host_test_nodes.Ports(n.name))
+	ports, err := result(host_test_0_1_0_nodes.Ports(n.name))
 	out := make([]NamedPort, len(ports))
 	for i, p := range ports {
 		out[i] = NamedPort{Name: p.Name, Port: p.Port, Address: p.Address}
@@ -231,7 +233,7 @@ func AddNode(template, name string, extraArgs []string, env map[string]string) (
 	if extraArgs == nil {
 		extraArgs = []string{}
 	}
-	added, err := result(host_test_control.AddNode(template, host_test_control.NewNode{Name: name, ExtraArgs: extraArgs, Env: pairs}))
+	added, err := result(host_test_0_1_0_control.AddNode(template, host_test_0_1_0_control.NewNode{Name: name, ExtraArgs: extraArgs, Env: pairs}))
 	if err != nil {
 		return Node{}, err
 	}
@@ -246,12 +248,12 @@ func (n Node) WaitFor(name string) *Wait {
 
 // Cursor is the sequence number the node's next event will get: pass it to Wait.Since to
 // wait only for what happens from now on (`events.cursor`).
-func (n Node) Cursor() (uint64, error) { return result(host_test_events.Cursor(n.name)) }
+func (n Node) Cursor() (uint64, error) { return result(host_test_0_1_0_events.Cursor(n.name)) }
 
 // Events are up to max recorded events at or after start, in order, without waiting
 // (`events.read`).
 func (n Node) Events(start Position, max uint32) ([]Event, error) {
-	recorded, err := result(host_test_events.Read(n.name, start.inner, max))
+	recorded, err := result(host_test_0_1_0_events.Read(n.name, start.inner, max))
 	events := make([]Event, len(recorded))
 	for i, e := range recorded {
 		events[i] = event(e)
@@ -271,7 +273,7 @@ type ExitStatus struct {
 
 func (s ExitStatus) String() string { return s.Description }
 
-func exitStatus(s host_test_control.ExitStatus) ExitStatus {
+func exitStatus(s host_test_0_1_0_control.ExitStatus) ExitStatus {
 	status := ExitStatus{Description: s.Description}
 	if s.Code.IsSome() {
 		code := s.Code.Some()
@@ -288,9 +290,9 @@ func exitStatus(s host_test_control.ExitStatus) ExitStatus {
 type State uint8
 
 const (
-	Running State = State(host_test_control.NodeStatus_Running)
-	Stopped State = State(host_test_control.NodeStatus_Stopped)
-	Exited  State = State(host_test_control.NodeStatus_Exited)
+	Running State = State(host_test_0_1_0_control.NodeStatus_Running)
+	Stopped State = State(host_test_0_1_0_control.NodeStatus_Stopped)
+	Exited  State = State(host_test_0_1_0_control.NodeStatus_Exited)
 )
 
 func (s State) String() string {
@@ -330,8 +332,8 @@ type MemoryUsage struct {
 type OutputSource uint8
 
 const (
-	Stdout OutputSource = OutputSource(host_test_control.OutputSource_Stdout)
-	Stderr OutputSource = OutputSource(host_test_control.OutputSource_Stderr)
+	Stdout OutputSource = OutputSource(host_test_0_1_0_control.OutputSource_Stdout)
+	Stderr OutputSource = OutputSource(host_test_0_1_0_control.OutputSource_Stderr)
 )
 
 // OutputLine is one line a node wrote.
@@ -341,7 +343,7 @@ type OutputLine struct {
 	Text   string
 }
 
-func outputLine(l host_test_control.OutputLine) OutputLine {
+func outputLine(l host_test_0_1_0_control.OutputLine) OutputLine {
 	return OutputLine{Seq: l.Seq, Source: OutputSource(l.Source), Text: l.Text}
 }
 
@@ -352,46 +354,46 @@ func millis(d time.Duration) uint64 {
 	return uint64(d / time.Millisecond)
 }
 
-func unit(r witTypes.Result[witTypes.Unit, host_test_nodes.NodeError]) error {
+func unit(r witTypes.Result[witTypes.Unit, host_test_0_1_0_nodes.NodeError]) error {
 	_, err := result(r)
 	return err
 }
 
 // Terminate sends SIGTERM, then SIGKILL if the node is still alive after grace.
 func (n Node) Terminate(grace time.Duration) (ExitStatus, error) {
-	status, err := result(host_test_control.Terminate(n.name, millis(grace)))
+	status, err := result(host_test_0_1_0_control.Terminate(n.name, millis(grace)))
 	return exitStatus(status), err
 }
 
 // Kill sends SIGKILL now.
 func (n Node) Kill() (ExitStatus, error) {
-	status, err := result(host_test_control.Kill(n.name))
+	status, err := result(host_test_0_1_0_control.Kill(n.name))
 	return exitStatus(status), err
 }
 
 // Stop sends SIGSTOP: the node freezes, its connections stay open.
-func (n Node) Stop() error { return unit(host_test_control.Stop(n.name)) }
+func (n Node) Stop() error { return unit(host_test_0_1_0_control.Stop(n.name)) }
 
 // Resume sends SIGCONT: a stopped node goes on.
-func (n Node) Resume() error { return unit(host_test_control.Resume(n.name)) }
+func (n Node) Resume() error { return unit(host_test_0_1_0_control.Resume(n.name)) }
 
 // Start starts a node that is not running (an exited one again, same configuration and
 // home, or one made by AddNode); returns once it is ready.
-func (n Node) Start() error { return unit(host_test_control.Start(n.name)) }
+func (n Node) Start() error { return unit(host_test_0_1_0_control.Start(n.name)) }
 
 // Restart terminates the node (with the configured grace), starts it and waits until ready.
-func (n Node) Restart() error { return unit(host_test_control.Restart(n.name)) }
+func (n Node) Restart() error { return unit(host_test_0_1_0_control.Restart(n.name)) }
 
 // Status says whether the node is running, stopped or exited.
 func (n Node) Status() (NodeStatus, error) {
-	status, err := result(host_test_control.Status(n.name))
+	status, err := result(host_test_0_1_0_control.Status(n.name))
 	if err != nil {
 		return NodeStatus{}, err
 	}
 	switch status.Tag() {
-	case host_test_control.NodeStatus_Running:
+	case host_test_0_1_0_control.NodeStatus_Running:
 		return NodeStatus{State: Running, Pid: status.Running()}, nil
-	case host_test_control.NodeStatus_Stopped:
+	case host_test_0_1_0_control.NodeStatus_Stopped:
 		return NodeStatus{State: Stopped, Pid: status.Stopped()}, nil
 	default:
 		exit := exitStatus(status.Exited())
@@ -401,13 +403,13 @@ func (n Node) Status() (NodeStatus, error) {
 
 // Memory is the node's peak and current resident memory.
 func (n Node) Memory() (MemoryUsage, error) {
-	usage, err := result(host_test_control.Memory(n.name))
+	usage, err := result(host_test_0_1_0_control.Memory(n.name))
 	return MemoryUsage{PeakRssBytes: usage.PeakRssBytes, RssBytes: usage.RssBytes}, err
 }
 
 // Output is up to max lines the node wrote, with a sequence number of from or more.
 func (n Node) Output(from uint64, max uint32) ([]OutputLine, error) {
-	lines, err := result(host_test_control.Output(n.name, from, max))
+	lines, err := result(host_test_0_1_0_control.Output(n.name, from, max))
 	out := make([]OutputLine, len(lines))
 	for i, l := range lines {
 		out[i] = outputLine(l)
@@ -418,7 +420,7 @@ func (n Node) Output(from uint64, max uint32) ([]OutputLine, error) {
 // WaitForLine is the first stdout/stderr line at or after from matching the regular
 // expression pattern, waiting up to timeout.
 func (n Node) WaitForLine(pattern string, from uint64, timeout time.Duration) (OutputLine, error) {
-	line, err := result(host_test_control.WaitForLine(n.name, pattern, from, millis(timeout)))
+	line, err := result(host_test_0_1_0_control.WaitForLine(n.name, pattern, from, millis(timeout)))
 	return outputLine(line), err
 }
 
@@ -426,12 +428,12 @@ func (n Node) WaitForLine(pattern string, from uint64, timeout time.Duration) (O
 type Comparison uint8
 
 const (
-	Eq Comparison = Comparison(host_test_events.Comparison_Eq)
-	Ne Comparison = Comparison(host_test_events.Comparison_Ne)
-	Lt Comparison = Comparison(host_test_events.Comparison_Lt)
-	Le Comparison = Comparison(host_test_events.Comparison_Le)
-	Gt Comparison = Comparison(host_test_events.Comparison_Gt)
-	Ge Comparison = Comparison(host_test_events.Comparison_Ge)
+	Eq Comparison = Comparison(host_test_0_1_0_events.Comparison_Eq)
+	Ne Comparison = Comparison(host_test_0_1_0_events.Comparison_Ne)
+	Lt Comparison = Comparison(host_test_0_1_0_events.Comparison_Lt)
+	Le Comparison = Comparison(host_test_0_1_0_events.Comparison_Le)
+	Gt Comparison = Comparison(host_test_0_1_0_events.Comparison_Gt)
+	Ge Comparison = Comparison(host_test_0_1_0_events.Comparison_Ge)
 )
 
 // Wait is a wait for an event, built step by step:
@@ -440,7 +442,7 @@ const (
 type Wait struct {
 	node       string
 	event      string
-	conditions []host_test_events.Condition
+	conditions []host_test_0_1_0_events.Condition
 	start      Position
 	timeout    time.Duration
 	err        error
@@ -470,7 +472,7 @@ func (w *Wait) Where(path string, op Comparison, value any) *Wait {
 }
 
 func (w *Wait) where(path string, op Comparison, value string) *Wait {
-	w.conditions = append(w.conditions, host_test_events.Condition{Path: path, Op: host_test_events.Comparison(op), Value: value})
+	w.conditions = append(w.conditions, host_test_0_1_0_events.Condition{Path: path, Op: host_test_0_1_0_events.Comparison(op), Value: value})
 	return w
 }
 
@@ -491,7 +493,7 @@ func (w *Wait) Run() (Event, error) {
 	if w.err != nil {
 		return Event{}, w.err
 	}
-	found, err := result(host_test_events.WaitFor(w.node, w.event, w.conditions, w.start.inner, millis(w.timeout)))
+	found, err := result(host_test_0_1_0_events.WaitFor(w.node, w.event, w.conditions, w.start.inner, millis(w.timeout)))
 	return event(found), err
 }
 

@@ -9,14 +9,17 @@ import (
 	"strings"
 	"time"
 
-	"hosttest/internal/wit/imports/host_test_outcome"
-	"hosttest/internal/wit/imports/host_test_protocol"
+	"hosttest/internal/wit/imports/host_test_0_1_0_outcome"
+	"hosttest/internal/wit/imports/host_test_0_1_0_protocol"
 
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
 )
 
 // listCases implements `suite.list-cases`.
 func listCases() []string {
+	if registered != nil {
+		panic("hosttest: the package registers a 0.2 suite (hosttest.Register), but this component is of the 0.1 world `tester`: build with WIT/v0.2 suite-tester")
+	}
 	names := make([]string, len(cases))
 	for i, c := range cases {
 		names[i] = c.name
@@ -26,7 +29,7 @@ func listCases() []string {
 
 // handle implements `suite.handle`: run the cases the request names (every case when it
 // names none), in order, stopping at the first failure.
-func handle(request host_test_protocol.Request) host_test_protocol.Response {
+func handle(request host_test_0_1_0_protocol.Request) host_test_0_1_0_protocol.Response {
 	run := request.Run()
 	selected := cases
 	if len(run.TestNames) > 0 {
@@ -42,7 +45,7 @@ func handle(request host_test_protocol.Request) host_test_protocol.Response {
 			}
 			if !found {
 				message := fmt.Sprintf("no case named %q (cases: %s)", name, strings.Join(listCases(), ", "))
-				return failed(host_test_protocol.FailResponse{Test: name, File: "<request>", Message: message})
+				return failed(host_test_0_1_0_protocol.FailResponse{Test: name, File: "<request>", Message: message})
 			}
 		}
 	}
@@ -55,7 +58,7 @@ func handle(request host_test_protocol.Request) host_test_protocol.Response {
 		}
 		runCase(t, c.fn)
 		if f := t.failure; f != nil {
-			return failed(host_test_protocol.FailResponse{
+			return failed(host_test_0_1_0_protocol.FailResponse{
 				Test:    c.name,
 				File:    f.File,
 				Line:    uint32(f.Line),
@@ -64,27 +67,29 @@ func handle(request host_test_protocol.Request) host_test_protocol.Response {
 			})
 		}
 	}
-	return host_test_protocol.MakeResponseRun(witTypes.Ok[witTypes.Unit, host_test_protocol.FailResponse](witTypes.Unit{}))
+	return host_test_0_1_0_protocol.MakeResponseRun(witTypes.Ok[witTypes.Unit, host_test_0_1_0_protocol.FailResponse](witTypes.Unit{}))
 }
 
-func failed(response host_test_protocol.FailResponse) host_test_protocol.Response {
-	return host_test_protocol.MakeResponseRun(witTypes.Err[witTypes.Unit](response))
+func failed(response host_test_0_1_0_protocol.FailResponse) host_test_0_1_0_protocol.Response {
+	return host_test_0_1_0_protocol.MakeResponseRun(witTypes.Err[witTypes.Unit](response))
 }
 
-// runCase runs one case. t.FailNow's panic ends the case quietly. Any other panic is
-// reported to the host (message and the panicking line of the package's own code) and
-// then goes on, so the package traps with Go's own panic output, as a Rust package does.
+// runCase runs one case (or 0.2 fixture). t.FailNow's and t.Skip's panics end it
+// quietly. Any other panic is reported to the host (message and the panicking line of
+// the package's own code) and then goes on, so the package traps with Go's own panic
+// output, as a Rust package does.
 func runCase(t *T, fn func(*T)) {
 	defer func() {
 		value := recover()
 		if value == nil {
 			return
 		}
-		if _, ok := value.(fatal); ok {
+		switch value.(type) {
+		case fatal, skipped:
 			return
 		}
 		file, line := panicLocation()
-		host_test_outcome.ReportFailure(host_test_protocol.FailResponse{
+		host_test_0_1_0_outcome.ReportFailure(host_test_0_1_0_protocol.FailResponse{
 			Test:    t.name,
 			File:    file,
 			Line:    uint32(line),

@@ -206,3 +206,11 @@ fn the_c_suite_runs_in_shape_and_every_report_shows_it() {
     }
     check_suite("c-suite-shape", "c-suite-shape");
 }
+
+#[test]
+fn the_go_suite_runs_in_shape_and_every_report_shows_it() {
+    for tool in ["go", "wit-bindgen", "wasm-tools"] {
+        assert!(has_tool(tool), "{tool} is not installed: run scripts/install-tools (scripts/test does)");
+    }
+    check_suite("go-suite-shape", "go-suite-shape");
+}
