@@ -14,7 +14,8 @@
 //! - [`network`]: partitions, cuts and byte faults between the nodes (`network_faults`);
 //! - [`log`] and the [`info!`]-style macros: leveled logs in the host's report;
 //! - [`test_suite!`] (the 0.2 world, `wit/v0.2/`): fixtures (`init`, `end`, `init_case`,
-//!   `end_case`) with a [`Config`], [`skip!`], [`comment`], case docs and [`timetrap`]s.
+//!   `end_case`) with a [`Config`], [`skip!`], [`comment`], case docs and [`timetrap`]s;
+//! - [`m_out_of_n`] and [`do_times`]: test_server's helpers for steps that need tries.
 //!
 //! ```ignore
 //! use guest_sdk::{Context, TestResult, ensure_eq, test_package};
@@ -37,6 +38,7 @@ mod failure;
 mod macros;
 pub mod network;
 pub mod node;
+mod repeat;
 mod runtime;
 pub mod suite;
 
@@ -60,6 +62,7 @@ pub use node::{Node, NodeError};
 pub fn node(name: &str) -> Node {
     Node::named(name)
 }
+pub use repeat::{do_times, m_out_of_n};
 pub use runtime::{Case, handle, list_cases};
 pub use suite::{Config, Stop, SuiteResult, comment, timetrap};
 

@@ -214,3 +214,32 @@ fn the_go_suite_runs_in_shape_and_every_report_shows_it() {
     }
     check_suite("go-suite-shape", "go-suite-shape");
 }
+
+/// The line of `marker` in `file` (from 1).
+fn line_of(file: &Path, marker: &str) -> u64 {
+    let text = std::fs::read_to_string(file).unwrap();
+    1 + text.lines().position(|line| line.contains(marker)).unwrap_or_else(|| panic!("{marker} not in {}", file.display())) as u64
+}
+
+#[test]
+fn m_out_of_n_and_do_times_count_tries_in_rust_and_python() {
+    assert!(has_tool("componentize-py"), "componentize-py is needed: run scripts/install-tools");
+    let suite = suite(&format!(
+        "[[tests]]\nname = \"tries\"\ntest_package_paths = [\"{}\", \"{}\"]\n",
+        package("repeat-helpers"),
+        package("python-repeat-helpers")
+    ));
+    let run = run_in(&repo(), &["run", suite.path().to_str().unwrap(), "--keep-going", "--format", "json"]);
+    assert_eq!(run.code, Some(1), "{}", run.both());
+    let events = events(&run.stdout);
+    for (name, source) in [("repeat-helpers", "src/lib.rs"), ("python-repeat-helpers", "app.py")] {
+        for case in ["three_of_five_pass_after_two_failures", "stops_once_enough_succeeded", "do_times_runs_every_try", "do_times_stops_at_the_first_error"] {
+            assert_eq!(outcome(&events, "tries", name, case)["status"], "passed", "{name}/{case}: {}", run.both());
+        }
+        let failed = outcome(&events, "tries", name, "too_few_successes_fail_at_the_call");
+        let message = failed["failure"]["message"].as_str().unwrap();
+        assert_eq!(message, "m_out_of_n(3, 4): 0 of 2 tries succeeded, 3 needed; last error (try 2): try 2 refused", "{name}");
+        let source = repo().join("test-packages").join(name).join(source);
+        assert_eq!(failed["failure"]["line"], line_of(&source, "the failing call"), "{name}: {failed}");
+    }
+}
