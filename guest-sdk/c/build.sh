@@ -69,7 +69,7 @@ case $PACKAGE in
 esac
 mkdir -p "$TMP/wit/deps/contract" "$TMP/gen"
 cp "$WIT"/*.wit "$TMP/wit/deps/contract/"
-# WASI's io, clocks and sockets: the one copy, in the repository's wit/deps.
+# WASI's WIT packages (io, clocks, sockets, …): the one copy, in the repository's wit/deps.
 WASI_DEPS=$SDK/../../wit/deps
 cp "$WASI_DEPS"/*.wit "$TMP/wit/deps/"
 SOCKETS=$(sed -n 's/^package wasi:sockets@\([^;]*\);.*/\1/p' "$WASI_DEPS/sockets.wit")
