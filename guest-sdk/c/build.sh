@@ -101,7 +101,7 @@ for dep in "$WIT"/deps/*.wit; do
         RENAMES="$RENAMES --rename host:test/$interface@${DEP_PACKAGE#*@}=host_test_$(echo "$interface" | tr - _)"
     done
 done
-# WASI's io, clocks and sockets: the one copy, in the repository's wit/deps.
+# WASI's WIT packages (io, clocks, sockets, …): the one copy, in the repository's wit/deps.
 WASI_DEPS=$SDK/../../wit/deps
 cp "$WASI_DEPS"/*.wit "$TMP/wit/deps/"
 SOCKETS=$(sed -n 's/^package wasi:sockets@\([^;]*\);.*/\1/p' "$WASI_DEPS/sockets.wit")

@@ -1,11 +1,13 @@
 //! The 0.2 world's suite shape (`wit/v0.2/tester.wit`) end to end, with the real binary,
-//! a real kvnode node and real components: the same suite (`suite-shape`) written with
-//! the Rust and the Python SDK. Each run has four tests: the suite next to a 0.1 package
-//! (`kv-cases`), the suite with a failing `init` (`SUITE_INIT=fail`), with a failing
-//! `end` (`SUITE_END=fail`), and with an `init` that skips (`SUITE_INIT=skip`). Checked in every report: order and config (the suite's own
+//! a real kvnode node and real components: one suite written alike with each of the five
+//! SDKs (`suite-shape` in Rust, `python-suite-shape`, `js-suite-shape`, `c-suite-shape`,
+//! `go-suite-shape`) and checked by the same `check_suite`. Each run has four tests: the
+//! suite next to a 0.1 package (`kv-cases`), the suite with a failing `init`
+//! (`SUITE_INIT=fail`), with a failing `end` (`SUITE_END=fail`), and with an `init` that
+//! skips (`SUITE_INIT=skip`). Checked in every report: order and config (the suite's own
 //! `order_is_kept` and `config_passes_through` cases), user and auto skips counted apart,
 //! the comment and the doc (also in `host list --verbose`), the timetrap that fires and the
-//! one cancelled.
+//! one cancelled. Also here: extreme timetraps, and test_server's `m_out_of_n`/`do_times`.
 
 mod common;
 
@@ -182,6 +184,14 @@ fn the_rust_suite_runs_in_shape_and_every_report_shows_it() {
 fn the_python_suite_runs_in_shape_and_every_report_shows_it() {
     assert!(has_tool("componentize-py"), "componentize-py is needed: run scripts/install-tools");
     check_suite("python-suite-shape", "python-suite-shape");
+}
+
+#[test]
+fn the_js_suite_runs_in_shape_and_every_report_shows_it() {
+    assert!(has_tool("node"), "node is needed: run scripts/install-tools");
+    let toolchain = repo().join("guest-sdk/js/node_modules/componentize-qjs");
+    assert!(toolchain.is_dir(), "componentize-qjs is needed at {}: run scripts/install-tools", toolchain.display());
+    check_suite("js-suite-shape", "js-suite-shape");
 }
 
 #[test]

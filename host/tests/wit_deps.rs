@@ -1,6 +1,7 @@
-//! `wit/deps` is the one copy of the WASI WIT packages (io, clocks, sockets) that the C and
-//! Python SDKs build against; it must equal what the host's wasmtime-wasi implements, at
-//! the version Cargo.lock pins (`scripts/sync-wit-deps --check`).
+//! `wit/deps` is the one copy of the WASI WIT packages (io, clocks, sockets, filesystem,
+//! random, cli) that the C, Python and JavaScript SDKs build against; it must equal what the
+//! host's wasmtime-wasi implements, at the version Cargo.lock pins
+//! (`scripts/sync-wit-deps --check`).
 
 mod common;
 
