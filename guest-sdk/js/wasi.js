@@ -198,26 +198,20 @@ export function readFile(path) {
 
 /** Write `contents` (text, as UTF-8, or a Uint8Array) to `path`, replacing the file or making it. */
 export function writeFile(path, contents) {
-  const bytes = encode(contents);
-  const file = open(path, { create: true, truncate: true }, { write: true });
-  try {
-    const stream = attempt(path, 'write', () => file.writeViaStream(0));
-    try {
-      writeAll(path, stream, bytes);
-    } finally {
-      release(stream);
-    }
-  } finally {
-    release(file);
-  }
+  writeThrough(path, contents, { create: true, truncate: true }, 'write', (file) => file.writeViaStream(0));
 }
 
 /** Append `contents` (text, as UTF-8, or a Uint8Array) to the end of `path`, making it if needed. */
 export function appendFile(path, contents) {
+  writeThrough(path, contents, { create: true }, 'append', (file) => file.appendViaStream());
+}
+
+/** Open `path` with `flags`, write `contents` through the stream `streamOf(file)` gives, release both. */
+function writeThrough(path, contents, flags, verb, streamOf) {
   const bytes = encode(contents);
-  const file = open(path, { create: true }, { write: true });
+  const file = open(path, flags, { write: true });
   try {
-    const stream = attempt(path, 'append', () => file.appendViaStream());
+    const stream = attempt(path, verb, () => streamOf(file));
     try {
       writeAll(path, stream, bytes);
     } finally {
