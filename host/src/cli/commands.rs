@@ -83,9 +83,9 @@ impl SuiteArgs {
         let prepared = runner::prepare(plan, &sandbox, bus, with_runtimes, &self.listed).await.map_err(|e| usage_error(format!("{e:#}")))?;
         // Everything this run needs is cached and fresh now: trim what older runs left
         // (an archive's cache is the archive's, and holds only what it needs).
-        if let Some(dir) = sandbox.cache_dir().filter(|_| self.archive_engine.is_none()) {
+        if let Some(cache) = sandbox.compile_cache().filter(|_| self.archive_engine.is_none()) {
             let max = std::env::var("HOST_CACHE_MAX_MB").ok().and_then(|mb| mb.parse::<u64>().ok()).map_or(host::sandbox::DEFAULT_CACHE_MAX_BYTES, |mb| mb << 20);
-            CompileCache::new(dir.to_path_buf()).trim(max, started);
+            cache.trim(max, started);
         }
         let selection = Selection::new(plan, &prepared.index(), &selector);
         let carried = rerun.unwrap_or_default().into_iter().filter(|id| !selection.contains(id)).collect();
@@ -403,7 +403,7 @@ async fn start_handlers(specs: &[HandlerSpec], sandbox: &Sandbox, bus: &EventBus
         return Ok(None);
     }
     let builds = sandbox.cache_dir().map_or_else(|| std::env::temp_dir().join("host-builds"), Path::to_path_buf);
-    let cache = sandbox.cache_dir().map(|dir| CompileCache::new(dir.to_path_buf()));
+    let cache = sandbox.compile_cache().cloned();
     Handlers::start(specs, cache, &builds, bus).await.map(Some).map_err(|error| {
         let message = format!("{error:#}");
         // The stream reporters take down their live line; JSON's last line says why.

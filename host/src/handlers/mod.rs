@@ -81,7 +81,7 @@ impl Handlers {
     /// start without the handlers it was given.
     pub async fn start(specs: &[HandlerSpec], cache: Option<CompileCache>, builds: &std::path::Path, bus: &EventBus) -> Result<Handlers> {
         let mut handlers = Vec::new();
-        let engine = if specs.iter().any(|s| matches!(s.source, HandlerSource::Component(_))) { Some(engine()?) } else { None };
+        let engine = if specs.iter().any(|s| matches!(s.source, HandlerSource::Component(_))) { Some(engine(cache.as_ref())?) } else { None };
         for spec in specs {
             let shared = Arc::new(Shared::default());
             let kind = match &spec.source {
@@ -335,10 +335,13 @@ fn compile(engine: &Engine, cache: Option<&CompileCache>, wasm: &std::path::Path
 }
 
 /// An engine for handlers: epoch interruption (ticked by a thread of its own while the
-/// engine lives), no pooling.
-fn engine() -> Result<Engine> {
+/// engine lives), no pooling, compiled functions shared through `cache`.
+fn engine(cache: Option<&CompileCache>) -> Result<Engine> {
     let mut config = Config::new();
     config.epoch_interruption(true);
+    if let Some(cache) = cache {
+        cache.configure(&mut config)?;
+    }
     let engine = Engine::new(&config)?;
     let weak = engine.weak();
     std::thread::Builder::new().name("handler epochs".into()).spawn(move || {

@@ -4,6 +4,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 
@@ -11,13 +12,17 @@ use anyhow::{Context as _, Result};
 /// components are tens of megabytes each, and every change of a package adds one.
 pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 use sha2::{Digest, Sha256};
-use wasmtime::Engine;
+use wasmtime::{Config, Engine};
 use wasmtime::component::Component;
 
-/// A directory of precompiled components (`<key>.cwasm`).
+use super::function_cache::{self, FunctionCache};
+
+/// A directory of precompiled components (`<key>.cwasm`), of declared builds
+/// (`builds/`) and of compiled functions (`functions/`, see [`FunctionCache`]).
 #[derive(Debug, Clone)]
 pub struct CompileCache {
     dir: PathBuf,
+    functions: Arc<FunctionCache>,
 }
 
 /// A component out of [`CompileCache::load`].
@@ -44,7 +49,16 @@ impl Hasher for ShaHasher {
 impl CompileCache {
     /// A cache in `dir` (created on first write).
     pub fn new(dir: PathBuf) -> CompileCache {
-        CompileCache { dir }
+        let functions = Arc::new(FunctionCache::new(dir.join(function_cache::DIR)));
+        CompileCache { dir, functions }
+    }
+
+    /// Have engines made from `config` keep every function they compile in this cache
+    /// and take it from there when they meet the same function again — in another
+    /// package of the same language, or the same package after an edit.
+    pub fn configure(&self, config: &mut Config) -> Result<()> {
+        config.enable_incremental_compilation(self.functions.clone() as Arc<dyn wasmtime::CacheStore>)?;
+        Ok(())
     }
 
     /// Where the cache lives.
@@ -167,19 +181,36 @@ impl CompileCache {
         Ok(())
     }
 
-    /// Keep the cache within `max_bytes`: compiled components (`*.cwasm`) and declared
-    /// builds (`builds/*.wasm`), least recently used first (a hit refreshes an entry's
-    /// time). Only files of the cache's own naming are removed, and none used since
-    /// `since` (the current run's). Returns how many bytes were freed.
+    /// Keep the cache within `max_bytes`: compiled components (`*.cwasm`), declared
+    /// builds (`builds/*.wasm`) and — when this process added to them — compiled functions
+    /// (`functions/`), least recently written or used first (a component hit refreshes its
+    /// entry's time). Only files of the cache's own naming are removed, and none used
+    /// since `since` (the current run's). Returns how many bytes were freed.
     pub fn trim(&self, max_bytes: u64, since: std::time::SystemTime) -> u64 {
         let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = Vec::new();
+        let mut add = |path: PathBuf| {
+            let Ok(meta) = std::fs::symlink_metadata(&path) else { return };
+            if meta.is_file() {
+                entries.push((meta.modified().unwrap_or(std::time::UNIX_EPOCH), meta.len(), path));
+            }
+        };
         for (dir, extension) in [(self.dir.clone(), "cwasm"), (self.dir.join("builds"), "wasm")] {
             let Ok(listing) = std::fs::read_dir(&dir) else { continue };
             for entry in listing.flatten() {
-                let path = entry.path();
-                let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
-                if meta.is_file() && is_cache_entry(&path, extension) {
-                    entries.push((meta.modified().unwrap_or(std::time::UNIX_EPOCH), meta.len(), path));
+                if is_cache_entry(&entry.path(), extension) {
+                    add(entry.path());
+                }
+            }
+        }
+        // Thousands of small files: listed only when this run wrote some, so that a warm
+        // run does not pay for walking them.
+        if self.functions.inserted() > 0 {
+            let fanouts = std::fs::read_dir(self.dir.join(function_cache::DIR)).into_iter().flatten().flatten();
+            for fanout in fanouts {
+                for entry in std::fs::read_dir(fanout.path()).into_iter().flatten().flatten() {
+                    if function_cache::is_entry(&entry.path()) {
+                        add(entry.path());
+                    }
                 }
             }
         }
@@ -208,7 +239,7 @@ impl CompileCache {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -311,5 +342,40 @@ mod tests {
         // Nothing used by the current run goes, whatever the limit.
         assert_eq!(cache.trim(0, SystemTime::now() - Duration::from_secs(150)), 0);
         assert!(recent.exists());
+    }
+
+    /// Compiled functions are trimmed with the rest, least recently written first — but
+    /// only by a run that added some (a warm run does not walk thousands of files).
+    #[test]
+    fn compiled_functions_are_trimmed_only_by_a_run_that_compiled() {
+        let dir = tempfile::tempdir().unwrap();
+        let functions = dir.path().join(function_cache::DIR).join("ab");
+        std::fs::create_dir_all(&functions).unwrap();
+        let old = |name: String| {
+            let path = functions.join(name);
+            std::fs::write(&path, vec![0u8; 1 << 20]).unwrap();
+            let file = std::fs::File::options().append(true).open(&path).unwrap();
+            file.set_modified(SystemTime::now() - Duration::from_secs(300)).unwrap();
+            path
+        };
+        let stale = old("cd".repeat(31));
+        let foreign = old("notes.txt".to_string());
+        let since = SystemTime::now() - Duration::from_secs(10);
+
+        let warm = CompileCache::new(dir.path().to_path_buf());
+        assert_eq!(warm.trim(0, since), 0, "nothing compiled: the functions are not looked at");
+        assert!(stale.exists());
+
+        let compiling = CompileCache::new(dir.path().to_path_buf());
+        let mut config = Config::new();
+        compiling.configure(&mut config).unwrap();
+        let engine = Engine::new(&config).unwrap();
+        Component::new(&engine, "(component (core module (func (export \"f\") (result i32) i32.const 7)))").unwrap();
+        let written = || walkdir::WalkDir::new(dir.path().join(function_cache::DIR)).into_iter().flatten().filter(|e| e.file_type().is_file()).count();
+        let before = written();
+        assert!(before >= 3, "the component's functions were stored beside the two old files");
+        assert_eq!(compiling.trim(0, since), 1 << 20, "the old entry goes");
+        assert!(!stale.exists() && foreign.exists(), "files of other names are never removed");
+        assert_eq!(written(), before - 1, "what this run wrote stays");
     }
 }

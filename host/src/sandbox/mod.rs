@@ -9,6 +9,7 @@
 mod bindings;
 mod cache;
 mod capture;
+mod function_cache;
 mod interfaces;
 mod limits;
 mod network;
@@ -108,6 +109,9 @@ impl Sandbox {
         config.epoch_interruption(true);
         config.wasm_backtrace_details(WasmBacktraceDetails::Enable);
         pool.configure(&mut config);
+        if let Some(cache) = &cache {
+            cache.configure(&mut config)?;
+        }
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -121,6 +125,11 @@ impl Sandbox {
         start_epoch_ticker(&engine);
         let stores = Arc::new(tokio::sync::Semaphore::new(Pool::MAX_LIVE_STORES as usize));
         Ok(Sandbox { engine, linker, cache, stores })
+    }
+
+    /// The compile cache, if there is one.
+    pub fn compile_cache(&self) -> Option<&CompileCache> {
+        self.cache.as_ref()
     }
 
     /// The compile cache's directory, if there is a cache.
