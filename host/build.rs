@@ -2,6 +2,9 @@
 //! `src/archive`): the target triple this host is built for, and the wasmtime version
 //! Cargo.lock resolved. Nothing else is generated here.
 
+// Rebuilt whenever the checkout it was last built for is another: see .cargo/config.toml.
+const _: Option<&str> = option_env!("HOST_CHECKOUT");
+
 fn main() {
     let target = std::env::var("TARGET").expect("cargo sets TARGET for build scripts");
     println!("cargo:rustc-env=HOST_TARGET_TRIPLE={target}");

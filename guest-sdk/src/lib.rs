@@ -32,6 +32,9 @@
 //! Build with `cargo build --release --target wasm32-wasip2` (crate type `cdylib`), or
 //! let `host run` build the package directory for you.
 
+// Rebuilt whenever the checkout it was last built for is another: see .cargo/config.toml.
+const _: Option<&str> = option_env!("HOST_CHECKOUT");
+
 mod context;
 pub mod handler;
 mod failure;

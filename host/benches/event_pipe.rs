@@ -3,6 +3,9 @@
 //! events per second (read by `bench/compare.py`).
 //! `cargo bench -p host --bench event_pipe [-- N]`
 
+// Rebuilt whenever the checkout it was last built for is another: see .cargo/config.toml.
+const _: Option<&str> = option_env!("HOST_CHECKOUT");
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant};

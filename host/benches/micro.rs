@@ -1,6 +1,9 @@
 //! Micro benchmarks of the hot paths: event parsing, journaling, filters, templates.
 //! `cargo bench -p host --bench micro`
 
+// Rebuilt whenever the checkout it was last built for is another: see .cargo/config.toml.
+const _: Option<&str> = option_env!("HOST_CHECKOUT");
+
 use divan::{Bencher, black_box};
 use host::config::Template;
 use host::nodes::{Comparison, Condition, Journal, parse_line};

@@ -10,6 +10,9 @@
 //! with [`handlers`] (user event handlers and hooks, sandboxed) beside the reporters;
 //! [`archive`] packs a prepared suite to run on another machine without building it.
 
+// Rebuilt whenever the checkout it was last built for is another: see .cargo/config.toml.
+const _: Option<&str> = option_env!("HOST_CHECKOUT");
+
 pub mod archive;
 pub mod build;
 pub mod config;

@@ -1,5 +1,8 @@
 //! The `host` binary: see `host --help`.
 
+// Rebuilt whenever the checkout it was last built for is another: see .cargo/config.toml.
+const _: Option<&str> = option_env!("HOST_CHECKOUT");
+
 mod cli;
 
 use std::process::ExitCode;

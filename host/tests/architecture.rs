@@ -100,3 +100,30 @@ fn no_source_file_is_over_500_lines_without_a_reason_at_its_top() {
         assert!(lines <= 500 || head.contains("Over 500 lines"), "{} has {lines} lines and no reason at its top", file.display());
     }
 }
+
+/// Every checkout shares one build directory (.cargo/config.toml), where cargo tells a
+/// workspace crate's freshness by modification times alone: each crate it builds there —
+/// every target of every package of the workspace, and guest-sdk — reads HOST_CHECKOUT,
+/// so that a crate last built for another checkout is built again, never taken as it is.
+#[test]
+fn every_crate_of_the_shared_build_directory_is_rebuilt_for_another_checkout() {
+    const GUARD: &str = "const _: Option<&str> = option_env!(\"HOST_CHECKOUT\");";
+    let config = std::fs::read_to_string(repo().join(".cargo/config.toml")).unwrap();
+    assert!(config.contains("HOST_CHECKOUT = { value = \".\", relative = true }"), "{config}");
+    let metadata = cargo_metadata::MetadataCommand::new().manifest_path(repo().join("Cargo.toml")).no_deps().exec().unwrap();
+    let mut roots: Vec<std::path::PathBuf> = metadata.packages.iter().flat_map(|p| &p.targets).map(|t| t.src_path.clone().into_std_path_buf()).collect();
+    roots.push(repo().join("guest-sdk/src/lib.rs"));
+    assert!(roots.len() > 40, "every test, bench, bin, lib and build script: {roots:?}");
+    let common = std::fs::read_to_string(repo().join("host/tests/common/mod.rs")).unwrap();
+    let unguarded: Vec<_> = roots
+        .iter()
+        .filter(|root| {
+            let text = std::fs::read_to_string(root).unwrap();
+            !(text.contains(GUARD) || (text.contains("\nmod common;") && common.contains(GUARD)))
+        })
+        .collect();
+    assert!(unguarded.is_empty(), "crates that do not read HOST_CHECKOUT (add `{GUARD}`): {unguarded:?}");
+    // The test packages do not read it: they keep a build directory of their own.
+    let packages = std::fs::read_to_string(repo().join("test-packages/.cargo/config.toml")).unwrap();
+    assert!(packages.contains("build-dir = \"{workspace-root}/target\""), "{packages}");
+}

@@ -1,6 +1,9 @@
 //! Property tests: the configuration parser and the placeholder resolver never panic,
 //! and their errors point inside the text they were given.
 
+// Rebuilt whenever the checkout it was last built for is another: see .cargo/config.toml.
+const _: Option<&str> = option_env!("HOST_CHECKOUT");
+
 use std::path::Path;
 
 use host::config::{self, AddressBook, NodeAddress, ResolveError, Template};

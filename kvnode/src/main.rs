@@ -17,6 +17,9 @@
 //! `peer_unreachable`) go to the event pipe given by `--events`, one JSON object per
 //! line in Tezt's `fd-sink-item.v0` shape.
 
+// Rebuilt whenever the checkout it was last built for is another: see .cargo/config.toml.
+const _: Option<&str> = option_env!("HOST_CHECKOUT");
+
 mod args;
 mod events;
 mod store;

@@ -125,6 +125,9 @@ async fn cargo_build(dir: &Path, extra: &[&str]) -> Result<Vec<Artifact>, BuildE
         .arg("--manifest-path")
         .arg(&manifest)
         .args(extra)
+        // In the package's directory, as its author builds it: cargo finds the package's
+        // own `.cargo/config.toml` (cargo reads configuration from where it runs).
+        .current_dir(dir)
         .stdin(std::process::Stdio::null());
     let output = output_of_group(command).await.map_err(|source| BuildError::Spawn {
         dir: dir.to_path_buf(),

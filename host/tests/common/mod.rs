@@ -1,6 +1,9 @@
 //! Helpers for driving the real `host` binary against real nodes and packages.
 #![allow(dead_code)]
 
+// Rebuilt whenever the checkout it was last built for is another: see .cargo/config.toml.
+const _: Option<&str> = option_env!("HOST_CHECKOUT");
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -16,10 +19,22 @@ pub fn package(name: &str) -> String {
     repo().join("test-packages").join(name).display().to_string()
 }
 
-/// `host` with a compile cache shared by the test suite (kept under `target/`).
+/// The compile cache of the test suite: `$HOST_TEST_CACHE_DIR`, else `test-cache` in the
+/// user's host cache (`$XDG_CACHE_HOME/host`, else `~/.cache/host`). Every checkout on the
+/// machine shares it — its entries are keyed by content (components, declared builds) — so a
+/// second clone's tests neither build nor compile a package the first one did.
+pub fn test_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("HOST_TEST_CACHE_DIR") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
+    cache.map_or_else(|| repo().join("target").join("host-test-cache"), |cache| cache.join("host").join("test-cache"))
+}
+
+/// `host` with the compile cache of the test suite ([`test_cache`]).
 pub fn host() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_host"));
-    command.env("HOST_CACHE_DIR", repo().join("target").join("host-test-cache"));
+    command.env("HOST_CACHE_DIR", test_cache());
     command.env_remove("NO_COLOR");
     if let Ok(joined) = std::env::join_paths(search_path()) {
         command.env("PATH", joined);
