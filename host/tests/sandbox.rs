@@ -49,13 +49,14 @@ env = { GREETING = "hello", EXPECTED_SCALE = "1.5" }
     assert_eq!(run.code, Some(1), "{}", run.both());
     let timetrap = 2.0 * 1.5;
     let at = |mark: &str| format!("{HOSTILE_SRC}:{}:", marked_line(HOSTILE_SRC, mark));
-    let expectations: [(&str, Vec<String>); 14] = [
+    let expectations: [(&str, Vec<String>); 15] = [
         ("reads_etc_passwd", vec![at("passwd"), "No such file or directory".into()]),
         ("reads_the_home_directory", vec![at("home"), "No such file or directory".into()]),
         ("connects_to_a_non_node_address", vec![at("non_node"), "Permission denied".into()]),
         ("connects_to_a_node_port_outside_the_allow_list", vec![at("other_port"), "Permission denied".into()]),
         ("allocates_until_it_fails", vec!["out of memory: the package asked to grow its linear memory".into(), "over the limit of 512.0 MiB (sandbox.memory_mib)".into()]),
         ("spins_forever", vec![format!("case spins_forever timed out after {timetrap:.1}s while running guest code (no host call)")]),
+        ("sleeps_forever", vec![format!("case sleeps_forever timed out after {timetrap:.1}s while blocked in a WASI call (a sleep or I/O), not in guest code")]),
         ("recurses_forever", vec!["trap: wasm trap: call stack exhausted".into()]),
         ("prints_forever", vec![at("print"), "output limit exceeded: wrote ".into()]),
         ("hits_unreachable", vec![at("unreachable"), "trap: wasm trap: wasm `unreachable` instruction executed".into()]),

@@ -295,9 +295,24 @@ fn new_store(engine: &Engine, scope: CaseScope, timeout: Duration) -> Result<Sto
     let mut store = Store::new(engine, CaseState::new(scope, deadline)?);
     store.limiter(|state| &mut state.limits);
     // Yield to the async executor on every epoch tick, so timeouts can cancel a guest
-    // that never calls the host.
+    // that never calls the host. The yield happens inside the epoch check, itself a call
+    // into the host: it is marked so, and a case cut there was running its own code.
     store.set_epoch_deadline(1);
-    store.epoch_deadline_async_yield_and_update(1);
+    let activity = Arc::clone(&store.data().activity);
+    store.epoch_deadline_callback(move |_| {
+        activity.at_epoch_check();
+        Ok(wasmtime::UpdateDeadline::Yield(1))
+    });
+    // Where a case's time ran out (see `CaseState::activity`): in a host call or not.
+    let activity = Arc::clone(&store.data().activity);
+    store.call_hook(move |_, hook| {
+        match hook {
+            wasmtime::CallHook::CallingHost => activity.calling_host(),
+            wasmtime::CallHook::ReturningFromHost => activity.returning_from_host(),
+            _ => {}
+        }
+        Ok(())
+    });
     Ok(store)
 }
 
@@ -336,12 +351,12 @@ impl CaseRunner {
             Ok(store) => store,
             Err(error) => return CaseVerdict::host_error(format!("{error:#}")),
         };
-        let trap = store.data().timetrap.subscribe();
+        let (trap, activity) = (store.data().timetrap.subscribe(), Arc::clone(&store.data().activity));
         let call = async {
             let tester = pre.instantiate_async(&mut store).await?;
             tester.host_test_suite().call_handle(&mut store, &request).await
         };
-        let result = suite_calls::bounded(call, timeout, trap).await;
+        let result = suite_calls::bounded(call, timeout, trap, &activity).await;
         verdict::judge(case, timeout, result, store.data())
     }
 

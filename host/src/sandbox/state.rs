@@ -2,6 +2,7 @@
 //! and what the host interfaces record while the case runs.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -67,6 +68,8 @@ pub struct CaseState {
     pub(super) comment: Option<String>,
     /// What the package is waiting for in a host call right now, if anything.
     pub(super) doing: Arc<Mutex<Option<String>>>,
+    /// Whether the guest is in a host call, kept by the store's hooks (see `new_store`).
+    pub(super) activity: Arc<Activity>,
     /// wasi:http's state, and the hooks that keep requests to the test's nodes.
     http: WasiHttpCtx,
     http_hooks: super::http::NodesOnly,
@@ -129,6 +132,7 @@ impl CaseState {
             timetrap: tokio::sync::watch::Sender::new(None),
             comment: None,
             doing: Arc::new(Mutex::new(None)),
+            activity: Arc::default(),
             reported: None,
             output,
             http: WasiHttpCtx::new(),
@@ -152,6 +156,16 @@ impl CaseState {
     pub fn current_call(&self) -> Option<String> {
         self.doing.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
+
+    /// What the case was doing when its time ran out, for timeout messages: the node call
+    /// it was waiting in, another host call (a WASI sleep or I/O), or its own code.
+    pub fn activity(&self) -> String {
+        match self.current_call() {
+            Some(call) => call,
+            None if self.activity.in_host_call() => "blocked in a WASI call (a sleep or I/O), not in guest code".into(),
+            None => "running guest code (no host call)".into(),
+        }
+    }
 }
 
 impl WasiHttpView for CaseState {
@@ -171,4 +185,52 @@ pub(super) fn is_node_address(roster: &Roster, addr: SocketAddr) -> bool {
     roster.snapshot().iter().any(|node| {
         node.spec.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip == addr.ip()) && node.spec.all_ports().contains(&addr.port())
     })
+}
+
+/// Where a case's code is — in a host call or running on its own — kept by the store's
+/// call hook and epoch callback, and frozen when the case's time runs out: dropping the
+/// cut call unwinds it through those same hooks, which would otherwise erase where it was.
+#[derive(Debug, Default)]
+pub struct Activity {
+    /// How deep the guest is in host calls (a WASI call, a host interface, the epoch
+    /// check; a host call may call the guest's allocator, which may call the host)…
+    host_calls: AtomicU32,
+    /// …and whether the innermost is the epoch check, where a guest running its own code
+    /// yields to the executor on every tick.
+    at_epoch_check: AtomicBool,
+    frozen: AtomicBool,
+}
+
+impl Activity {
+    /// The guest calls the host.
+    pub(super) fn calling_host(&self) {
+        if !self.frozen.load(Ordering::Relaxed) {
+            self.host_calls.fetch_add(1, Ordering::Relaxed);
+            self.at_epoch_check.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// A host call returns to the guest.
+    pub(super) fn returning_from_host(&self) {
+        if !self.frozen.load(Ordering::Relaxed) {
+            let _ = self.host_calls.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        }
+    }
+
+    /// The current host call is the epoch check.
+    pub(super) fn at_epoch_check(&self) {
+        if !self.frozen.load(Ordering::Relaxed) {
+            self.at_epoch_check.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The case's time ran out: keep where it was.
+    pub(super) fn freeze(&self) {
+        self.frozen.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the guest is waiting in a host call other than the epoch check.
+    fn in_host_call(&self) -> bool {
+        self.host_calls.load(Ordering::Relaxed) > 0 && !self.at_epoch_check.load(Ordering::Relaxed)
+    }
 }

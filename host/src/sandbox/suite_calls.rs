@@ -8,6 +8,7 @@
 //! case set, whichever comes first ([`bounded`]).
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -16,7 +17,7 @@ use wasmtime::{Engine, Store};
 use super::bindings::v2::SuiteTesterPre as TesterPre;
 use super::bindings::v2::host::test0_2_0::types::{CaseInfo, Stop};
 use super::bindings::{FailResponse, Response};
-use super::state::{CaseScope, CaseState};
+use super::state::{Activity, CaseScope, CaseState};
 use super::verdict::{self, CaseVerdict, Cut};
 use crate::events::{Fixture, Outcome};
 
@@ -29,6 +30,7 @@ pub(super) async fn bounded<F: Future>(
     call: F,
     timeout: Duration,
     mut trap: tokio::sync::watch::Receiver<Option<(Instant, Duration)>>,
+    activity: &Activity,
 ) -> Result<F::Output, Cut> {
     let outer = tokio::time::sleep(timeout);
     tokio::pin!(call, outer);
@@ -44,8 +46,15 @@ pub(super) async fn bounded<F: Future>(
         tokio::select! {
             biased;
             output = &mut call => return Ok(output),
-            _ = &mut outer => return Err(Cut::Timeout),
-            _ = fires => return Err(Cut::Timetrap(set.map_or(Duration::ZERO, |(_, limit)| limit))),
+            // Where the call was is kept before it is dropped (which unwinds it).
+            _ = &mut outer => {
+                activity.freeze();
+                return Err(Cut::Timeout);
+            }
+            _ = fires => {
+                activity.freeze();
+                return Err(Cut::Timetrap(set.map_or(Duration::ZERO, |(_, limit)| limit)));
+            }
             changed = trap.changed(), if watching => watching = changed.is_ok(),
         }
     }
@@ -125,7 +134,7 @@ pub(super) async fn fixture(
         Ok(store) => store,
         Err(error) => return FixtureVerdict { verdict: CaseVerdict::host_error(format!("{error:#}")), config: None },
     };
-    let trap = store.data().timetrap.subscribe();
+    let (trap, activity) = (store.data().timetrap.subscribe(), Arc::clone(&store.data().activity));
     let call = async {
         let tester = pre.instantiate_async(&mut store).await?;
         let suite = tester.host_test0_2_0_suite();
@@ -134,7 +143,7 @@ pub(super) async fn fixture(
             Fixture::End => ended(suite.call_end(&mut store, config).await?).map(|()| config.clone()),
         })
     };
-    let result = bounded(call, timeout, trap).await;
+    let result = bounded(call, timeout, trap, &activity).await;
     let (verdict, config) = judge(fixture.name(), timeout, result, store.data());
     FixtureVerdict { verdict, config }
 }
@@ -152,7 +161,7 @@ pub(super) async fn case(engine: &Engine, pre: &TesterPre<CaseState>, case: &str
     // What `init-case` returned, once it has; what `run-case` returned, once it has.
     let mut case_config: Option<SuiteConfig> = None;
     let mut ran: Option<Ended<()>> = None;
-    let trap = store.data().timetrap.subscribe();
+    let (trap, activity) = (store.data().timetrap.subscribe(), Arc::clone(&store.data().activity));
     let call = async {
         let tester = pre.instantiate_async(&mut store).await?;
         let suite = tester.host_test0_2_0_suite();
@@ -167,7 +176,7 @@ pub(super) async fn case(engine: &Engine, pre: &TesterPre<CaseState>, case: &str
         store.data_mut().timetrap.send_replace(None);
         wasmtime::Result::Ok(ended(suite.call_end_case(&mut store, case, &config).await?).map(|()| ()))
     };
-    let result = bounded(call, timeout, trap).await;
+    let result = bounded(call, timeout, trap, &activity).await;
     let state = store.data();
     let Some(run) = ran else {
         let (mut verdict, _) = judge(case, timeout, result, state);
@@ -219,12 +228,12 @@ async fn end_case_alone(
         Ok(store) => store,
         Err(error) => return Some(format!("end-case could not run: {error:#}")),
     };
-    let trap = store.data().timetrap.subscribe();
+    let (trap, activity) = (store.data().timetrap.subscribe(), Arc::clone(&store.data().activity));
     let call = async {
         let tester = pre.instantiate_async(&mut store).await?;
         wasmtime::Result::Ok(ended(tester.host_test0_2_0_suite().call_end_case(&mut store, case, &config).await?))
     };
-    let result = bounded(call, timeout, trap).await;
+    let result = bounded(call, timeout, trap, &activity).await;
     let (verdict, _) = judge(case, timeout, result, store.data());
     match verdict.outcome {
         Outcome::Failed { failure } => Some(format!("end-case failed: {}", failure.summary())),

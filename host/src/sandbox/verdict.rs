@@ -82,7 +82,7 @@ pub fn judge(
             format!(
                 "case {case}: its timetrap of {:.3}s fired while {}",
                 limit.as_secs_f64(),
-                state.current_call().unwrap_or_else(|| "running guest code (no host call)".into())
+                state.activity()
             ),
         ),
         Err(Cut::Timeout) => failure(
@@ -90,7 +90,7 @@ pub fn judge(
             format!(
                 "case {case} timed out after {:.1}s while {}",
                 timeout.as_secs_f64(),
-                state.current_call().unwrap_or_else(|| "running guest code (no host call)".into())
+                state.activity()
             ),
         ),
     };

@@ -17,6 +17,7 @@ test_package!(
     connects_to_a_node_port_outside_the_allow_list,
     allocates_until_it_fails,
     spins_forever,
+    sleeps_forever,
     recurses_forever,
     prints_forever,
     hits_unreachable,
@@ -66,6 +67,12 @@ fn spins_forever(_ctx: &Context) -> TestResult {
     loop {
         n = black_box(n.wrapping_add(1));
     }
+}
+
+fn sleeps_forever(_ctx: &Context) -> TestResult {
+    // A WASI sleep: the host, not the guest, is where the time goes.
+    std::thread::sleep(Duration::from_secs(3600));
+    Ok(())
 }
 
 fn recurse(depth: u64) -> u64 {
