@@ -20,6 +20,7 @@
 // to this file). Host calls block; cases are plain synchronous functions.
 
 import { callerLocation, failResponse, failureOf, isPromise, promiseMessage, show } from './failure.js';
+export { doTimes, mOutOfN } from './repeat.js';
 import { Context, useU64 } from './host.js';
 
 export {

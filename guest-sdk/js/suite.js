@@ -23,6 +23,7 @@ import { Failure, callerLocation, failResponse, failureOf, isPromise, promiseMes
 import { Context, nodes } from './host.js';
 
 export { Failure, NodeError, ensure, ensureEq, ensureNe, ensureThrows, fail, show, stackFrames } from './failure.js';
+export { doTimes, mOutOfN } from './repeat.js';
 export {
   DEFAULT_WAIT_MS,
   Node,

@@ -233,17 +233,15 @@ fn line_of(file: &Path, marker: &str) -> u64 {
 }
 
 #[test]
-fn m_out_of_n_and_do_times_count_tries_in_rust_and_python() {
+fn m_out_of_n_and_do_times_count_tries_in_rust_python_js_and_go() {
     assert!(has_tool("componentize-py"), "componentize-py is needed: run scripts/install-tools");
-    let suite = suite(&format!(
-        "[[tests]]\nname = \"tries\"\ntest_package_paths = [\"{}\", \"{}\"]\n",
-        package("repeat-helpers"),
-        package("python-repeat-helpers")
-    ));
+    let packages = [("repeat-helpers", "src/lib.rs"), ("python-repeat-helpers", "app.py"), ("js-repeat-helpers", "app.js"), ("go-repeat-helpers", "main.go")];
+    let paths: Vec<String> = packages.iter().map(|(name, _)| format!("{:?}", package(name))).collect();
+    let suite = suite(&format!("[[tests]]\nname = \"tries\"\ntest_package_paths = [{}]\n", paths.join(", ")));
     let run = run_in(&repo(), &["run", suite.path().to_str().unwrap(), "--keep-going", "--format", "json"]);
     assert_eq!(run.code, Some(1), "{}", run.both());
     let events = events(&run.stdout);
-    for (name, source) in [("repeat-helpers", "src/lib.rs"), ("python-repeat-helpers", "app.py")] {
+    for (name, source) in packages {
         for case in ["three_of_five_pass_after_two_failures", "stops_once_enough_succeeded", "do_times_runs_every_try", "do_times_stops_at_the_first_error"] {
             assert_eq!(outcome(&events, "tries", name, case)["status"], "passed", "{name}/{case}: {}", run.both());
         }
