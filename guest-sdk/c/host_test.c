@@ -168,6 +168,57 @@ void ht_fail_at(const char *file, unsigned line, unsigned column, const char *fm
     va_end(args);
 }
 
+void ht_m_out_of_n_at(const char *file, unsigned line, unsigned column, int m, int n, ht_try_fn try_fn,
+                      void *context) {
+    if (stop.kind != HT_STOP_NONE) {
+        return;
+    }
+    if (m > n) {
+        ht_fail_at(file, line, column, "m_out_of_n(%d, %d): more successes asked for than tries", m, n);
+        return;
+    }
+    int succeeded = 0, tried = 0, last_try = 0;
+    char *last = NULL;
+    /* Go on while the tries left can still make up the successes missing. */
+    while (succeeded < m && n - tried >= m - succeeded) {
+        tried++;
+        try_fn(tried, context);
+        if (stop.kind == HT_STOP_SKIP) {
+            free(last); /* a skip is not a failed try: it stays, and ends the case */
+            return;
+        }
+        if (stop.kind == HT_STOP_FAIL) {
+            /* The try failed, not the case: its failure becomes the last error. */
+            free(last);
+            last = strdup(stop.message ? stop.message : "");
+            last_try = tried;
+            free(stop.file);
+            free(stop.message);
+            stop = (ht_call_stop){0};
+            if (last == NULL) {
+                last = strdup("");
+            }
+            continue;
+        }
+        succeeded++;
+    }
+    if (succeeded < m) {
+        if (last != NULL) {
+            ht_fail_at(file, line, column, "m_out_of_n(%d, %d): %d of %d tries succeeded, %d needed; last error (try %d): %s",
+                       m, n, succeeded, tried, m, last_try, last);
+        } else {
+            ht_fail_at(file, line, column, "m_out_of_n(%d, %d): %d of %d tries succeeded, %d needed", m, n, succeeded, tried, m);
+        }
+    }
+    free(last);
+}
+
+void ht_do_times(int n, ht_try_fn try_fn, void *context) {
+    for (int attempt = 1; attempt <= n && stop.kind == HT_STOP_NONE; attempt++) {
+        try_fn(attempt, context);
+    }
+}
+
 void ht_vskip(const char *fmt, va_list args) {
     if (stop.kind != HT_STOP_NONE) {
         return;

@@ -208,6 +208,30 @@ __attribute__((noreturn)) void ht_panic_at(const char *file, unsigned line, unsi
         if (ht_stopped()) return;                                                     \
     } while (0)
 
+/* ------------------------------------------------------------------------------------ */
+/* Steps that need tries (test_server's m_out_of_n/3 and do_times/2)                     */
+
+/* One try: `attempt` counts from 1, `context` is the caller's. A try fails by FAIL or a
+ * failing check inside it — which fails the try, not the case — and SKIP (0.2) skips. */
+typedef void (*ht_try_fn)(int attempt, void *context);
+
+/* Call `try_fn` until it has succeeded `m` times, at most `n` times; fewer successes —
+ * known as soon as the tries left cannot make up for them — fail the running case at
+ * this line: `m_out_of_n(3, 4): 0 of 2 tries succeeded, 3 needed; last error (try 2): …`.
+ * Ends the running function when it fails (or a try skips). */
+#define M_OUT_OF_N(m, n, try_fn, context)                                             \
+    do {                                                                              \
+        ht_m_out_of_n_at(__FILE__, __LINE__, HT_COLUMN, (m), (n), (try_fn), (context)); \
+        if (ht_stopped()) return;                                                     \
+    } while (0)
+void ht_m_out_of_n_at(const char *file, unsigned line, unsigned column, int m, int n, ht_try_fn try_fn,
+                      void *context);
+
+/* Call `try_fn` for attempts 1..n; the first failure (or skip) stops it and ends the
+ * running function, reported where it happened. */
+#define DO_TIMES(n, try_fn, context) TRY(ht_do_times((n), (try_fn), (context)))
+void ht_do_times(int n, ht_try_fn try_fn, void *context);
+
 /* For code that cannot return: report `panicked: MESSAGE` at this line, then trap. */
 #define PANIC(...) ht_panic_at(__FILE__, __LINE__, HT_COLUMN, __VA_ARGS__)
 
