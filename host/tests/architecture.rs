@@ -109,7 +109,7 @@ fn no_source_file_is_over_500_lines_without_a_reason_at_its_top() {
 fn every_crate_of_the_shared_build_directory_is_rebuilt_for_another_checkout() {
     const GUARD: &str = "const _: Option<&str> = option_env!(\"HOST_CHECKOUT\");";
     let config = std::fs::read_to_string(repo().join(".cargo/config.toml")).unwrap();
-    assert!(config.contains("HOST_CHECKOUT = { value = \".\", relative = true }"), "{config}");
+    assert!(config.contains("HOST_CHECKOUT = { value = \".\", relative = true, force = true }"), "{config}");
     let metadata = cargo_metadata::MetadataCommand::new().manifest_path(repo().join("Cargo.toml")).no_deps().exec().unwrap();
     let mut roots: Vec<std::path::PathBuf> = metadata.packages.iter().flat_map(|p| &p.targets).map(|t| t.src_path.clone().into_std_path_buf()).collect();
     roots.push(repo().join("guest-sdk/src/lib.rs"));
@@ -126,4 +126,48 @@ fn every_crate_of_the_shared_build_directory_is_rebuilt_for_another_checkout() {
     // The test packages do not read it: they keep a build directory of their own.
     let packages = std::fs::read_to_string(repo().join("test-packages/.cargo/config.toml")).unwrap();
     assert!(packages.contains("build-dir = \"{workspace-root}/target\""), "{packages}");
+}
+
+/// What that guard relies on, with this repository's own cargo settings: two checkouts of a
+/// crate share a build directory, the older one (files older than the other's build) is
+/// built second, and still runs its own code, not the other checkout's.
+#[test]
+fn a_checkout_never_runs_another_checkouts_build() {
+    let config = std::fs::read_to_string(repo().join(".cargo/config.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared-build");
+    let build_dir = config.lines().find(|line| line.starts_with("build-dir = ")).expect("the shared build-dir line");
+    let config = config.replace(build_dir, &format!("build-dir = {:?}", shared.display().to_string()));
+    let checkout = |name: &str| {
+        let root = dir.path().join(name);
+        std::fs::create_dir_all(root.join(".cargo")).unwrap();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join(".cargo/config.toml"), &config).unwrap();
+        std::fs::write(root.join("Cargo.toml"), "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n").unwrap();
+        let main = format!("const _: Option<&str> = option_env!(\"HOST_CHECKOUT\");\nfn main() {{ println!(\"{name}\"); }}\n");
+        std::fs::write(root.join("src/main.rs"), main).unwrap();
+        root
+    };
+    let (older, newer) = (checkout("older"), checkout("newer"));
+    let long_ago = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    for file in ["Cargo.toml", "src/main.rs", ".cargo/config.toml"] {
+        std::fs::File::options().append(true).open(older.join(file)).unwrap().set_modified(long_ago).unwrap();
+    }
+    let run = |root: &Path| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // As from a shell: none of the variables `cargo test` sets for this test (it sets
+        // HOST_CHECKOUT too, to this repository's checkout).
+        let keep = ["PATH", "HOME", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"];
+        let mut command = std::process::Command::new(cargo);
+        command.args(["run", "-q"]).current_dir(root).env_clear();
+        for (name, value) in std::env::vars_os().filter(|(name, _)| keep.iter().any(|k| name == k)) {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    assert_eq!(run(&newer), "newer");
+    assert_eq!(run(&older), "older", "the older checkout ran the newer one's build");
+    assert!(shared.is_dir(), "both built in the shared build directory");
 }
