@@ -182,6 +182,20 @@ fn sigkill_of_the_host_takes_its_nodes_down_within_a_second() {
     child.wait().unwrap();
     let survivors = all_gone_within(&nodes, Duration::from_secs(1));
     assert!(survivors.is_empty(), "processes outlived a SIGKILLed host: {survivors:?}");
+    // Its run directory stays (it had no chance to remove it) until the next run sweeps it.
+    let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("host-run-")))
+        .filter(|path| path.join("1-1-blocked").join(format!("{token}-a")).is_dir())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    let quick = suite("[[tests]]\nname = \"quick\"\ntest_scripts = [\"ok.sh\"]\n");
+    write_script(quick.path(), "ok.sh", "true");
+    let run = run_in(quick.path(), &["run"]);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    assert!(!leftovers[0].exists(), "the next run removes what a SIGKILLed host left: {}", leftovers[0].display());
 }
 
 #[test]
