@@ -190,12 +190,15 @@ fn sigkill_of_the_host_takes_its_nodes_down_within_a_second() {
         .filter(|path| path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("host-run-")))
         .filter(|path| path.join("1-1-blocked").join(format!("{token}-a")).is_dir())
         .collect();
-    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    // (None: a run of another test binary, at the same moment, swept it already.)
+    assert!(leftovers.len() <= 1, "{leftovers:?}");
     let quick = suite("[[tests]]\nname = \"quick\"\ntest_scripts = [\"ok.sh\"]\n");
     write_script(quick.path(), "ok.sh", "true");
     let run = run_in(quick.path(), &["run"]);
     assert_eq!(run.code, Some(0), "{}", run.both());
-    assert!(!leftovers[0].exists(), "the next run removes what a SIGKILLed host left: {}", leftovers[0].display());
+    for left in &leftovers {
+        assert!(!left.exists(), "the next run removes what a SIGKILLed host left: {}", left.display());
+    }
 }
 
 #[test]
