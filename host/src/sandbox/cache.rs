@@ -206,7 +206,8 @@ impl CompileCache {
         // run does not pay for walking them.
         if self.functions.inserted() > 0 {
             let fanouts = std::fs::read_dir(self.dir.join(function_cache::DIR)).into_iter().flatten().flatten();
-            for fanout in fanouts {
+            // Only directories the cache made: a link there may lead anywhere.
+            for fanout in fanouts.filter(|fanout| fanout.file_type().is_ok_and(|kind| kind.is_dir())) {
                 for entry in std::fs::read_dir(fanout.path()).into_iter().flatten().flatten() {
                     if function_cache::is_entry(&entry.path()) {
                         add(entry.path());
@@ -360,6 +361,12 @@ mod tests {
         };
         let stale = old("cd".repeat(31));
         let foreign = old("notes.txt".to_string());
+        // A fan-out directory that is a link to a directory the cache did not make.
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join("ef".repeat(31)), vec![0u8; 1 << 20]).unwrap();
+        std::fs::File::options().append(true).open(elsewhere.join("ef".repeat(31))).unwrap().set_modified(SystemTime::now() - Duration::from_secs(300)).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.path().join(function_cache::DIR).join("ef")).unwrap();
         let since = SystemTime::now() - Duration::from_secs(10);
 
         let warm = CompileCache::new(dir.path().to_path_buf());
@@ -376,6 +383,7 @@ mod tests {
         assert!(before >= 3, "the component's functions were stored beside the two old files");
         assert_eq!(compiling.trim(0, since), 1 << 20, "the old entry goes");
         assert!(!stale.exists() && foreign.exists(), "files of other names are never removed");
+        assert!(elsewhere.join("ef".repeat(31)).exists(), "nothing is removed through a link");
         assert_eq!(written(), before - 1, "what this run wrote stays");
     }
 }
