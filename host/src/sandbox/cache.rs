@@ -104,7 +104,7 @@ impl CompileCache {
         let key = Self::key(engine, &wasm);
         let cached = self.load_keyed(engine, &wasm, &key, origin, compiling)?;
         // Best effort: without a stamp the next run reads and hashes the file again.
-        let _ = self.write_stamp(&stamp, &format!("{identity} {key}\n"));
+        let _ = write_atomically(&stamp, format!("{identity} {key}\n").as_bytes());
         Ok(cached)
     }
 
@@ -172,15 +172,6 @@ impl CompileCache {
         self.dir.join("stamps").join(&hex(&hasher.0.finalize())[..32])
     }
 
-    fn write_stamp(&self, stamp: &Path, text: &str) -> Result<()> {
-        let dir = stamp.parent().expect("stamps live in a directory");
-        std::fs::create_dir_all(dir)?;
-        let mut file = tempfile::NamedTempFile::new_in(dir)?;
-        std::io::Write::write_all(&mut file, text.as_bytes())?;
-        file.persist(stamp)?;
-        Ok(())
-    }
-
     /// Keep the cache within `max_bytes`: compiled components (`*.cwasm`), declared
     /// builds (`builds/*.wasm`) and — when this process added to them — compiled functions
     /// (`functions/`), least recently written or used first (a component hit refreshes its
@@ -231,13 +222,20 @@ impl CompileCache {
     }
 
     fn store(&self, path: &Path, component: &Component) -> Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
-        let bytes = component.serialize()?;
-        let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
-        std::io::Write::write_all(&mut file, &bytes)?;
-        file.persist(path)?;
+        write_atomically(path, &component.serialize()?)?;
         Ok(())
     }
+}
+
+/// Write `bytes` to `path` (making its directory) through a temporary file renamed into
+/// place, so that runs sharing the cache never read half an entry.
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().expect("cache entries live in a directory");
+    std::fs::create_dir_all(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 pub(super) fn hex(bytes: &[u8]) -> String {

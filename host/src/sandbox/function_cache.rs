@@ -18,8 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const DIR: &str = "functions";
 
 /// One file per compiled function, `functions/<2 hex>/<rest of the key in hex>`, written
-/// atomically (a temporary file renamed into place), so that runs sharing the cache never
-/// read half an entry.
+/// as every entry of the compile cache is (`cache::write_atomically`).
 #[derive(Debug)]
 pub struct FunctionCache {
     dir: PathBuf,
@@ -55,15 +54,6 @@ impl FunctionCache {
         let (fanout, rest) = name.split_at(2);
         Some(self.dir.join(fanout).join(rest))
     }
-
-    fn write(&self, path: &Path, value: &[u8]) -> std::io::Result<()> {
-        let dir = path.parent().expect("entries live in a fan-out directory");
-        std::fs::create_dir_all(dir)?;
-        let mut file = tempfile::NamedTempFile::new_in(dir)?;
-        std::io::Write::write_all(&mut file, value)?;
-        file.persist(path).map_err(|e| e.error)?;
-        Ok(())
-    }
 }
 
 impl wasmtime::CacheStore for FunctionCache {
@@ -77,7 +67,7 @@ impl wasmtime::CacheStore for FunctionCache {
     /// Best effort: a cache that cannot be written costs a later compile, nothing else.
     fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
         let Some(path) = self.entry(key) else { return false };
-        let written = self.write(&path, &value).is_ok();
+        let written = super::cache::write_atomically(&path, &value).is_ok();
         if written {
             self.inserted.fetch_add(1, Ordering::Relaxed);
         }
