@@ -96,9 +96,17 @@ fn reset_ends_open_and_new_connections(_ctx: &Context) -> TestResult {
     // reports a reset as a plain I/O error; host/tests/network_faults.rs checks natively
     // that it is ECONNRESET.
     ensure!(error.kind() != ErrorKind::UnexpectedEof, "the open connection was closed, not reset: {error}");
-    // A new connection is reset as soon as the proxy accepts it.
-    let mut new = connect("a")?;
-    let error = exchange(&mut new, "PING").err().ok_or_else(|| Failure::here("a new connection answers while reset is armed"))?;
+    // A new connection is reset as soon as the proxy accepts it. The reset may arrive
+    // before the connect has finished (the socket's pending error is then the connect's
+    // result) or after (the first exchange fails): both are the fault working.
+    let address = node("a").info()?.address;
+    let error = match TcpStream::connect(&address) {
+        Err(error) => {
+            ensure!(error.kind() == ErrorKind::ConnectionReset, "connect {address} failed, but not with a reset: {error}");
+            error
+        }
+        Ok(mut new) => exchange(&mut new, "PING").err().ok_or_else(|| Failure::here("a new connection answers while reset is armed"))?,
+    };
     info!("new connection: {error} ({:?})", error.kind());
     ensure!(error.kind() != ErrorKind::UnexpectedEof, "the new connection was closed, not reset: {error}");
     network::node("a").clear()?;
