@@ -144,3 +144,101 @@ boot_timeout_secs = 0.5
     let expected = "node quiet: did not become ready within 0.5s (waiting for a stderr line matching /^ready$/)";
     assert!(run.stdout.contains(expected), "missing {expected:?}\n{}", run.both());
 }
+
+/// The host's reading of a node's stdout, slowed down: 256 bytes a read, 1 ms apart — a
+/// busy host, behind on a chatty node.
+struct SlowReader {
+    inner: host::nodes::supervisor::ByteStream,
+    pause: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl tokio::io::AsyncRead for SlowReader {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let pause = self.pause.get_or_insert_with(|| Box::pin(tokio::time::sleep(std::time::Duration::from_millis(1))));
+        std::task::ready!(pause.as_mut().poll(cx));
+        self.pause = None;
+        let mut small = tokio::io::ReadBuf::new(buf.initialize_unfilled_to(buf.remaining().min(256)));
+        let poll = self.inner.as_mut().poll_read(cx, &mut small);
+        let filled = small.filled().len();
+        buf.advance(filled);
+        poll
+    }
+}
+
+use std::future::Future as _;
+
+/// Local processes, with the host's reading of their stdout slowed down.
+struct SlowStdout;
+
+impl host::nodes::Supervisor for SlowStdout {
+    fn prepare(&self, spec: &host::nodes::NodeSpec) -> std::io::Result<()> {
+        host::nodes::Local.prepare(spec)
+    }
+    fn start(&self, spec: &host::nodes::NodeSpec) -> std::io::Result<host::nodes::supervisor::Started> {
+        let mut started = host::nodes::Local.start(spec)?;
+        started.stdout.bytes = Box::pin(SlowReader { inner: started.stdout.bytes, pause: None });
+        Ok(started)
+    }
+    fn signal(&self, pid: u32, signal: nix::sys::signal::Signal) -> std::io::Result<()> {
+        host::nodes::Local.signal(pid, signal)
+    }
+    fn release(&self, pid: u32) {
+        host::nodes::Local.release(pid)
+    }
+    fn is_alive(&self, pid: u32) -> bool {
+        host::nodes::Local.is_alive(pid)
+    }
+    fn all_threads_stopped(&self, pid: u32) -> bool {
+        host::nodes::Local.all_threads_stopped(pid)
+    }
+    fn memory(&self, pid: u32) -> std::io::Result<host::nodes::Memory> {
+        host::nodes::Local.memory(pid)
+    }
+}
+
+/// A node writes 6,000 lines to stdout, a line to stderr, then its `ready` event: three
+/// pipes read by three tasks, and here the stdout one far behind. Once the host calls the
+/// node ready, every one of those lines is in its journal — so a case failing right after
+/// reports what the node said before it was ready.
+#[test]
+fn a_node_is_ready_only_once_what_it_wrote_before_its_ready_event_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "yes x | head -n 6000; echo end-of-stdout; echo written-to-stderr >&2; echo '{\"name\":\"ready\"}' > \"$0\"; exec sleep 30";
+    let spec = host::nodes::NodeSpec {
+        name: "talker".into(),
+        program: "/bin/sh".into(),
+        args: vec!["-c".into(), script.into(), dir.path().join("events").display().to_string()],
+        env: Default::default(),
+        cwd: dir.path().to_path_buf(),
+        host: "127.0.0.1".into(),
+        port: 1,
+        ports: Vec::new(),
+        listen: Vec::new(),
+        home: dir.path().join("home"),
+        event_pipe: dir.path().join("events"),
+        log_file: dir.path().join("output.log"),
+        ready: host::config::Readiness::Event("ready".into()),
+        boot_timeout: std::time::Duration::from_secs(60),
+        stop_timeout: std::time::Duration::from_secs(5),
+        log_events: None,
+        may_exit: false,
+        runner: None,
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let node = host::nodes::Node::with_supervisor(spec, std::sync::Arc::new(SlowStdout)).unwrap();
+        node.start().unwrap();
+        node.wait_ready().await.unwrap();
+        // What the journal holds the moment the node is ready (the two streams' lines
+        // interleave in the order they were read, not written).
+        let lines: Vec<String> = node.output.last(10_000).iter().map(|entry| entry.item.text.clone()).collect();
+        node.stop().await.unwrap();
+        assert_eq!(lines.len(), 6002, "every line before the ready event is journaled; the last ones: {:?}", &lines[lines.len().saturating_sub(3)..]);
+        assert_eq!(lines.iter().filter(|line| *line == "x").count(), 6000);
+        assert!(lines.contains(&"end-of-stdout".to_string()) && lines.contains(&"written-to-stderr".to_string()), "{:?}", &lines[lines.len() - 3..]);
+    });
+}

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
 
+use super::backlog::Backlog;
 use super::log_events::LogEventParser;
 use super::{Journal, NodeEvent, OutputLine, Stream, parse_line};
 
@@ -31,6 +32,8 @@ pub struct LineReader<R> {
     /// Bytes of the current line dropped past the cap.
     dropped: u64,
     cap: usize,
+    /// Bytes consumed from `reader` so far: the stream offset just past the last line.
+    consumed: u64,
 }
 
 impl<R: AsyncBufRead + Unpin> LineReader<R> {
@@ -41,7 +44,7 @@ impl<R: AsyncBufRead + Unpin> LineReader<R> {
 
     /// Lines of `reader`, cut at `cap` bytes.
     pub fn with_cap(reader: R, cap: usize) -> LineReader<R> {
-        LineReader { reader, line: Vec::new(), dropped: 0, cap }
+        LineReader { reader, line: Vec::new(), dropped: 0, cap, consumed: 0 }
     }
 
     /// The next line without its line ending, or `None` at the end of the stream (a read
@@ -64,10 +67,17 @@ impl<R: AsyncBufRead + Unpin> LineReader<R> {
             self.dropped += (chunk.len() - kept) as u64;
             let consumed = newline.map_or(available.len(), |at| at + 1);
             self.reader.consume(consumed);
+            self.consumed += consumed as u64;
             if newline.is_some() {
                 return Some(self.take());
             }
         }
+    }
+
+    /// Bytes of the stream consumed so far: after [`next_line`](Self::next_line) returned
+    /// a line, the offset just past it.
+    pub fn consumed(&self) -> u64 {
+        self.consumed
     }
 
     /// Whether bytes are already buffered (the next line may come without waiting).
@@ -115,15 +125,17 @@ pub(super) struct LogEventSink {
 }
 
 /// Journal (and log) every line of a node's stdout or stderr; with `log_events`, a line
-/// that is a structured log record is journaled as an event too (and stays a line).
+/// that is a structured log record is journaled as an event too (and stays a line). The
+/// stream is counted into `backlog`, which learns each journaled line's end.
 pub(super) async fn read_output(
     stream: impl AsyncRead + Unpin,
     kind: Stream,
     output: Arc<Journal<OutputLine>>,
     log: Arc<Mutex<std::fs::File>>,
     log_events: Option<Arc<LogEventSink>>,
+    backlog: Arc<Backlog>,
 ) {
-    let mut lines = LineReader::new(BufReader::new(stream));
+    let mut lines = LineReader::new(BufReader::new(backlog.count(stream)));
     while let Some(text) = lines.next_line().await {
         append_log(&log, kind, &text);
         let event = log_events.as_ref().and_then(|sink| sink.parser.parse(&text).map(|event| (sink, event)));
@@ -131,7 +143,9 @@ pub(super) async fn read_output(
         if let Some((sink, event)) = event {
             sink.events.push(event);
         }
+        backlog.settle(lines.consumed());
     }
+    backlog.end();
 }
 
 /// Journal every event of a node's event stream; other lines are kept as warnings.

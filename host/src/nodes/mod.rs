@@ -7,6 +7,7 @@
 //! signal); capture (`capture`), readiness and control are written once on top. Stopping
 //! sends SIGTERM to the group, then SIGKILL after the grace period.
 
+mod backlog;
 mod capture;
 mod event_format;
 mod filter;
@@ -30,6 +31,7 @@ use nix::sys::signal::Signal;
 use tokio::sync::watch;
 
 pub use capture::{LINE_CAP, LineReader};
+use backlog::Backlog;
 use capture::{read_events, read_output};
 pub use event_format::{NodeEvent, parse_line};
 pub use filter::{Comparison, Condition};
@@ -129,6 +131,8 @@ struct Running {
     output_from: u64,
     /// Stopped with SIGSTOP and not continued since.
     stopped: bool,
+    /// How far stdout and stderr are read.
+    backlogs: [Arc<Backlog>; 2],
 }
 
 /// A supervised native node.
@@ -152,6 +156,24 @@ pub struct Ready {
     /// The node's own timestamp of its ready event (Unix seconds), when readiness is by an
     /// event that carries one.
     pub signalled_at: Option<f64>,
+}
+
+/// The longest wait for a ready node's output readers to catch up. They only have to read
+/// what is already in the pipes (at most 64 KiB each), so this is a guard, not a delay
+/// anyone should meet: past it, the node is ready with its lines still coming in.
+const CATCH_UP: Duration = Duration::from_secs(5);
+
+/// Wait until every line the node wrote to stdout and stderr before now is journaled (see
+/// `backlog`), for at most [`CATCH_UP`]: a case that fails right after the node is ready
+/// then reports the lines the node wrote before it was ready.
+async fn output_read_up_to_now(backlogs: &[Arc<Backlog>]) {
+    let marks: Vec<_> = backlogs.iter().filter_map(|backlog| backlog.mark().map(|mark| (backlog, mark))).collect();
+    let _ = tokio::time::timeout(CATCH_UP, async {
+        for (backlog, mark) in marks {
+            backlog.caught_up(mark).await;
+        }
+    })
+    .await;
 }
 
 /// The node has no running process.
@@ -245,8 +267,17 @@ impl Node {
             })),
             None => None,
         };
-        let stdout = tokio::spawn(read_output(started.stdout, Stream::Stdout, self.output.clone(), log.clone(), log_events.clone()));
-        let stderr = tokio::spawn(read_output(started.stderr, Stream::Stderr, self.output.clone(), log.clone(), log_events));
+        let backlogs = [Backlog::new(started.stdout.pipe), Backlog::new(started.stderr.pipe)];
+        let stdout = tokio::spawn(read_output(
+            started.stdout.bytes,
+            Stream::Stdout,
+            self.output.clone(),
+            log.clone(),
+            log_events.clone(),
+            backlogs[0].clone(),
+        ));
+        let stderr =
+            tokio::spawn(read_output(started.stderr.bytes, Stream::Stderr, self.output.clone(), log.clone(), log_events, backlogs[1].clone()));
         let pipe_reader = tokio::spawn(read_events(started.events, self.events.clone(), self.output.clone(), log));
         let (events, output) = (self.events.clone(), self.output.clone());
         let exit = started.exit;
@@ -271,7 +302,7 @@ impl Node {
             events.close(generation.0, info.to_string());
             output.close(generation.1, info.to_string());
         });
-        *running = Some(Running { pid, exit: exit_rx, started: Instant::now(), events_from, output_from, stopped: false });
+        *running = Some(Running { pid, exit: exit_rx, started: Instant::now(), events_from, output_from, stopped: false, backlogs });
         Ok(pid)
     }
 
@@ -295,10 +326,10 @@ impl Node {
     /// Wait until the node is ready by its configured criterion; the error explains what
     /// was awaited and shows the node's exit status and last output lines.
     pub async fn wait_ready(&self) -> Result<Ready> {
-        let (started, events_from, output_from, exit) = {
+        let (started, events_from, output_from, exit, backlogs) = {
             let running = self.lock();
             let process = running.as_ref().context("node was never started")?;
-            (process.started, process.events_from, process.output_from, process.exit.clone())
+            (process.started, process.events_from, process.output_from, process.exit.clone(), process.backlogs.clone())
         };
         let outcome = tokio::time::timeout(
             self.spec.boot_timeout,
@@ -306,7 +337,11 @@ impl Node {
         )
         .await;
         let problem = match outcome {
-            Ok(Ok(signalled_at)) => return Ok(Ready { after: started.elapsed(), signalled_at }),
+            Ok(Ok(signalled_at)) => {
+                let after = started.elapsed();
+                output_read_up_to_now(&backlogs).await;
+                return Ok(Ready { after, signalled_at });
+            }
             Ok(Err(problem)) => problem,
             Err(_) => format!(
                 "did not become ready within {:.1}s ({}); {}",

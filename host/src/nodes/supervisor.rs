@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::io;
+use std::os::fd::{AsFd, OwnedFd};
 use std::pin::Pin;
 
 use nix::sys::signal::Signal;
@@ -20,12 +21,34 @@ use super::{Memory, NodeSpec, groups};
 /// Bytes a started process writes (stdout, stderr, its event stream).
 pub type ByteStream = Pin<Box<dyn AsyncRead + Send>>;
 
+/// One output stream of a started process.
+pub struct Output {
+    pub bytes: ByteStream,
+    /// When `bytes` come from a pipe of this machine, a duplicate of its reading end: the
+    /// host asks it how many bytes wait unread (see `backlog`), never reads it.
+    pub pipe: Option<OwnedFd>,
+}
+
+impl Output {
+    /// The reading end of a local pipe, with a duplicate kept to ask what waits in it (if
+    /// the duplicate cannot be made, the stream is still read, only never marked).
+    pub fn pipe(reader: impl AsyncRead + AsFd + Send + 'static) -> Output {
+        let pipe = reader.as_fd().try_clone_to_owned().ok();
+        Output { bytes: Box::pin(reader), pipe }
+    }
+
+    /// A stream that is not a local pipe.
+    pub fn stream(reader: impl AsyncRead + Send + 'static) -> Output {
+        Output { bytes: Box::pin(reader), pipe: None }
+    }
+}
+
 /// A process that was just started.
 pub struct Started {
     /// Its id, which names it (and its process group) in the other calls.
     pub pid: u32,
-    pub stdout: ByteStream,
-    pub stderr: ByteStream,
+    pub stdout: Output,
+    pub stderr: Output,
     /// Its structured events (JSON lines), e.g. the event pipe.
     pub events: ByteStream,
     /// Resolves with how the process ended. The event stream ends once this has resolved
@@ -85,7 +108,7 @@ impl Supervisor for Local {
                 Err(_) => ExitInfo { code: None, signal: None },
             }
         });
-        Ok(Started { pid, stdout: Box::pin(stdout), stderr: Box::pin(stderr), events: Box::pin(events), exit })
+        Ok(Started { pid, stdout: Output::pipe(stdout), stderr: Output::pipe(stderr), events: Box::pin(events), exit })
     }
 
     fn signal(&self, pid: u32, signal: Signal) -> io::Result<()> {

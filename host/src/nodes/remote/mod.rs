@@ -24,7 +24,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 
 use super::process::{self, ExitInfo};
-use super::supervisor::{Started, Supervisor};
+use super::supervisor::{Output, Started, Supervisor};
 use super::{Memory, NodeSpec, groups};
 use crate::config::RunnerPlan;
 use demux::Shared;
@@ -165,7 +165,9 @@ impl Supervisor for Remote {
             }
         });
         *self.lock() = Some(Session { ssh_pid, control: Some(control), shared });
-        Ok(Started { pid: ssh_pid, stdout: Box::pin(stdout), stderr: Box::pin(stderr_rx), events: Box::pin(events_rx), exit })
+        // The node's stdout is ssh's stdout pipe, marked like a local one; its stderr comes
+        // through the demultiplexer, in order with its events but with nothing to mark.
+        Ok(Started { pid: ssh_pid, stdout: Output::pipe(stdout), stderr: Output::stream(stderr_rx), events: Box::pin(events_rx), exit })
     }
 
     fn signal(&self, _pid: u32, signal: Signal) -> std::io::Result<()> {
