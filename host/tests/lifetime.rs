@@ -126,17 +126,26 @@ fake_node_name = "{token}-b"
 
 /// Start `host run` in `dir` and wait until its test script runs; returns the child and
 /// the pids of the run's nodes.
+#[allow(clippy::zombie_processes, reason = "the child goes to the caller, which waits for it; a failed wait kills and waits here")]
 fn start_blocked_run(dir: &Path, token: &str) -> (std::process::Child, Vec<u32>) {
-    let child = common::host()
+    let mut child = common::host()
         .current_dir(dir)
         .arg("run")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // On the way out of a failed wait, the host goes too (its watchdog then takes its nodes).
+    fn give_up(child: &mut std::process::Child, why: String) -> ! {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{why}");
+    }
     let deadline = Instant::now() + Duration::from_secs(120);
     while !dir.join("started").exists() {
-        assert!(Instant::now() < deadline, "the run never reached its test script");
+        if Instant::now() >= deadline {
+            give_up(&mut child, "the run never reached its test script".into());
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     // Both nodes, the script's `sh -c`, and that shell's `sleep`.
@@ -147,7 +156,9 @@ fn start_blocked_run(dir: &Path, token: &str) -> (std::process::Child, Vec<u32>)
         if started.len() >= 4 {
             return (child, started);
         }
-        assert!(Instant::now() < deadline, "expected 2 nodes, a shell and its sleep: {started:?}");
+        if Instant::now() >= deadline {
+            give_up(&mut child, format!("expected 2 nodes, a shell and its sleep: {started:?}"));
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }

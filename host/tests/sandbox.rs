@@ -80,7 +80,7 @@ env = { GREETING = "hello", EXPECTED_SCALE = "1.5" }
     // The well-behaved package after them runs and passes.
     let sandboxed = declared_cases("sandboxed");
     for case in &sandboxed {
-        assert!(run.stdout.contains(&format!("PASS [")) && run.stdout.contains(&format!("sandboxed/sandboxed/{case}")), "{case}\n{}", run.both());
+        assert!(run.stdout.contains(&"PASS [".to_string()) && run.stdout.contains(&format!("sandboxed/sandboxed/{case}")), "{case}\n{}", run.both());
     }
     assert_eq!(totals(&run.stdout), (sandboxed.len(), expectations.len(), 0), "{}", run.both());
     // Long outputs live in files of their own; the page keeps a bounded tail and names them.

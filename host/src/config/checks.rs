@@ -44,6 +44,18 @@ pub fn env_problem(name: &str, value: &str) -> Option<String> {
     }
 }
 
+/// Why `name` cannot name a node, if it cannot: node names appear in ids, placeholders
+/// (`{port:NAME}`) and `{peers}` lists.
+pub fn node_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() || name.contains(['/', ',', ' ', ':', '{', '}']) || name.chars().any(char::is_control) {
+        return Some("must be non-empty, without '/', ',', ':', braces, spaces or control characters");
+    }
+    if name.len() > 255 {
+        return Some("must be at most 255 bytes long");
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,16 +82,4 @@ mod tests {
         assert!(env_problem("A", "v\0w").is_some());
         assert!(env_problem("A", "v w").is_none());
     }
-}
-
-/// Why `name` cannot name a node, if it cannot: node names appear in ids, placeholders
-/// (`{port:NAME}`) and `{peers}` lists.
-pub fn node_name_problem(name: &str) -> Option<&'static str> {
-    if name.is_empty() || name.contains(['/', ',', ' ', ':', '{', '}']) || name.chars().any(char::is_control) {
-        return Some("must be non-empty, without '/', ',', ':', braces, spaces or control characters");
-    }
-    if name.len() > 255 {
-        return Some("must be at most 255 bytes long");
-    }
-    None
 }

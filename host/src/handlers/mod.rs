@@ -215,7 +215,7 @@ impl Handler {
     /// queued before it); a handler that does not answer in time is stopped.
     fn call(&self, call: Call) -> Option<String> {
         let Kind::Component(jobs) = &self.kind else { return None };
-        let Some(jobs) = lock(jobs).clone() else { return None };
+        let jobs = lock(jobs).clone()?;
         let (reply, answer) = std::sync::mpsc::channel();
         let wait = self.spec.timeout + Duration::from_secs(1);
         let deadline = Instant::now() + wait;

@@ -67,6 +67,7 @@ pub struct Network {
 impl Network {
     /// A network with no proxy yet. Must be made inside a tokio runtime (its proxies run
     /// there).
+    #[allow(clippy::new_without_default, reason = "it needs a tokio runtime: not a value to make by default")]
     pub fn new() -> Network {
         Network { shared: Arc::new(proxy::Shared::new(tokio::runtime::Handle::current())) }
     }

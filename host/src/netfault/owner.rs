@@ -14,12 +14,12 @@ fn socket_inode(client: SocketAddr, server: SocketAddr) -> Option<u64> {
             if fields.len() < 10 {
                 continue;
             }
-            if port_of(fields[1]) == Some(client.port()) && port_of(fields[2]) == Some(server.port()) {
-                if let Ok(inode) = fields[9].parse::<u64>() {
-                    if inode != 0 {
-                        return Some(inode);
-                    }
-                }
+            if port_of(fields[1]) == Some(client.port())
+                && port_of(fields[2]) == Some(server.port())
+                && let Ok(inode) = fields[9].parse::<u64>()
+                && inode != 0
+            {
+                return Some(inode);
             }
         }
     }
@@ -63,10 +63,10 @@ pub fn owner(client: SocketAddr, server: SocketAddr, nodes: &[(String, u32)]) ->
     for entry in entries.flatten() {
         let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
         let Some(group) = process_group(pid) else { continue };
-        if let Some((name, _)) = nodes.iter().find(|(_, leader)| *leader == group) {
-            if holds(pid, inode) {
-                return Some(name.clone());
-            }
+        if let Some((name, _)) = nodes.iter().find(|(_, leader)| *leader == group)
+            && holds(pid, inode)
+        {
+            return Some(name.clone());
         }
     }
     None

@@ -37,12 +37,12 @@ pub struct NodeEvent {
 
 /// Parse one line; `Err` says why the line is not an event (the line is kept as output).
 pub fn parse_line(line: &str) -> Result<NodeEvent, String> {
-    if line.contains("\"fd-sink-item.v0\"") {
-        if let Ok(FdSinkLine { item }) = serde_json::from_str::<FdSinkLine>(line) {
-            let (name, value) = single_entry(item.event)?;
-            let section = item.section.into_iter().map(|p| p.as_str().map_or_else(|| p.to_string(), String::from)).collect();
-            return Ok(NodeEvent { name, value, section, time_stamp: item.time_stamp });
-        }
+    if line.contains("\"fd-sink-item.v0\"")
+        && let Ok(FdSinkLine { item }) = serde_json::from_str::<FdSinkLine>(line)
+    {
+        let (name, value) = single_entry(item.event)?;
+        let section = item.section.into_iter().map(|p| p.as_str().map_or_else(|| p.to_string(), String::from)).collect();
+        return Ok(NodeEvent { name, value, section, time_stamp: item.time_stamp });
     }
     let value: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
     let Value::Object(mut object) = value else { return Err("not a JSON object".into()) };

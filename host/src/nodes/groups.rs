@@ -21,10 +21,10 @@ fn live() -> std::sync::MutexGuard<'static, BTreeSet<u32>> {
 
 fn tell_watchdog(line: String) {
     let mut watchdog = WATCHDOG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(stdin) = watchdog.as_mut() {
-        if stdin.write_all(line.as_bytes()).and_then(|()| stdin.flush()).is_err() {
-            *watchdog = None;
-        }
+    if let Some(stdin) = watchdog.as_mut()
+        && stdin.write_all(line.as_bytes()).and_then(|()| stdin.flush()).is_err()
+    {
+        *watchdog = None;
     }
 }
 

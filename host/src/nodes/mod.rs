@@ -240,10 +240,10 @@ impl Node {
     /// Start the daemon (not waiting for readiness). Returns its pid.
     pub fn start(&self) -> Result<u32> {
         let mut running = self.lock();
-        if let Some(process) = running.as_ref() {
-            if process.exit.borrow().is_none() {
-                bail!("node {} is already running (pid {})", self.spec.name, process.pid);
-            }
+        if let Some(process) = running.as_ref()
+            && process.exit.borrow().is_none()
+        {
+            bail!("node {} is already running (pid {})", self.spec.name, process.pid);
         }
         let log = std::fs::OpenOptions::new()
             .create(true)

@@ -68,10 +68,10 @@ pub(super) async fn run_package(
         first
     };
     // Then its `end`, also after a failure; its own failure leaves the cases as they are.
-    if let Some(failure) = fixtures.end(&scope).await {
-        if !package_outcome.is_failed() {
-            package_outcome = failure;
-        }
+    if let Some(failure) = fixtures.end(&scope).await
+        && !package_outcome.is_failed()
+    {
+        package_outcome = failure;
     }
     cx.bus.emit(Event::PackageFinished { test: test.name.clone(), package: package.name.clone(), outcome: package_outcome.clone() });
     package_outcome

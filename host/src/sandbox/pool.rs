@@ -97,8 +97,7 @@ mod tests {
 
     #[test]
     fn slots_are_made_for_the_largest_limit_of_the_run() {
-        let mut big = SandboxPolicy::default();
-        big.memory = 2 << 30;
+        let big = SandboxPolicy { memory: 2 << 30, ..SandboxPolicy::default() };
         let small = SandboxPolicy::default();
         assert_eq!(
             Pool::for_run([&small, &big]),
@@ -108,11 +107,9 @@ mod tests {
 
     #[test]
     fn limits_too_large_to_pool_fall_back_to_on_demand() {
-        let mut huge = SandboxPolicy::default();
-        huge.memory = 8 << 30;
+        let huge = SandboxPolicy { memory: 8 << 30, ..SandboxPolicy::default() };
         assert_eq!(Pool::for_run([&huge]), Pool::OnDemand);
-        let mut long_tables = SandboxPolicy::default();
-        long_tables.table_elements = 50_000_000;
+        let long_tables = SandboxPolicy { table_elements: 50_000_000, ..SandboxPolicy::default() };
         assert_eq!(Pool::for_run([&long_tables]), Pool::OnDemand);
     }
 }

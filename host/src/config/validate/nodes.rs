@@ -89,10 +89,10 @@ impl Validator<'_> {
         nodes: &[NodePlan],
     ) -> Result<NodePlan> {
         let raw = spanned.get_ref();
-        if let Some(name_value) = &raw.fake_node_name {
-            if let Some(problem) = checks::node_name_problem(name) {
-                return Err(self.error(name_value.span(), format!("tests.nodes.fake_node_name {name:?}: {problem}")));
-            }
+        if let Some(name_value) = &raw.fake_node_name
+            && let Some(problem) = checks::node_name_problem(name)
+        {
+            return Err(self.error(name_value.span(), format!("tests.nodes.fake_node_name {name:?}: {problem}")));
         }
         if let Some(rpc) = &raw.rpc {
             return Err(self.error(rpc.span(), "tests.nodes.rpc cannot be honoured: host does not connect nodes to an Ethereum RPC; remove the key"));

@@ -14,7 +14,6 @@
 mod demux;
 
 use std::io::Write as _;
-use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -119,12 +118,11 @@ impl Remote {
 
     /// Write a command line to the wrapper; a session that is gone is not an error.
     fn send(&self, line: &str) {
-        if let Some(session) = self.lock().as_mut() {
-            if let Some(control) = session.control.as_mut() {
-                if control.write_all(format!("{line}\n").as_bytes()).is_err() {
-                    session.control = None;
-                }
-            }
+        if let Some(session) = self.lock().as_mut()
+            && let Some(control) = session.control.as_mut()
+            && control.write_all(format!("{line}\n").as_bytes()).is_err()
+        {
+            session.control = None;
         }
     }
 
@@ -146,7 +144,7 @@ impl Supervisor for Remote {
         let ssh_pid = child.id().ok_or_else(|| std::io::Error::other("the ssh client has no pid"))?;
         groups::register(ssh_pid);
         let stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin pipe"))?;
-        let control = std::fs::File::from(OwnedFd::from(stdin.into_owned_fd()?));
+        let control = std::fs::File::from(stdin.into_owned_fd()?);
         let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout pipe"))?;
         let stderr = child.stderr.take().ok_or_else(|| std::io::Error::other("no stderr pipe"))?;
         let shared = Arc::new(Shared::default());
@@ -180,10 +178,10 @@ impl Supervisor for Remote {
             Signal::SIGHUP => "HUP",
             other => return Err(std::io::Error::other(format!("{other} cannot be sent to a node on a runner"))),
         };
-        if let Some(shared) = self.shared() {
-            if signal == Signal::SIGSTOP {
-                shared.expect_stop();
-            }
+        if let Some(shared) = self.shared()
+            && signal == Signal::SIGSTOP
+        {
+            shared.expect_stop();
         }
         self.send(word);
         if signal == Signal::SIGKILL {

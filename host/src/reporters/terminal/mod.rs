@@ -277,7 +277,7 @@ impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
             Event::ScriptFinished { test, script, outcome, output, duration } => {
                 self.live.advance();
                 let ran = !matches!(outcome, Outcome::Skipped { .. } | Outcome::NotRun { .. });
-                self.result(crate::suite::script_id(test, script), outcome, ran.then(|| duration.as_secs_f64()), 1, output);
+                self.result(crate::suite::script_id(test, script), outcome, ran.then_some(duration.as_secs_f64()), 1, output);
             }
             Event::SetupFailed { test, failure } => {
                 let label = self.paint(RED, " FAIL");
