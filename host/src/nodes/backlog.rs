@@ -32,8 +32,10 @@ pub struct Backlog {
     /// either all of a read or none of it.
     taken: Mutex<u64>,
     /// A duplicate of the pipe's reading end, to ask how many bytes wait in it; `None`
-    /// for a stream that is not a pipe of this machine (then there is nothing to mark).
-    pipe: Option<OwnedFd>,
+    /// for a stream that is not a pipe of this machine (then there is nothing to mark),
+    /// and once the stream's reading is over (so that the duplicate never keeps the pipe
+    /// open for a writer the host no longer reads).
+    pipe: Mutex<Option<OwnedFd>>,
     /// Offset up to which every byte is journaled or held as an unfinished line;
     /// `u64::MAX` once the stream ended.
     settled: watch::Sender<u64>,
@@ -43,7 +45,7 @@ impl Backlog {
     /// The progress of a stream; `pipe` is a duplicate of its reading end when it is a
     /// pipe of this machine.
     pub fn new(pipe: Option<OwnedFd>) -> Arc<Backlog> {
-        Arc::new(Backlog { taken: Mutex::new(0), pipe, settled: watch::Sender::new(0) })
+        Arc::new(Backlog { taken: Mutex::new(0), pipe: Mutex::new(pipe), settled: watch::Sender::new(0) })
     }
 
     /// `stream`, counted into this backlog as it is read.
@@ -55,7 +57,8 @@ impl Backlog {
     /// before the mark. `None` when that cannot be known (not a local pipe, or the pipe
     /// cannot be asked).
     pub fn mark(&self) -> Option<Mark> {
-        let pipe = self.pipe.as_ref()?;
+        let pipe = self.pipe.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let pipe = pipe.as_ref()?;
         let taken = self.taken.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut waiting: libc::c_int = 0;
         // SAFETY: FIONREAD writes one c_int through the pointer, which points to one; the
@@ -74,9 +77,11 @@ impl Backlog {
         });
     }
 
-    /// The stream ended: nothing more will be read, and no mark is left to reach.
+    /// The stream's reading is over (it ended, or the host gave up on it): no mark is left
+    /// to reach, and the pipe's duplicate is closed.
     pub fn end(&self) {
         self.settled.send_replace(u64::MAX);
+        self.pipe.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
     }
 
     /// Resolves once the reader has settled up to `mark`.
@@ -187,6 +192,7 @@ mod tests {
         let lines: Vec<String> = journal.last(10).iter().map(|entry| entry.item.text.clone()).collect();
         assert_eq!(lines, ["one", "two", "unfinished now"]);
         assert_eq!(*backlog.settled.borrow(), u64::MAX, "an ended stream has nothing left to catch up with");
+        assert_eq!(backlog.mark(), None, "and its pipe's duplicate is closed");
     }
 
     #[tokio::test]

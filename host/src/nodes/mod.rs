@@ -280,6 +280,7 @@ impl Node {
             tokio::spawn(read_output(started.stderr.bytes, Stream::Stderr, self.output.clone(), log.clone(), log_events, backlogs[1].clone()));
         let pipe_reader = tokio::spawn(read_events(started.events, self.events.clone(), self.output.clone(), log));
         let (events, output) = (self.events.clone(), self.output.clone());
+        let backlogs_at_exit = backlogs.clone();
         let exit = started.exit;
         tokio::spawn(async move {
             let info = exit.await;
@@ -297,6 +298,7 @@ impl Node {
             {
                 aborts.iter().for_each(|a| a.abort());
             }
+            backlogs_at_exit.iter().for_each(|backlog| backlog.end());
             // The status first: whoever sees a journal close must also see the exit.
             let _ = exit_tx.send(Some(info));
             events.close(generation.0, info.to_string());
