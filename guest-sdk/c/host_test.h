@@ -9,8 +9,10 @@
  *   HT_SUITE(cases, .init = ..., .end = ..., .init_case = ..., .end_case = ...)
  *                                0.2: the suite, cases listed with HT_CASE(fn, "doc")
  *   ht_config_get, ht_config_set 0.2: the config the fixtures pass on
- *   SKIP(fmt, ...), ht_comment(fmt, ...), ht_timetrap_set / _cancel / _scale_factor
- *                                0.2: a user skip, a comment for the report, timetraps
+ *   SKIP(fmt, ...), ht_comment(fmt, ...), ht_break_here(fmt, ...),
+ *   ht_timetrap_set / _cancel / _scale_factor
+ *                                0.2: a user skip, a comment for the report, a pause for
+ *                                a person (test_server's break/1), timetraps
  *   FAIL(fmt, ...)               end the case: a failure at this file and line
  *   ASSERT(cond), ASSERT_MSG(cond, fmt, ...), ASSERT_EQ_INT(a, b), ASSERT_NE_INT(a, b),
  *   ASSERT_EQ_STR(a, b), ASSERT_OK(call)
@@ -543,6 +545,13 @@ void ht_vskip(const char *fmt, va_list args) HT_0_2_ONLY;
 /* Leave a comment on the running case, shown with it in every report (test_server's
  * comment/1); the last one wins. printf-style. */
 void ht_comment(const char *fmt, ...) __attribute__((format(printf, 1, 2))) HT_0_2_ONLY;
+
+/* Pause the running case until the person running the host says to go on (test_server's
+ * break/1): the host shows the comment with the test's nodes and how to go on, cancels
+ * the timetrap and stops the case's time meanwhile. Returns true once told to go on;
+ * false at once when nobody can be asked (no terminal and no --continue-file, as in CI),
+ * and the case's output says the break was skipped. printf-style. */
+bool ht_break_here(const char *fmt, ...) __attribute__((format(printf, 1, 2))) HT_0_2_ONLY;
 
 /* test_server's timetraps: from now on, the running case fails if it takes longer than
  * `ms` milliseconds times the scale factor ("its timetrap of 0.200s fired"); replaces an

@@ -272,7 +272,7 @@ bool exports_host_test_0_2_0_suite_end(wit_config *config, wit_stop *err) {
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Comments and timetraps                                                               */
+/* Comments, breaks and timetraps                                                       */
 
 void ht_comment(const char *fmt, ...) {
     va_list args;
@@ -281,6 +281,15 @@ void ht_comment(const char *fmt, ...) {
     va_end(args);
     c_guest_string_t comment = {(uint8_t *)text, strlen(text)};
     host_test_0_2_0_annotate_comment(&comment);
+}
+
+bool ht_break_here(const char *fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    const char *text = ht_vformat(fmt, args);
+    va_end(args);
+    c_guest_string_t comment = {(uint8_t *)text, strlen(text)};
+    return host_test_0_2_0_breaks_break_here(&comment);
 }
 
 void ht_timetrap_set(uint64_t ms) {

@@ -116,6 +116,16 @@ func Comment(text string) {
 	suiteImports("hosttest.Comment").Comment(text)
 }
 
+// BreakHere pauses the running case until the person running the host says to go on
+// (test_server's `break/1`): the host shows comment with the test's nodes and how to go
+// on, cancels the timetrap and stops the case's time meanwhile. It returns true once told
+// to go on; false at once when nobody can be asked (no terminal and no --continue-file,
+// as in CI), and the case's output says the break was skipped. Only in a 0.2 component:
+// elsewhere it panics.
+func BreakHere(comment string) bool {
+	return suiteImports("hosttest.BreakHere").BreakHere(comment)
+}
+
 // Timetraps are test_server's timetraps, set from inside a case (Timetrap); the outer
 // limits (the test's timeout, case_timeout_secs) still bound everything.
 type Timetraps struct{}

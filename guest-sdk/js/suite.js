@@ -17,6 +17,7 @@
 // Build with `build.js --world suite-tester` (see README.md next to this file).
 
 import { comment as hostComment } from 'host:test/annotate@0.2.0';
+import { breakHere as hostBreakHere } from 'host:test/breaks@0.2.0';
 import * as hostTimetrap from 'host:test/timetrap@0.2.0';
 
 import { Failure, callerLocation, failResponse, failureOf, isPromise, promiseMessage, show } from './failure.js';
@@ -63,6 +64,17 @@ export function skip(reason) {
 /** Leave a comment on the running case, shown in every report; the last one wins. */
 export function comment(text) {
   hostComment(String(text));
+}
+
+/**
+ * Pause the running case until the person running the host says to go on (test_server's
+ * `break/1`): the host shows `comment` with the test's nodes and how to go on, cancels the
+ * timetrap and stops the case's time meanwhile. True once told to go on; false at once
+ * when nobody can be asked (no terminal and no `--continue-file`, as in CI), and the
+ * case's output says the break was skipped.
+ */
+export function breakHere(comment) {
+  return hostBreakHere(String(comment));
 }
 
 /** test_server's timetraps, from inside a case; the outer limits still bound everything. */

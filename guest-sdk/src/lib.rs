@@ -67,7 +67,7 @@ pub fn node(name: &str) -> Node {
 }
 pub use repeat::{do_times, m_out_of_n};
 pub use runtime::{Case, handle, list_cases};
-pub use suite::{Config, Stop, SuiteResult, comment, timetrap};
+pub use suite::{Config, Stop, SuiteResult, break_here, comment, timetrap};
 
 /// Log `message` at `level` into the host's report for the running case.
 pub fn log(level: Level, message: &str) {

@@ -81,6 +81,15 @@ pub fn comment(text: &str) {
     bindings::host::test0_2_0::annotate::comment(text);
 }
 
+/// Pause the running case until the person running the host says to go on (test_server's
+/// `break/1`): the host shows `comment` with the test's nodes and how to go on, cancels
+/// the timetrap, and stops the case's time meanwhile. Returns true once told to go on;
+/// false at once when nobody can be asked (no terminal and no `--continue-file`, as in
+/// CI), and the case's output says the break was skipped.
+pub fn break_here(comment: &str) -> bool {
+    bindings::host::test0_2_0::breaks::break_here(comment)
+}
+
 /// test_server's timetraps, from inside a case. The outer limits still bound everything.
 pub mod timetrap {
     use std::time::Duration;

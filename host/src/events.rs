@@ -279,10 +279,12 @@ pub enum Event {
     /// (`partition`, `isolate`, `cut`, `heal`, `heal-link`, `add-fault`, `clear-faults`),
     /// `nodes` the nodes it names, `detail` the change in words.
     NetworkFault { test: String, action: String, nodes: Vec<String>, detail: String },
-    /// `--break-on-failure`: the test had the run's first failure, and the host keeps its
-    /// nodes running (test_server's `break/1`) until it is told to go on (`how_to_continue`
-    /// says how), then tears them down as usual (`BreakEnded`).
-    BreakStarted { test: String, nodes: Vec<NodeAccess>, how_to_continue: String },
+    /// A break (test_server's `break/1`): the host keeps the test's nodes running until it
+    /// is told to go on (`how_to_continue` says how; then `BreakEnded`). With `case`
+    /// `None`, `--break-on-failure`: the test had the run's first failure, and its nodes
+    /// are torn down after. With `case` (`package/case`, or `package (init)`…), that call
+    /// asked for the break (`breaks.break-here`) with `comment`, and goes on after.
+    BreakStarted { test: String, case: Option<String>, comment: Option<String>, nodes: Vec<NodeAccess>, how_to_continue: String },
     /// The break ended; `why`: `continue file created`, `a line on stdin`, `interrupted`.
     BreakEnded { test: String, why: String },
     /// Something the user should know that is not a failure.

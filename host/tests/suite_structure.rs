@@ -122,6 +122,12 @@ fn check_suite(dir: &str, name: &str) {
         .find(|e| e["type"] == "case_annotated" && e["test"] == "shape" && e["case"] == "leaves_a_comment")
         .expect("case_annotated");
     assert_eq!((&note["comment"], &note["doc"]), (&"the answer is 42".into(), &"leaves a comment for the report".into()));
+    // Its break was skipped: the tests' host has no terminal and no continue file.
+    let finished = events.iter().find(|e| e["type"] == "case_finished" && e["test"] == "shape" && e["case"] == "leaves_a_comment").unwrap();
+    let skipped = "[BREAK] skipped (no terminal on the host's stdin and no --continue-file): look at first.dev";
+    assert!(finished["output"].as_str().unwrap().contains(skipped), "{finished}");
+    assert!(!events.iter().any(|e| e["type"] == "break_started"), "no break without a way to go on");
+    check_break(&suite, name);
 
     // …in JUnit…
     let xml = std::fs::read_to_string(&junit).unwrap();
@@ -155,6 +161,28 @@ fn check_suite(dir: &str, name: &str) {
     let line = format!("shape/{name}/leaves_a_comment\tleaves a comment for the report");
     assert!(listed.stdout.lines().any(|l| l == line), "{}", listed.both());
     assert!(listed.stdout.lines().any(|l| l == format!("shape/{name}/init_case_fails_here")), "no doc, no tab");
+}
+
+/// With a continue file that exists, `leaves_a_comment`'s break pauses and ends at once:
+/// announced with the case, its comment and the node, and `break-here` returns true.
+fn check_break(suite: &tempfile::TempDir, name: &str) {
+    let go_on = suite.path().join("go-on");
+    std::fs::write(&go_on, "").unwrap();
+    let filter = format!("shape/{name}/leaves_a_comment");
+    let args = ["run", suite.path().to_str().unwrap(), &filter, "--format", "json", "--continue-file", go_on.to_str().unwrap()];
+    let run = run_in(&repo(), &args);
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    let events = events(&run.stdout);
+    let started: Vec<&Value> = events.iter().filter(|e| e["type"] == "break_started").collect();
+    assert_eq!(started.len(), 1, "{}", run.both());
+    let case = format!("{name}/leaves_a_comment");
+    assert_eq!((&started[0]["test"], &started[0]["case"], &started[0]["comment"]), (&"shape".into(), &case.into(), &"look at first.dev".into()));
+    assert_eq!(started[0]["nodes"][0]["node"], "first.dev", "{}", started[0]);
+    let ended: Vec<&Value> = events.iter().filter(|e| e["type"] == "break_ended").collect();
+    assert_eq!(ended.len(), 1, "{}", run.both());
+    assert_eq!(ended[0]["why"], "continue file created");
+    let note = events.iter().find(|e| e["type"] == "case_annotated").expect("case_annotated");
+    assert_eq!(note["comment"], "the answer is 42, after a break", "break-here returned true");
 }
 
 fn check_html(index: &Path, name: &str) {

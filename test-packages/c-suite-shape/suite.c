@@ -73,7 +73,8 @@ static void skips_itself(const ht_config *config) {
 static void leaves_a_comment(const ht_config *config) {
     note("case leaves_a_comment");
     ht_comment("first comment");
-    ht_comment("the answer is %d", 42);
+    bool paused = ht_break_here("look at %s", "first.dev");
+    ht_comment("the answer is %d%s", 42, paused ? ", after a break" : "");
 }
 
 static void init_case_fails_here(const ht_config *config) {

@@ -91,7 +91,11 @@ func skipsItself(t *hosttest.T, config hosttest.Config) {
 func leavesAComment(t *hosttest.T, config hosttest.Config) {
 	note(t, "case leaves_a_comment")
 	hosttest.Comment("first comment")
-	hosttest.Comment("the answer is 42")
+	if hosttest.BreakHere("look at first.dev") {
+		hosttest.Comment("the answer is 42, after a break")
+	} else {
+		hosttest.Comment("the answer is 42")
+	}
 }
 
 func initCaseFailsHere(t *hosttest.T, config hosttest.Config) {

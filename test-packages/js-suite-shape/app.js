@@ -11,6 +11,7 @@
 
 import {
   appendFile,
+  breakHere,
   comment,
   end,
   endCase,
@@ -90,7 +91,8 @@ test(
   () => {
     note('case leaves_a_comment');
     comment('first comment');
-    comment('the answer is 42');
+    const paused = breakHere('look at first.dev');
+    comment(paused ? 'the answer is 42, after a break' : 'the answer is 42');
   },
   { doc: 'leaves a comment for the report' },
 );

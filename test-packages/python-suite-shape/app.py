@@ -8,7 +8,7 @@ import os
 import time
 
 from host_test import ensure_eq, fail
-from host_test.suite import Suite, case, comment, end, end_case, init, init_case, skip, timetrap  # noqa: F401 (Suite: the export)
+from host_test.suite import Suite, break_here, case, comment, end, end_case, init, init_case, skip, timetrap  # noqa: F401 (Suite: the export)
 
 
 def note(line):
@@ -68,7 +68,8 @@ def skips_itself(ctx, config):
 def leaves_a_comment(ctx, config):
     note("case leaves_a_comment")
     comment("first comment")
-    comment("the answer is 42")
+    paused = break_here("look at first.dev")
+    comment("the answer is 42, after a break" if paused else "the answer is 42")
 
 
 @case

@@ -27,13 +27,14 @@ from typing import Callable, Dict, List, Optional, Tuple
 from componentize_py_types import Err
 from wit_world import exports
 from wit_world.imports import annotate as _annotate
+from wit_world.imports import breaks as _breaks
 from wit_world.imports import timetrap as _timetrap
 from wit_world.imports import types as _types
 
 from . import _runner
 from ._failure import Failure, exception_location, exception_message, remember_sources
 
-__all__ = ["Config", "Skip", "Suite", "case", "comment", "end", "end_case", "init", "init_case", "skip", "timetrap"]
+__all__ = ["Config", "Skip", "Suite", "break_here", "case", "comment", "end", "end_case", "init", "init_case", "skip", "timetrap"]
 
 #: test_server's Config, as a dict (the host passes `test` and `package`).
 Config = Dict[str, str]
@@ -51,6 +52,15 @@ def skip(reason: str) -> None:
 def comment(text: str) -> None:
     """Leave a comment on the running case, shown in every report; the last one wins."""
     _annotate.comment(text)
+
+
+def break_here(comment: str) -> bool:
+    """Pause the running case until the person running the host says to go on
+    (test_server's `break/1`): the host shows `comment` with the test's nodes and how to
+    go on, cancels the timetrap and stops the case's time meanwhile. True once told to go
+    on; False at once when nobody can be asked (no terminal and no `--continue-file`, as
+    in CI), and the case's output says the break was skipped."""
+    return _breaks.break_here(comment)
 
 
 class timetrap:

@@ -166,9 +166,11 @@ pub struct RunArgs {
     /// them, until Enter (stdin must be a terminal) or `--continue-file`; then tear down.
     #[arg(long)]
     pub break_on_failure: bool,
-    /// With `--break-on-failure`: go on when FILE exists (for non-interactive use; the host
-    /// never removes it).
-    #[arg(long, value_name = "FILE", requires = "break_on_failure")]
+    /// End a break (`--break-on-failure`, or a case's `break-here`) when FILE exists, as
+    /// well as at Enter: for non-interactive use. A break starting while FILE exists ends at
+    /// once; the host never removes it. Without it and without a terminal on stdin, breaks
+    /// that cases ask for are skipped.
+    #[arg(long, value_name = "FILE")]
     pub continue_file: Option<std::path::PathBuf>,
     /// Show the last N lines of each node's output with a failed test (the HTML report
     /// links every node's whole log).

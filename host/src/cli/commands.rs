@@ -351,6 +351,7 @@ pub async fn run(args: &RunArgs) -> u8 {
     if let Some(handlers) = &handlers {
         bus.subscribe(handlers.feed());
     }
+    let breaks = runner::BreakSettings { continue_file: args.continue_file.clone(), stdin: std::io::stdin().is_terminal() };
     let options = RunOptions {
         jobs: args.jobs as usize,
         retries: args.retries,
@@ -363,11 +364,11 @@ pub async fn run(args: &RunArgs) -> u8 {
         keep_going: args.keep_going,
         log_lines: args.log_lines,
         hooks: Hooks(handlers.as_ref().map(Handlers::hooks)),
-        break_on_failure: args.break_on_failure.then(|| runner::BreakOnFailure {
-            continue_file: args.continue_file.clone(),
-            stdin: std::io::stdin().is_terminal(),
-        }),
+        break_on_failure: args.break_on_failure.then(|| breaks.clone()),
+        // A case's break needs someone to ask: a terminal, or a continue file.
+        case_breaks: (breaks.stdin || breaks.continue_file.is_some()).then(|| breaks.clone()),
         broke: Default::default(),
+        breaking: Default::default(),
     };
     // What this run leaves to do, for the next `--rerun-failed`.
     let last_run = LastRunWriter::new(host::suite::last_run::last_run_path(&plan.file), selection.items(), carried);

@@ -88,8 +88,10 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
             nodes: nodes.iter().map(|node| name(node)).collect(),
             detail: name(&detail),
         },
-        Event::BreakStarted { test, nodes, how_to_continue } => Event::BreakStarted {
+        Event::BreakStarted { test, case, comment, nodes, how_to_continue } => Event::BreakStarted {
             test: name(&test),
+            case: case.as_deref().map(name),
+            comment: comment.as_deref().map(text),
             nodes: nodes
                 .into_iter()
                 .map(|access| crate::events::NodeAccess {

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::deadline::TestDeadline;
 use super::test::TestContext;
 use crate::config::{PackageRef, TestPlan};
 use crate::events::{CaseRef, Event, FailureDetail, HookVerdict, NodeLogTail, Outcome, Rewritten, apply_hooks};
@@ -35,7 +36,7 @@ pub(super) async fn run_package(
     package: &Package,
     setup: bool,
     scope: &CaseScope,
-    deadline: Instant,
+    deadline: TestDeadline,
 ) -> Outcome {
     let indices = case_indices(cx, &test.name, package, setup);
     cx.bus.emit(Event::PackageStarted { test: test.name.clone(), package: package.name.clone(), cases: indices.len() });
@@ -46,8 +47,9 @@ pub(super) async fn run_package(
         .map(|error| format!("cannot create scratch directory {}: {error}", scratch.display()));
     let mut scope = scope.clone();
     scope.scratch = Some(scratch);
+    scope.package = package.name.clone();
     // A 0.2 package's `init` first: its config goes to every case, its failure skips them.
-    let fixtures = super::fixtures::Fixtures::new(cx, test, package, deadline, scratch_error.is_none());
+    let fixtures = super::fixtures::Fixtures::new(cx, test, package, deadline.clone(), scratch_error.is_none());
     if let Err(package_outcome) = fixtures.init(&mut scope, &indices).await {
         cx.bus.emit(Event::PackageFinished { test: test.name.clone(), package: package.name.clone(), outcome: package_outcome.clone() });
         return package_outcome;
@@ -84,7 +86,7 @@ pub(super) struct CaseRun<'a> {
     pub(super) source: &'a PackageRef,
     pub(super) package: &'a Package,
     pub(super) scope: &'a CaseScope,
-    pub(super) deadline: Instant,
+    pub(super) deadline: TestDeadline,
     /// Why the package's scratch directory could not be made: every case fails with it.
     scratch_error: Option<&'a str>,
 }
@@ -103,7 +105,7 @@ impl CaseRun<'_> {
         let started = Instant::now();
         let mut earlier_failures = Vec::new();
         let verdict = loop {
-            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            let remaining = self.deadline.remaining();
             let timeout = self.scope.policy.case_timeout.map_or(remaining, |limit| limit.min(remaining));
             let mut verdict = match self.scratch_error {
                 Some(error) => CaseVerdict::host_error(error.to_string()),
@@ -120,7 +122,7 @@ impl CaseRun<'_> {
                 if let Some(path) = super::source_location::locate(self.source, &failure.file) {
                     failure.file = path;
                 }
-                if earlier_failures.len() < cx.options.retries as usize && !self.deadline.saturating_duration_since(Instant::now()).is_zero() {
+                if earlier_failures.len() < cx.options.retries as usize && !self.deadline.remaining().is_zero() {
                     earlier_failures.push(failure.clone());
                     continue;
                 }

@@ -7,9 +7,10 @@
 //! on their way to the reporters (`annotate_case`).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::cases::finish_case;
+use super::deadline::TestDeadline;
 use super::test::TestContext;
 use crate::config::TestPlan;
 use crate::events::{Event, Fixture, Outcome};
@@ -20,7 +21,7 @@ pub(super) struct Fixtures<'a> {
     cx: &'a TestContext<'a>,
     test: &'a TestPlan,
     package: &'a Package,
-    deadline: Instant,
+    deadline: TestDeadline,
     /// False when the package's cases cannot run at all (no scratch directory).
     enabled: bool,
     /// What the host gives `init`, then what `init` returned.
@@ -28,14 +29,14 @@ pub(super) struct Fixtures<'a> {
 }
 
 impl<'a> Fixtures<'a> {
-    pub(super) fn new(cx: &'a TestContext<'a>, test: &'a TestPlan, package: &'a Package, deadline: Instant, enabled: bool) -> Self {
+    pub(super) fn new(cx: &'a TestContext<'a>, test: &'a TestPlan, package: &'a Package, deadline: TestDeadline, enabled: bool) -> Self {
         let config = vec![("test".into(), test.name.clone()), ("package".into(), package.name.clone())];
         Fixtures { cx, test, package, deadline, enabled, config: std::sync::Mutex::new(config) }
     }
 
     /// Time for one fixture: what is left of the test, within `case_timeout`.
     fn timeout(&self, scope: &CaseScope) -> Duration {
-        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        let remaining = self.deadline.remaining();
         scope.policy.case_timeout.map_or(remaining, |limit| limit.min(remaining))
     }
 

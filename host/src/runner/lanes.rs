@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::cases::{CaseRun, finish_case};
+use super::deadline::TestDeadline;
 use super::test::Running;
 use crate::events::{FailureDetail, Outcome};
 use crate::sandbox::{CaseRunner, CaseScope, CaseVerdict, Package};
@@ -48,7 +49,7 @@ pub(super) async fn run(run: &CaseRun<'_>, indices: Vec<usize>, lanes: usize) ->
         scope: run.scope.clone(),
         queue: Arc::clone(&queue),
         running: Arc::clone(&running),
-        deadline: run.deadline,
+        deadline: run.deadline.clone(),
         retries: cx.options.retries as usize,
     };
     // The runner's own lane is the first; the others are tasks, aborted with this future.
@@ -126,7 +127,7 @@ struct Lane {
     scope: CaseScope,
     queue: Arc<Mutex<VecDeque<usize>>>,
     running: Running,
-    deadline: Instant,
+    deadline: TestDeadline,
     retries: usize,
 }
 
@@ -148,13 +149,13 @@ impl Lane {
         let started = Instant::now();
         let mut earlier_failures = Vec::new();
         let verdict = loop {
-            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            let remaining = self.deadline.remaining();
             let timeout = self.scope.policy.case_timeout.map_or(remaining, |limit| limit.min(remaining));
             let verdict = self.runner.run(&self.package, case, self.scope.clone(), timeout).await;
             match &verdict.outcome {
                 Outcome::Failed { failure }
                     if earlier_failures.len() < self.retries
-                        && !self.deadline.saturating_duration_since(Instant::now()).is_zero() =>
+                        && !self.deadline.remaining().is_zero() =>
                 {
                     earlier_failures.push(failure.clone());
                 }

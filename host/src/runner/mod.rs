@@ -5,6 +5,7 @@
 mod boot;
 mod breakpoint;
 mod cases;
+mod deadline;
 mod fixtures;
 mod lanes;
 mod prepare;
@@ -20,7 +21,7 @@ use anyhow::Result;
 use futures::StreamExt;
 use tokio::sync::watch;
 
-pub use breakpoint::BreakOnFailure;
+pub use breakpoint::BreakSettings;
 pub use prepare::{Listed, Prepared, prepare};
 
 use crate::config::{Plan, TestPlan};
@@ -49,9 +50,14 @@ pub struct RunOptions {
     /// Asked about every case that ran before it is reported (Common Test hooks).
     pub hooks: Hooks,
     /// `--break-on-failure`: how the first failing test's break ends (none: no break).
-    pub break_on_failure: Option<BreakOnFailure>,
+    pub break_on_failure: Option<BreakSettings>,
+    /// How a break a case asks for (`breaks.break-here`) ends; none: nobody can be asked
+    /// (no terminal, no continue file), and such breaks are skipped.
+    pub case_breaks: Option<BreakSettings>,
     /// Whether a test has broken already (only the first failing test breaks).
     pub broke: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Held by the case break under way: one at a time in the whole run.
+    pub breaking: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Which round ends a repeated run early (`--until`).
@@ -75,7 +81,9 @@ impl Default for RunOptions {
             log_lines: 10,
             hooks: Hooks::default(),
             break_on_failure: None,
+            case_breaks: None,
             broke: Default::default(),
+            breaking: Default::default(),
         }
     }
 }

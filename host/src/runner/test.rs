@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 
 use super::boot;
+use super::breakpoint::CaseBreaker;
+use super::deadline::TestDeadline;
 use super::cases::{cases_to_run, finish_case, node_tails, run_package, skip_package};
 use super::prepare::Prepared;
 use super::RunOptions;
@@ -16,7 +18,7 @@ use crate::suite::{Selection, script_id, script_name};
 use crate::events::{Event, EventBus, FailureDetail, FailureKind, Outcome};
 use crate::netfault::Network;
 use crate::nodes::{Node, NodeFactory, Roster};
-use crate::sandbox::{CaseScope, Sandbox};
+use crate::sandbox::{CaseBreaks, CaseScope, Sandbox};
 
 /// Lines of a node's output in the failure of a node that exited by itself.
 const LOG_TAIL_LINES: usize = 30;
@@ -111,6 +113,18 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
             let log = cx.scratch.join(format!("setup-script-{}.log", index + 1));
             background.push(scripts::start_setup(script, &name, &nodes, &cx.plan.base_dir, &log).map_err(setup_error)?);
         }
+        let deadline = TestDeadline::after(test.timeout);
+        let breaks = cx.options.case_breaks.as_ref().map(|settings| {
+            Arc::new(CaseBreaker {
+                settings: settings.clone(),
+                test: name.clone(),
+                nodes: roster.clone(),
+                bus: cx.bus.clone(),
+                cancel: cx.cancel.clone(),
+                deadline: deadline.clone(),
+                one_at_a_time: cx.options.breaking.clone(),
+            }) as Arc<dyn CaseBreaks>
+        });
         let scope = CaseScope {
             live: roster.clone(),
             bus: cx.bus.clone(),
@@ -120,8 +134,9 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
             timeout_scale: cx.plan.timeout_scale,
             network: network.clone(),
             config: Arc::default(),
+            package: String::new(),
+            breaks,
         };
-        let deadline = Instant::now() + test.timeout;
         let mut failed: Option<Outcome> = None;
         let mut failed_package = String::new();
         for &(package, setup) in &packages {
@@ -137,7 +152,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
                 skip_package(cx, &name, loaded, setup, &reason);
                 continue;
             }
-            let outcome = run_package(cx, test, package, loaded, setup, &scope, deadline).await;
+            let outcome = run_package(cx, test, package, loaded, setup, &scope, deadline.clone()).await;
             if outcome.is_failed() && failed.is_none() {
                 failed = Some(outcome);
                 failed_package = loaded.name.clone();
@@ -152,7 +167,7 @@ pub async fn run(test: &TestPlan, cx: &TestContext<'_>) {
             } else if failed.is_some() && !cx.options.keep_going {
                 (Outcome::auto_skip(format!("package {failed_package} failed")), String::new())
             } else {
-                let remaining = deadline.saturating_duration_since(Instant::now());
+                let remaining = deadline.remaining();
                 cx.progress().running_script = Some(script_name.clone());
                 let ran = scripts::run_test_script(script, &name, &roster.snapshot(), &cx.plan.base_dir, remaining).await;
                 cx.progress().running_script = None;

@@ -94,12 +94,18 @@ impl super::bindings::v2::host::test0_2_0::timetrap::Host for CaseState {
 
 impl super::bindings::v2::host::test0_2_0::annotate::Host for CaseState {
     async fn comment(&mut self, text: String) {
-        let mut cut = text.len().min(MAX_COMMENT);
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        self.comment = Some(text[..cut].to_string());
+        self.comment = Some(comment_bounded(&text).to_string());
     }
+}
+
+/// A comment from a package (`annotate.comment`, `breaks.break-here`), cut to
+/// [`MAX_COMMENT`] bytes at a character boundary.
+pub(super) fn comment_bounded(text: &str) -> &str {
+    let mut cut = text.len().min(MAX_COMMENT);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &text[..cut]
 }
 
 impl super::bindings::v2::host::test0_2_0::types::Host for CaseState {}

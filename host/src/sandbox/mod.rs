@@ -7,6 +7,7 @@
 //! guest blocked in a host call.
 
 mod bindings;
+mod breaks;
 mod cache;
 mod capture;
 mod function_cache;
@@ -29,6 +30,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, WasmBacktraceDetails};
 
 pub use bindings::NodeInfo;
+pub use breaks::CaseBreaks;
 pub use cache::{CompileCache, DEFAULT_MAX_BYTES as DEFAULT_CACHE_MAX_BYTES};
 pub use state::{CaseScope, DATA_MOUNT, SCRATCH_MOUNT};
 pub use verdict::CaseVerdict;
@@ -122,6 +124,7 @@ impl Sandbox {
         bindings::v2::host::test0_2_0::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         bindings::v2::host::test0_2_0::timetrap::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         bindings::v2::host::test0_2_0::annotate::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        bindings::v2::host::test0_2_0::breaks::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         start_epoch_ticker(&engine);
         let stores = Arc::new(tokio::sync::Semaphore::new(Pool::MAX_LIVE_STORES as usize));
         Ok(Sandbox { engine, linker, cache, stores })
@@ -232,6 +235,8 @@ impl Sandbox {
             timeout_scale: 1.0,
             network: None,
             config: Arc::default(),
+            package: String::new(),
+            breaks: None,
         };
         let _permit = self.stores.acquire().await.context("the sandbox is closed")?;
         let mut store = self.new_store(scope, LIST_CASES_TIMEOUT)?;
@@ -351,12 +356,12 @@ impl CaseRunner {
             Ok(store) => store,
             Err(error) => return CaseVerdict::host_error(format!("{error:#}")),
         };
-        let (trap, activity) = (store.data().timetrap.subscribe(), Arc::clone(&store.data().activity));
+        let watch = store.data().watch();
         let call = async {
             let tester = pre.instantiate_async(&mut store).await?;
             tester.host_test_suite().call_handle(&mut store, &request).await
         };
-        let result = suite_calls::bounded(call, timeout, trap, &activity).await;
+        let result = suite_calls::bounded(call, timeout, watch).await;
         verdict::judge(case, timeout, result, store.data())
     }
 

@@ -45,6 +45,11 @@ pub struct CaseScope {
     /// What the package's `init` returned (0.2 packages; empty before it ran), passed to
     /// each case's `init-case`.
     pub config: Arc<Vec<(String, String)>>,
+    /// The package's name (empty before a package is chosen), for what a break shows.
+    pub package: String,
+    /// Pauses a case that calls `breaks.break-here`, when the run has a way to go on;
+    /// `None`: nobody to ask, and a break is skipped.
+    pub breaks: Option<Arc<dyn super::CaseBreaks>>,
 }
 
 /// Per-store state.
@@ -66,6 +71,10 @@ pub struct CaseState {
     pub(super) timetrap: tokio::sync::watch::Sender<Option<(Instant, std::time::Duration)>>,
     /// The last comment the case set (`annotate.comment`).
     pub(super) comment: Option<String>,
+    /// Whether the call is paused in a break (`breaks.break-here`): its clock stops.
+    pub(super) paused: tokio::sync::watch::Sender<bool>,
+    /// What runs in this store, as a break names it: `package/case`, `package (init)`.
+    pub(super) call: String,
     /// What the package is waiting for in a host call right now, if anything.
     pub(super) doing: Arc<Mutex<Option<String>>>,
     /// Whether the guest is in a host call, kept by the store's hooks (see `new_store`).
@@ -75,7 +84,20 @@ pub struct CaseState {
     http_hooks: super::http::NodesOnly,
 }
 
+/// What the driver of a call watches in its case's state (see `suite_calls::bounded`):
+/// the timetrap, whether the call is paused in a break, and where the guest is.
+pub(super) struct Watch {
+    pub trap: tokio::sync::watch::Receiver<Option<(Instant, std::time::Duration)>>,
+    pub paused: tokio::sync::watch::Receiver<bool>,
+    pub activity: Arc<Activity>,
+}
+
 impl CaseState {
+    /// What the driver of a call in this store watches.
+    pub(super) fn watch(&self) -> Watch {
+        Watch { trap: self.timetrap.subscribe(), paused: self.paused.subscribe(), activity: Arc::clone(&self.activity) }
+    }
+
     /// State for a case, built from nothing: only the environment the policy lists, no
     /// arguments, no stdin, the scratch dir (read-write) and data dir (read-only) and no
     /// other file; stdout and stderr captured up to the policy's cap; TCP only to the
@@ -131,6 +153,8 @@ impl CaseState {
             outer_deadline: deadline,
             timetrap: tokio::sync::watch::Sender::new(None),
             comment: None,
+            paused: tokio::sync::watch::Sender::new(false),
+            call: String::new(),
             doing: Arc::new(Mutex::new(None)),
             activity: Arc::default(),
             reported: None,

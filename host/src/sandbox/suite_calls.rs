@@ -8,8 +8,7 @@
 //! case set, whichever comes first ([`bounded`]).
 
 use std::future::Future;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Result;
 use wasmtime::{Engine, Store};
@@ -17,24 +16,23 @@ use wasmtime::{Engine, Store};
 use super::bindings::v2::SuiteTesterPre as TesterPre;
 use super::bindings::v2::host::test0_2_0::types::{CaseInfo, Stop};
 use super::bindings::{FailResponse, Response};
-use super::state::{Activity, CaseScope, CaseState};
+use super::state::{CaseScope, CaseState, Watch};
 use super::verdict::{self, CaseVerdict, Cut};
 use crate::events::{Fixture, Outcome};
 
 /// test_server's Config: key/value pairs, in order.
 pub type SuiteConfig = Vec<(String, String)>;
 
-/// Run `call` until it ends, `timeout` passes, or the timetrap the case sets in `state`
-/// fires (a timetrap may be set, moved and cancelled while the call runs).
-pub(super) async fn bounded<F: Future>(
-    call: F,
-    timeout: Duration,
-    mut trap: tokio::sync::watch::Receiver<Option<(Instant, Duration)>>,
-    activity: &Activity,
-) -> Result<F::Output, Cut> {
+/// Run `call` until it ends, `timeout` passes, or the timetrap the case sets in its state
+/// fires (a timetrap may be set, moved and cancelled while the call runs). While the call
+/// is paused in a break, its time stands still: the rest of `timeout` starts again after.
+pub(super) async fn bounded<F: Future>(call: F, timeout: Duration, watch: Watch) -> Result<F::Output, Cut> {
+    let Watch { mut trap, mut paused, activity } = watch;
     let outer = tokio::time::sleep(timeout);
     tokio::pin!(call, outer);
-    let mut watching = true;
+    let (mut watching_trap, mut watching_pause) = (true, true);
+    // While paused: the time that was left.
+    let mut left: Option<Duration> = None;
     loop {
         let set = *trap.borrow_and_update();
         let fires = async {
@@ -47,15 +45,27 @@ pub(super) async fn bounded<F: Future>(
             biased;
             output = &mut call => return Ok(output),
             // Where the call was is kept before it is dropped (which unwinds it).
-            _ = &mut outer => {
+            _ = &mut outer, if left.is_none() => {
                 activity.freeze();
                 return Err(Cut::Timeout);
             }
-            _ = fires => {
+            _ = fires, if left.is_none() => {
                 activity.freeze();
                 return Err(Cut::Timetrap(set.map_or(Duration::ZERO, |(_, limit)| limit)));
             }
-            changed = trap.changed(), if watching => watching = changed.is_ok(),
+            changed = trap.changed(), if watching_trap => watching_trap = changed.is_ok(),
+            changed = paused.changed(), if watching_pause => {
+                watching_pause = changed.is_ok();
+                let now = tokio::time::Instant::now();
+                match (*paused.borrow_and_update(), left) {
+                    (true, None) => left = Some(outer.deadline().saturating_duration_since(now)),
+                    (false, Some(rest)) => {
+                        outer.as_mut().reset(now + rest);
+                        left = None;
+                    }
+                    _ => {}
+                }
+            }
         }
     }
 }
@@ -130,11 +140,13 @@ pub(super) async fn fixture(
     scope: CaseScope,
     timeout: Duration,
 ) -> FixtureVerdict {
+    let call = format!("{} ({})", scope.package, fixture.name());
     let mut store = match super::new_store(engine, scope, timeout) {
         Ok(store) => store,
         Err(error) => return FixtureVerdict { verdict: CaseVerdict::host_error(format!("{error:#}")), config: None },
     };
-    let (trap, activity) = (store.data().timetrap.subscribe(), Arc::clone(&store.data().activity));
+    store.data_mut().call = call;
+    let watch = store.data().watch();
     let call = async {
         let tester = pre.instantiate_async(&mut store).await?;
         let suite = tester.host_test0_2_0_suite();
@@ -143,7 +155,7 @@ pub(super) async fn fixture(
             Fixture::End => ended(suite.call_end(&mut store, config).await?).map(|()| config.clone()),
         })
     };
-    let result = bounded(call, timeout, trap, &activity).await;
+    let result = bounded(call, timeout, watch).await;
     let (verdict, config) = judge(fixture.name(), timeout, result, store.data());
     FixtureVerdict { verdict, config }
 }
@@ -158,10 +170,11 @@ pub(super) async fn case(engine: &Engine, pre: &TesterPre<CaseState>, case: &str
         Ok(store) => store,
         Err(error) => return CaseVerdict::host_error(format!("{error:#}")),
     };
+    store.data_mut().call = format!("{}/{case}", scope.package);
     // What `init-case` returned, once it has; what `run-case` returned, once it has.
     let mut case_config: Option<SuiteConfig> = None;
     let mut ran: Option<Ended<()>> = None;
-    let (trap, activity) = (store.data().timetrap.subscribe(), Arc::clone(&store.data().activity));
+    let watch = store.data().watch();
     let call = async {
         let tester = pre.instantiate_async(&mut store).await?;
         let suite = tester.host_test0_2_0_suite();
@@ -176,7 +189,7 @@ pub(super) async fn case(engine: &Engine, pre: &TesterPre<CaseState>, case: &str
         store.data_mut().timetrap.send_replace(None);
         wasmtime::Result::Ok(ended(suite.call_end_case(&mut store, case, &config).await?).map(|()| ()))
     };
-    let result = bounded(call, timeout, trap, &activity).await;
+    let result = bounded(call, timeout, watch).await;
     let state = store.data();
     let Some(run) = ran else {
         let (mut verdict, _) = judge(case, timeout, result, state);
@@ -224,16 +237,18 @@ async fn end_case_alone(
     scope: CaseScope,
     timeout: Duration,
 ) -> Option<String> {
+    let call = format!("{}/{case}", scope.package);
     let mut store = match super::new_store(engine, scope, timeout) {
         Ok(store) => store,
         Err(error) => return Some(format!("end-case could not run: {error:#}")),
     };
-    let (trap, activity) = (store.data().timetrap.subscribe(), Arc::clone(&store.data().activity));
+    store.data_mut().call = call;
+    let watch = store.data().watch();
     let call = async {
         let tester = pre.instantiate_async(&mut store).await?;
         wasmtime::Result::Ok(ended(tester.host_test0_2_0_suite().call_end_case(&mut store, case, &config).await?))
     };
-    let result = bounded(call, timeout, trap, &activity).await;
+    let result = bounded(call, timeout, watch).await;
     let (verdict, _) = judge(case, timeout, result, store.data());
     match verdict.outcome {
         Outcome::Failed { failure } => Some(format!("end-case failed: {}", failure.summary())),

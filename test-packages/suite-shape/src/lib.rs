@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use guest_sdk::{Config, Context, SuiteResult, comment, ensure_eq, fail, skip, timetrap};
+use guest_sdk::{Config, Context, SuiteResult, break_here, comment, ensure_eq, fail, skip, timetrap};
 
 guest_sdk::test_suite! {
     init: init,
@@ -78,7 +78,10 @@ fn skips_itself(_: &Context, _: &Config) -> SuiteResult {
 fn leaves_a_comment(_: &Context, _: &Config) -> SuiteResult {
     note("case leaves_a_comment");
     comment("first comment");
-    comment("the answer is 42");
+    // A break is skipped when nobody can be asked (the suite's tests run without a
+    // terminal); with a continue file it pauses, and the comment says so.
+    let paused = break_here("look at first.dev");
+    comment(if paused { "the answer is 42, after a break" } else { "the answer is 42" });
     Ok(())
 }
 

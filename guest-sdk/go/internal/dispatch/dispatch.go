@@ -43,9 +43,10 @@ var Suite struct {
 	End       func(config []Pair) *Stop
 }
 
-// SuiteImports are 0.2's own imports (`annotate`, `timetrap`).
+// SuiteImports are 0.2's own imports (`annotate`, `breaks`, `timetrap`).
 type SuiteImports struct {
 	Comment             func(text string)
+	BreakHere           func(comment string) bool
 	TimetrapSet         func(ms uint64)
 	TimetrapCancel      func()
 	TimetrapScaleFactor func() float64

@@ -300,9 +300,16 @@ impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
                 let whose = if self.running.len() > 1 { format!(" (test {test})") } else { String::new() };
                 self.line(&format!("    Network {action}: {detail}{whose}"));
             }
-            Event::BreakStarted { test, nodes, how_to_continue } => {
+            Event::BreakStarted { test, case, comment, nodes, how_to_continue } => {
                 let label = self.paint(YELLOW, "BREAK");
-                self.line(&format!("      {label} test {test} failed: its nodes stay up until you continue"));
+                match case {
+                    None => self.line(&format!("      {label} test {test} failed: its nodes stay up until you continue")),
+                    Some(case) => {
+                        self.line(&format!("      {label} {test}/{case} paused itself: its time stops until you continue"));
+                        let comment = comment.as_deref().unwrap_or_default();
+                        self.line(&format!("            {}", comment.replace('\n', "\n            ")));
+                    }
+                }
                 for access in nodes {
                     let pid = access.pid.map_or_else(|| "not running".to_string(), |pid| format!("pid {pid}"));
                     self.line(&format!("            node {} ({pid}) at {}", access.node, access.addresses.join(", ")));
@@ -312,7 +319,7 @@ impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
                 self.line(&format!("            to continue: {how_to_continue}"));
             }
             Event::BreakEnded { test, why } => {
-                self.line(&format!("   Continue test {test} ({why}): tearing down"));
+                self.line(&format!("   Continue test {test} ({why})"));
             }
             Event::Warning { message } => {
                 let label = self.paint(YELLOW, "warning:");

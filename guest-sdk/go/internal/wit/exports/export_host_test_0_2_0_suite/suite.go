@@ -9,6 +9,7 @@ package export_host_test_0_2_0_suite
 import (
 	"hosttest/internal/dispatch"
 	"hosttest/internal/wit/imports/host_test_0_2_0_annotate"
+	"hosttest/internal/wit/imports/host_test_0_2_0_breaks"
 	"hosttest/internal/wit/imports/host_test_0_2_0_timetrap"
 	"hosttest/internal/wit/imports/host_test_0_2_0_types"
 
@@ -18,6 +19,7 @@ import (
 func init() {
 	dispatch.Imports = &dispatch.SuiteImports{
 		Comment:             host_test_0_2_0_annotate.Comment,
+		BreakHere:           host_test_0_2_0_breaks.BreakHere,
 		TimetrapSet:         host_test_0_2_0_timetrap.Set,
 		TimetrapCancel:      host_test_0_2_0_timetrap.Cancel,
 		TimetrapScaleFactor: host_test_0_2_0_timetrap.ScaleFactor,
