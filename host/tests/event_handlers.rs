@@ -133,9 +133,15 @@ fn a_handler_that_traps_hangs_or_floods_is_stopped_and_reported_and_changes_noth
     let (_, lines) = run_json(baseline.path(), &[]);
     let expected_totals = last_totals(&lines);
     let expected_junit = junit_without_times(&baseline.path().join("junit.xml"));
-    for (mode, reason) in [("trap", "trapped: "), ("hang", "hung: a call did not return within 1.0s"), ("flood", "flooded: wrote more than 64 KiB")] {
+    // A handler's every call has its `timeout_secs`: 1 s to see a hang soon, 10 s where the
+    // handler must not look hung before it traps or floods, on a loaded machine.
+    for (mode, timeout, reason) in [
+        ("trap", 10, "trapped: "),
+        ("hang", 1, "hung: a call did not return within 1.0s"),
+        ("flood", 10, "flooded: wrote more than 64 KiB"),
+    ] {
         let dir = suite_with(&format!(
-            "[[event_handlers]]\npath = \"{{probe}}\"\nsync = true\ntimeout_secs = 1\nargs = [\"{mode}\"]\n"
+            "[[event_handlers]]\npath = \"{{probe}}\"\nsync = true\ntimeout_secs = {timeout}\nargs = [\"{mode}\"]\n"
         ));
         let (run, lines) = run_json(dir.path(), &[]);
         assert_eq!(last_totals(&lines), expected_totals, "{mode}");

@@ -61,9 +61,11 @@ fn a_node_that_exits_right_after_it_looks_ready_fails_its_test_for_every_readine
 
 #[test]
 fn a_node_that_dies_while_the_test_runs_fails_it_with_its_status_and_last_lines() {
-    let script = r#"echo up; echo "last words before the crash"; sleep 0.1; exit 7"#;
+    // The node dies 1 s after it is ready, while the case sleeps 3 s (0.5 s × 6): a second
+    // of margin on each side, for a loaded machine.
+    let script = r#"echo up; echo "last words before the crash"; sleep 1; exit 7"#;
     let dir = script_suite(script, r#"ready = { stdout = "^up$" }"#);
-    let run = run_in(dir.path(), &["run"]);
+    let run = run_in(dir.path(), &["run", "--timeout-scale", "6"]);
     assert_eq!(run.code, Some(1), "{}", run.both());
     assert!(run.stdout.contains("node crashy exited with code 7 while the test ran"), "{}", run.both());
     assert!(run.stdout.contains("last words before the crash"), "the node's last lines are shown\n{}", run.both());
@@ -71,7 +73,7 @@ fn a_node_that_dies_while_the_test_runs_fails_it_with_its_status_and_last_lines(
     assert_eq!(totals(&run.stdout), (1, 1, 0), "{}", run.both());
 
     let allowed = script_suite(script, "ready = { stdout = \"^up$\" }\nmay_exit = true");
-    let run = run_in(allowed.path(), &["run"]);
+    let run = run_in(allowed.path(), &["run", "--timeout-scale", "6"]);
     assert_eq!(run.code, Some(0), "may_exit = true: exiting is fine\n{}", run.both());
     assert_eq!(totals(&run.stdout), (1, 0, 0), "{}", run.both());
 }

@@ -7,10 +7,7 @@ use common::{package, repo, run_in, suite};
 
 #[test]
 fn tests_sharing_a_fixed_port_are_serialised_under_jobs() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = common::port_below_the_ephemeral_range();
     let mut text = format!("runtime = {{ RepoPath = \"{}/kvnode\" }}\n", repo().display());
     for name in ["first", "second"] {
         text.push_str(&format!(

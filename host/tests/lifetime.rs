@@ -185,13 +185,15 @@ fn all_gone_within(pids: &[u32], limit: Duration) -> Vec<u32> {
 }
 
 #[test]
-fn sigkill_of_the_host_takes_its_nodes_down_within_a_second() {
+fn sigkill_of_the_host_takes_its_nodes_and_what_they_started_down() {
     let token = format!("sigkill{}", std::process::id());
     let dir = blocking_suite(&token);
     let (mut child, nodes) = start_blocked_run(dir.path(), &token);
     child.kill().unwrap(); // SIGKILL: the host gets no chance to clean up
     child.wait().unwrap();
-    let survivors = all_gone_within(&nodes, Duration::from_secs(1));
+    // At once for the nodes (parent-death signal); the script's children when the watchdog
+    // wakes, which a loaded machine may delay: a generous bound, not a speed claim.
+    let survivors = all_gone_within(&nodes, Duration::from_secs(15));
     assert!(survivors.is_empty(), "processes outlived a SIGKILLed host: {survivors:?}");
     // Its run directory stays (it had no chance to remove it) until the next run sweeps it.
     let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())

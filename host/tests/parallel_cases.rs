@@ -5,10 +5,11 @@ mod common;
 
 use common::{package, repo, run_in, suite};
 
-fn rendezvous_suite(parallel: &str) -> tempfile::TempDir {
+/// The `rendezvous` suite; each case waits for the other at most `case_timeout_secs`.
+fn rendezvous_suite(parallel: &str, case_timeout_secs: u32) -> tempfile::TempDir {
     suite(&format!(
         "runtime = {{ RepoPath = \"{}/kvnode\" }}\n\n[[tests]]\nname = \"meet\"\n{parallel}\ntest_package_paths = [\"{}\"]\n\
-         [tests.sandbox]\ncase_timeout_secs = 2\n\n[[tests.nodes]]\nfake_node_name = \"kv.dev\"\n",
+         [tests.sandbox]\ncase_timeout_secs = {case_timeout_secs}\n\n[[tests.nodes]]\nfake_node_name = \"kv.dev\"\n",
         repo().display(),
         package("rendezvous")
     ))
@@ -27,7 +28,8 @@ fn outcomes(stdout: &str) -> Vec<(String, String)> {
 
 #[test]
 fn cases_of_a_parallel_test_run_at_once() {
-    let dir = rendezvous_suite("parallel = true");
+    // Long enough for the second lane to start on a loaded machine: they must meet at all.
+    let dir = rendezvous_suite("parallel = true", 30);
     let run = run_in(dir.path(), &["run", "--format", "json"]);
     assert_eq!(run.code, Some(0), "{}", run.both());
     assert_eq!(outcomes(&run.stdout), [("left".into(), "passed".into()), ("right".into(), "passed".into())]);
@@ -35,7 +37,7 @@ fn cases_of_a_parallel_test_run_at_once() {
 
 #[test]
 fn cases_run_one_after_another_by_default() {
-    let dir = rendezvous_suite("");
+    let dir = rendezvous_suite("", 2);
     let run = run_in(dir.path(), &["run", "--format", "json"]);
     assert_eq!(run.code, Some(1), "{}", run.both());
     // `left` waits alone until its timetrap; `right` then finds it and passes.
@@ -45,7 +47,7 @@ fn cases_run_one_after_another_by_default() {
 
 #[test]
 fn a_parallel_count_out_of_range_is_a_config_error() {
-    let dir = rendezvous_suite("parallel = 0");
+    let dir = rendezvous_suite("parallel = 0", 2);
     let run = run_in(dir.path(), &["check"]);
     assert_eq!(run.code, Some(2), "{}", run.both());
     assert!(
@@ -71,13 +73,8 @@ fn an_interrupted_parallel_package_reports_each_case_once() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
-    let dir = rendezvous_suite("parallel = true");
     // `left` alone waits for `right` until its timetrap: it is running when the signal comes.
-    std::fs::write(
-        dir.path().join("tests.toml"),
-        std::fs::read_to_string(dir.path().join("tests.toml")).unwrap().replace("case_timeout_secs = 2", "case_timeout_secs = 600"),
-    )
-    .unwrap();
+    let dir = rendezvous_suite("parallel = true", 600);
     let mut child = common::host()
         .current_dir(dir.path())
         .args(["run", "--format", "json", "--filter", "meet/rendezvous/left"])

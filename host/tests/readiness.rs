@@ -48,12 +48,12 @@ test_package_paths = ["{repo}/test-packages/kv-cases"]
 [[tests.nodes]]
 fake_node_name = "sleepy"
 ready = { stdout = "never printed" }
-boot_timeout_secs = 0.5
+boot_timeout_secs = 2
 "#,
     );
     let run = run_in(dir.path(), &["run"]);
     assert_eq!(run.code, Some(1), "{}", run.both());
-    let expected = "node sleepy: did not become ready within 0.5s (waiting for a stdout line matching /never printed/); still running";
+    let expected = "node sleepy: did not become ready within 2.0s (waiting for a stdout line matching /never printed/); still running";
     assert!(run.stdout.contains(expected), "missing {expected:?}\n{}", run.both());
     assert!(run.stdout.contains("warming up"), "the node's output is shown: {}", run.both());
 }

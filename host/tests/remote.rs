@@ -55,7 +55,7 @@ impl Sshd {
             let out = Command::new("id").arg("-un").output().unwrap();
             String::from_utf8(out.stdout).unwrap().trim().to_string()
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = common::port_below_the_ephemeral_range();
         let config = format!(
             "Port {port}\nListenAddress 127.0.0.1\nHostKey {dir}/host_key\nPidFile none\nUsePAM no\n\
              PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\

@@ -33,11 +33,11 @@ fn unwritable_report_destinations_are_refused_before_the_run() {
 #[test]
 fn a_report_that_cannot_be_written_at_the_end_fails_the_run() {
     let dir = sleepy_suite();
-    // The file exists and is writable when the run starts; the package's case takes half a
-    // second, during which a directory takes its place.
+    // The file can be written when the run starts; the package's case takes 5 s (half a
+    // second × 10), during which a directory takes its place.
     let junit = dir.path().join("junit.xml");
-    let (child, mut stdout) =
-        common::spawn_until(dir.path(), &["run", "--format", "json", "--junit", junit.to_str().unwrap()], |line| line.contains("\"run_started\""));
+    let args = ["run", "--format", "json", "--timeout-scale", "10", "--junit", junit.to_str().unwrap()];
+    let (child, mut stdout) = common::spawn_until(dir.path(), &args, |line| line.contains("\"run_started\""));
     std::fs::create_dir(&junit).unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();

@@ -74,7 +74,9 @@ env = { GREETING = "hello", EXPECTED_SCALE = "1.5" }
         for text in expected {
             assert!(reason.contains(text.as_str()), "{case}: expected {text:?} in {reason:?}\n{}", run.both());
         }
-        assert!(secs <= timetrap + 1.0, "{case} took {secs}s, over its timetrap of {timetrap}s + 1s");
+        // Cut at its timetrap, not at the test's budget (120 s): the slack is for teardown
+        // on a loaded machine (a 512 MiB memory to give back, a cut to unwind).
+        assert!(secs <= timetrap + 5.0, "{case} took {secs}s, over its timetrap of {timetrap}s + 5s");
     }
     assert!(run.stdout.contains("[SANDBOX] refused TcpConnect 127.0.0.1:1:"), "{}", run.both());
     // The well-behaved package after them runs and passes.

@@ -192,3 +192,22 @@ pub fn run_measuring_peak(cwd: &Path, args: &[&str]) -> (Run, u64) {
         (run, poll.join().expect("the memory poll"))
     })
 }
+
+/// A free TCP port on 127.0.0.1 below the kernel's ephemeral range, for something that
+/// binds it later (a fixed node port, sshd): no other test's `bind(0)` can take it in
+/// between, as it could a port that `bind(0)` handed out and this test let go.
+pub fn port_below_the_ephemeral_range() -> u16 {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let low = range.split_whitespace().next().and_then(|low| low.parse::<u16>().ok()).unwrap_or(32768);
+    let floor = 10_000.min(low / 2);
+    // Each call starts elsewhere (tests of one binary run at once, and the port is bound
+    // only later), and each binary elsewhere too (by its pid).
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let span = u32::from(low - floor);
+    let start = floor + (std::process::id().wrapping_mul(7919).wrapping_add(call.wrapping_mul(101)) % span) as u16;
+    (start..low)
+        .chain(floor..start)
+        .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("no free port below the ephemeral range")
+}
