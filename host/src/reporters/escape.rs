@@ -91,7 +91,7 @@ pub fn event_with(event: &Event, name: &dyn Fn(&str) -> String, text: &dyn Fn(&s
         Event::BreakStarted { test, case, comment, nodes, how_to_continue } => Event::BreakStarted {
             test: name(&test),
             case: case.as_deref().map(name),
-            comment: comment.as_deref().map(text),
+            comment: comment.as_deref().map(name),
             nodes: nodes
                 .into_iter()
                 .map(|access| crate::events::NodeAccess {

@@ -306,8 +306,7 @@ impl<W: Write + Send + 'static> Subscriber for TerminalReporter<W> {
                     None => self.line(&format!("      {label} test {test} failed: its nodes stay up until you continue")),
                     Some(case) => {
                         self.line(&format!("      {label} {test}/{case} paused itself: its time stops until you continue"));
-                        let comment = comment.as_deref().unwrap_or_default();
-                        self.line(&format!("            {}", comment.replace('\n', "\n            ")));
+                        self.line(&format!("            {}", comment.as_deref().unwrap_or_default()));
                     }
                 }
                 for access in nodes {

@@ -158,3 +158,34 @@ fn passing_cases_are_written_in_batches_and_a_failure_at_once() {
     assert!(printed.contains("case-999") && printed.contains("FAIL") && printed.contains("case-1000"), "a failure is written at once, with what came before");
     drop(reporter);
 }
+
+#[test]
+fn a_case_break_shows_the_case_its_comment_the_nodes_and_how_to_go_on_escaped() {
+    let out = Counting::default();
+    let mut reporter = reporter(&out, None, false);
+    let access = crate::events::NodeAccess {
+        node: HOSTILE.into(),
+        pid: Some(42),
+        addresses: vec!["127.0.0.1:7".into()],
+        home: "/tmp/home".into(),
+        log_file: "/tmp/home.log".into(),
+    };
+    reporter.handle(&Event::BreakStarted {
+        test: "t".into(),
+        case: Some(format!("p/{HOSTILE}")),
+        comment: Some(HOSTILE.into()),
+        nodes: vec![access],
+        how_to_continue: "press Enter, or Ctrl-C stops the run".into(),
+    });
+    reporter.handle(&Event::BreakEnded { test: "t".into(), why: "a line on stdin".into() });
+    reporter.handle(&finished());
+    let _ = reporter.finish();
+    let text = out.text();
+    assert!(text.contains(&format!("BREAK t/p/{HOSTILE_SHOWN} paused itself: its time stops until you continue")), "{text}");
+    assert!(text.contains(&format!("\n            {HOSTILE_SHOWN}\n")), "the comment, escaped, on a line of its own: {text}");
+    assert!(text.contains(&format!("node {HOSTILE_SHOWN} (pid 42) at 127.0.0.1:7")), "{text}");
+    assert!(text.contains("to continue: press Enter, or Ctrl-C stops the run"), "{text}");
+    assert!(text.contains("Continue test t (a line on stdin)"), "{text}");
+    // One summary line: the run's own.
+    assert!(!text.contains('\u{1b}') && text.lines().filter(|line| line.trim_start().starts_with("0 passed")).count() == 1, "{text}");
+}
