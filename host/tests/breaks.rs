@@ -12,8 +12,8 @@ use std::time::Duration;
 use common::{package, spawn_piped, suite};
 use serde_json::Value;
 
-/// The `pausing` test: 2 s for the test, 1 s for a case, and a case that sets a timetrap
-/// of 300 ms before it breaks.
+/// The `pausing` test: 4 s for the test, 2 s for a case, and a case that sets a timetrap
+/// of 300 ms before it breaks (seconds of margin for a loaded machine before the break).
 fn pausing_suite() -> tempfile::TempDir {
     suite(&format!(
         r#"
@@ -22,10 +22,10 @@ runtime = {{ RepoPath = "{{repo}}/kvnode" }}
 [[tests]]
 name = "pausing"
 test_package_paths = ["{}"]
-timeout_secs = 2
+timeout_secs = 4
 
 [tests.sandbox]
-case_timeout_secs = 1
+case_timeout_secs = 2
 
 [[tests.nodes]]
 fake_node_name = "first.dev"
@@ -86,8 +86,8 @@ fn a_break_stops_the_cases_time_and_the_tests_until_told_to_go_on() {
     assert_eq!(started["comment"], "pausing past a 300 ms timetrap", "{started}");
     assert_eq!(started["nodes"][0]["node"], "first.dev", "{started}");
     assert!(started["how_to_continue"].as_str().unwrap().contains(&format!("create the file {}", go_on.display())), "{started}");
-    // Longer than the timetrap (0.3 s), the case's timeout (1 s) and the test's (2 s).
-    std::thread::sleep(Duration::from_millis(2500));
+    // Longer than the timetrap (0.3 s), the case's timeout (2 s) and the test's (4 s).
+    std::thread::sleep(Duration::from_millis(4500));
     std::fs::write(&go_on, "").unwrap();
     let events = events(&mut rest);
     let status = child.wait().unwrap();
