@@ -86,7 +86,7 @@ fn check_suite(dir: &str, name: &str) {
     let trapped = outcome(&events, "shape", name, "timetrap_fires");
     assert_eq!(trapped["failure"]["kind"], "timeout", "{trapped}");
     // The case sleeps (a WASI call) when its timetrap fires, in every language.
-    assert!(trapped["failure"]["message"].as_str().unwrap().contains("timetrap of 0.200s fired while blocked in a WASI call"), "{trapped}");
+    assert!(trapped["failure"]["message"].as_str().unwrap().contains("timetrap of 0.500s fired while blocked in a WASI call"), "{trapped}");
 
     // A failing init: reported once on its own, every case auto-skipped with its reason, no end.
     let fixtures: Vec<(&str, &str)> = events

@@ -84,7 +84,7 @@ static void init_case_fails_here(const ht_config *config) {
 
 static void timetrap_fires(const ht_config *config) {
     note("case timetrap_fires");
-    ht_timetrap_set(200);
+    ht_timetrap_set(500);
     sleep_ms(5000);
     FAIL("the timetrap did not fire");
 }
@@ -92,7 +92,7 @@ static void timetrap_fires(const ht_config *config) {
 static void cancelled_timetrap_does_not_fire(const ht_config *config) {
     note("case cancelled_timetrap_does_not_fire");
     ASSERT_MSG(ht_timetrap_scale_factor() == 1.0, "scale factor %g", ht_timetrap_scale_factor());
-    ht_timetrap_set(100);
+    ht_timetrap_set(300);
     ht_timetrap_cancel();
     sleep_ms(400);
 }
@@ -133,7 +133,7 @@ static const ht_suite_case cases[] = {
     HT_CASE(skips_itself, "skips itself with a reason"),
     HT_CASE(leaves_a_comment, "leaves a comment for the report"),
     HT_CASE(init_case_fails_here),
-    HT_CASE(timetrap_fires, "a timetrap of 200 ms stops a case that sleeps 5 s"),
+    HT_CASE(timetrap_fires, "a timetrap of 500 ms stops a case that sleeps 5 s"),
     HT_CASE(cancelled_timetrap_does_not_fire, "a cancelled timetrap lets the case sleep past it"),
     HT_CASE(order_is_kept, "fixtures and cases ran in suite order"),
 };

@@ -23,7 +23,7 @@ var _ = hosttest.Register(hosttest.Suite{
 		{Name: "skips_itself", Doc: "skips itself with a reason", Run: skipsItself},
 		{Name: "leaves_a_comment", Doc: "leaves a comment for the report", Run: leavesAComment},
 		{Name: "init_case_fails_here", Run: initCaseFailsHere},
-		{Name: "timetrap_fires", Doc: "a timetrap of 200 ms stops a case that sleeps 5 s", Run: timetrapFires},
+		{Name: "timetrap_fires", Doc: "a timetrap of 500 ms stops a case that sleeps 5 s", Run: timetrapFires},
 		{Name: "cancelled_timetrap_does_not_fire", Doc: "a cancelled timetrap lets the case sleep past it", Run: cancelledTimetrapDoesNotFire},
 		{Name: "order_is_kept", Doc: "fixtures and cases ran in suite order", Run: orderIsKept},
 	},
@@ -105,7 +105,7 @@ func initCaseFailsHere(t *hosttest.T, config hosttest.Config) {
 
 func timetrapFires(t *hosttest.T, config hosttest.Config) {
 	note(t, "case timetrap_fires")
-	hosttest.Timetrap.Set(200 * time.Millisecond)
+	hosttest.Timetrap.Set(500 * time.Millisecond)
 	time.Sleep(5 * time.Second)
 	t.Fatal("the timetrap did not fire")
 }
@@ -113,7 +113,7 @@ func timetrapFires(t *hosttest.T, config hosttest.Config) {
 func cancelledTimetrapDoesNotFire(t *hosttest.T, config hosttest.Config) {
 	note(t, "case cancelled_timetrap_does_not_fire")
 	t.Equal(hosttest.Timetrap.ScaleFactor(), 1.0)
-	hosttest.Timetrap.Set(100 * time.Millisecond)
+	hosttest.Timetrap.Set(300 * time.Millisecond)
 	hosttest.Timetrap.Cancel()
 	time.Sleep(400 * time.Millisecond)
 }

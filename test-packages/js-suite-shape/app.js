@@ -106,11 +106,11 @@ test(
   'timetrap_fires',
   () => {
     note('case timetrap_fires');
-    timetrap.set(200);
+    timetrap.set(500);
     sleep(5000);
     fail('the timetrap did not fire');
   },
-  { doc: 'a timetrap of 200 ms stops a case that sleeps 5 s' },
+  { doc: 'a timetrap of 500 ms stops a case that sleeps 5 s' },
 );
 
 test(
@@ -118,7 +118,7 @@ test(
   () => {
     note('case cancelled_timetrap_does_not_fire');
     ensureEq(timetrap.scaleFactor(), 1.0);
-    timetrap.set(100);
+    timetrap.set(300);
     timetrap.cancel();
     sleep(400);
   },

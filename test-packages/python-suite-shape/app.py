@@ -78,10 +78,10 @@ def init_case_fails_here(ctx, config):
     fail("never runs: its init-case fails")
 
 
-@case(doc="a timetrap of 200 ms stops a case that sleeps 5 s")
+@case(doc="a timetrap of 500 ms stops a case that sleeps 5 s")
 def timetrap_fires(ctx, config):
     note("case timetrap_fires")
-    timetrap.set(0.2)
+    timetrap.set(0.5)
     time.sleep(5)
     fail("the timetrap did not fire")
 
@@ -90,7 +90,7 @@ def timetrap_fires(ctx, config):
 def cancelled_timetrap_does_not_fire(ctx, config):
     note("case cancelled_timetrap_does_not_fire")
     ensure_eq(timetrap.scale_factor(), 1.0)
-    timetrap.set(0.1)
+    timetrap.set(0.3)
     timetrap.cancel()
     time.sleep(0.4)
 

@@ -19,7 +19,7 @@ guest_sdk::test_suite! {
         skips_itself: "skips itself with a reason",
         leaves_a_comment: "leaves a comment for the report",
         init_case_fails_here,
-        timetrap_fires: "a timetrap of 200 ms stops a case that sleeps 5 s",
+        timetrap_fires: "a timetrap of 500 ms stops a case that sleeps 5 s",
         cancelled_timetrap_does_not_fire: "a cancelled timetrap lets the case sleep past it",
         order_is_kept: "fixtures and cases ran in suite order",
     ],
@@ -92,7 +92,7 @@ fn init_case_fails_here(_: &Context, _: &Config) -> SuiteResult {
 
 fn timetrap_fires(_: &Context, _: &Config) -> SuiteResult {
     note("case timetrap_fires");
-    timetrap::set(Duration::from_millis(200));
+    timetrap::set(Duration::from_millis(500));
     std::thread::sleep(Duration::from_secs(5));
     fail!("the timetrap did not fire")
 }
@@ -100,7 +100,7 @@ fn timetrap_fires(_: &Context, _: &Config) -> SuiteResult {
 fn cancelled_timetrap_does_not_fire(_: &Context, _: &Config) -> SuiteResult {
     note("case cancelled_timetrap_does_not_fire");
     ensure_eq!(timetrap::scale_factor(), 1.0);
-    timetrap::set(Duration::from_millis(100));
+    timetrap::set(Duration::from_millis(300));
     timetrap::cancel();
     std::thread::sleep(Duration::from_millis(400));
     Ok(())
