@@ -80,15 +80,34 @@ class Status:
 
 
 def put(address, key, value):
-    post(address, "/v3/kv/put", {"key": b64(key), "value": b64(value)})
+    through_elections(lambda: post(address, "/v3/kv/put", {"key": b64(key), "value": b64(value)}))
 
 
 def get(address, key, serializable=False):
     """The value of `key` on the member at `address` (None when absent); `serializable`:
     the member's own copy, without asking the leader."""
-    answer = post(address, "/v3/kv/range", {"key": b64(key), "serializable": serializable})
+    answer = through_elections(lambda: post(address, "/v3/kv/range", {"key": b64(key), "serializable": serializable}))
     kvs = answer.get("kvs") or []
     return base64.b64decode(kvs[0]["value"]).decode() if kvs and "value" in kvs[0] else None
+
+
+# What etcd answers while an election is under way (a heartbeat late on a busy machine is
+# enough): the request did not fail for good, and etcd's own clients send it again.
+TRANSIENT = ("etcdserver: leader changed", "etcdserver: no leader", "etcdserver: request timed out", "raft proposal dropped")
+
+
+def through_elections(request, seconds=20):
+    """`request()` again while etcd answers with a TRANSIENT error, for up to `seconds`;
+    any other answer at once. A write sent again writes the same value: idempotent here."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return request()
+        except HttpError as error:
+            if not any(t in str(error) for t in TRANSIENT) or time.monotonic() >= deadline:
+                raise
+            info("etcd is electing a leader (%s); sending the request again", error)
+            time.sleep(0.1)
 
 
 def b64(text):

@@ -100,17 +100,36 @@ impl Status {
 }
 
 fn put(address: &str, key: &str, value: &str) -> Result<(), Failure> {
-    http::post(address, "/v3/kv/put", &json!({ "key": BASE64.encode(key), "value": BASE64.encode(value) }))?;
+    through_elections(|| http::post(address, "/v3/kv/put", &json!({ "key": BASE64.encode(key), "value": BASE64.encode(value) })))?;
     Ok(())
 }
 
 /// The value of `key` on the member at `address`; `serializable`: its own copy, without
 /// asking the leader.
 fn get(address: &str, key: &str, serializable: bool) -> Result<Option<String>, Failure> {
-    let answer = http::post(address, "/v3/kv/range", &json!({ "key": BASE64.encode(key), "serializable": serializable }))?;
+    let answer = through_elections(|| http::post(address, "/v3/kv/range", &json!({ "key": BASE64.encode(key), "serializable": serializable })))?;
     let Some(value) = answer["kvs"].get(0).and_then(|kv| kv["value"].as_str()) else { return Ok(None) };
     let bytes = BASE64.decode(value).map_err(|e| Failure::here(e.to_string()))?;
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// What etcd answers while an election is under way (a heartbeat late on a busy machine
+/// is enough): the request did not fail for good, and etcd's own clients send it again.
+const TRANSIENT: [&str; 4] = ["etcdserver: leader changed", "etcdserver: no leader", "etcdserver: request timed out", "raft proposal dropped"];
+
+/// `request` again while etcd answers with a [`TRANSIENT`] error, for up to 20 s; any
+/// other answer at once. A write sent again writes the same value: idempotent here.
+fn through_elections(request: impl Fn() -> Result<Value, http::Error>) -> Result<Value, http::Error> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match request() {
+            Err(error) if TRANSIENT.iter().any(|t| error.0.contains(t)) && Instant::now() < deadline => {
+                info!("etcd is electing a leader ({}); sending the request again", error.0);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// `read` until it returns a value or 20 s (scaled) pass: replication is asynchronous, and
