@@ -131,6 +131,12 @@ impl<W: Write + Send + 'static> TerminalReporter<W> {
                 self.live.end(&format!("boot\0{test}\0{node}"))
             }
             Event::SetupFailed { test, .. } | Event::TestFinished { test, .. } => self.live.end_all(&format!("boot\0{test}\0")),
+            // A break holds the run: the live line says so, and how to go on.
+            Event::BreakStarted { test, case, how_to_continue, .. } => {
+                let what = case.as_ref().map_or_else(|| format!("test {test}"), |case| format!("{test}/{case}"));
+                self.live.begin(format!("break\0{test}"), format!("paused in {what}: {how_to_continue}"));
+            }
+            Event::BreakEnded { test, .. } => self.live.end(&format!("break\0{test}")),
             // The CLI prints the error, on a terminal the live line no longer covers.
             Event::PreparationFailed { .. } => self.live.clear(),
             _ => return,

@@ -189,3 +189,23 @@ fn a_case_break_shows_the_case_its_comment_the_nodes_and_how_to_go_on_escaped() 
     // One summary line: the run's own.
     assert!(!text.contains('\u{1b}') && text.lines().filter(|line| line.trim_start().starts_with("0 passed")).count() == 1, "{text}");
 }
+
+#[test]
+fn the_live_line_says_a_break_holds_the_run_until_it_ends() {
+    let (out, screen) = (Counting::default(), Screen::default());
+    let mut reporter = reporter(&out, Some(&screen), false);
+    reporter.handle(&Event::BreakStarted {
+        test: "t".into(),
+        case: Some(format!("p/{HOSTILE}")),
+        comment: Some("look".into()),
+        nodes: Vec::new(),
+        how_to_continue: "press Enter, or Ctrl-C stops the run".into(),
+    });
+    let drawn = screen.text();
+    assert!(drawn.contains(&format!("paused in t/p/{HOSTILE_SHOWN}: press Enter, or Ctrl-C stops the run")), "{drawn:?}");
+    assert!(!drawn.contains('\u{1b}'), "{drawn:?}");
+    reporter.handle(&Event::BreakEnded { test: "t".into(), why: "a line on stdin".into() });
+    reporter.handle(&finished());
+    let _ = reporter.finish();
+    assert!(!out.text().contains("paused in"), "the live line is not in the output: {}", out.text());
+}
