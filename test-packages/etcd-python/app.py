@@ -27,10 +27,7 @@ def writes_are_read_on_every_member(ctx):
 
 @case
 def a_new_leader_is_elected_when_the_leader_is_killed(ctx):
-    status = Status.of(client("e1"))
-    leader = next((m for m in MEMBERS if Status.of(client(m)).member == status.leader), None)
-    if leader is None:
-        fail(f"no member is the leader {status.leader:x}")
+    leader, status = agreed_leader(ctx)
     info("leader: %s (%x) at term %d", leader, status.leader, status.term)
     watcher = next(m for m in MEMBERS if m != leader)
     since = node(watcher).cursor()
@@ -60,6 +57,22 @@ def a_member_added_mid_test_joins_the_cluster(ctx):
     ensure_eq(eventually(ctx, lambda: get(client("e4"), "joined", serializable=True)), "e4", "serializable read on e4")
     members = post(client("e4"), "/v3/cluster/member/list", {})
     ensure_eq(len(members.get("members", [])), 4, f"members after the join: {members}")
+
+
+def agreed_leader(ctx, seconds=20):
+    """The member that leads, and e1's status naming it, once every member names the same
+    leader at the same term (an election under way first ends); for up to `seconds` (scaled)."""
+    deadline = time.monotonic() + ctx.scaled(seconds)
+    while True:
+        statuses = [Status.of(client(m)) for m in MEMBERS]
+        first = statuses[0]
+        agreed = all(s.leader == first.leader and s.term == first.term for s in statuses)
+        leader = next((m for m, s in zip(MEMBERS, statuses) if s.member == first.leader), None)
+        if agreed and leader is not None:
+            return leader, first
+        if time.monotonic() >= deadline:
+            fail(f"the members do not agree on a leader: {[(s.leader, s.term) for s in statuses]}")
+        time.sleep(0.1)
 
 
 def client(member):

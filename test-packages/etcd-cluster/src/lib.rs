@@ -29,14 +29,7 @@ fn writes_are_read_on_every_member(_ctx: &Context) -> TestResult {
 }
 
 fn a_new_leader_is_elected_when_the_leader_is_killed(ctx: &Context) -> TestResult {
-    let status = Status::of(&client("e1")?)?;
-    let mut leader = None;
-    for member in MEMBERS {
-        if Status::of(&client(member)?)?.member == status.leader {
-            leader = Some(member);
-        }
-    }
-    let Some(leader) = leader else { guest_sdk::fail!("no member is the leader {:x}", status.leader) };
+    let (leader, status) = agreed_leader(ctx)?;
     info!("leader: {leader} ({:x}) at term {}", status.leader, status.term);
     let watcher = MEMBERS.iter().copied().find(|m| *m != leader).expect("three members");
     let since = node(watcher).cursor()?;
@@ -77,6 +70,25 @@ fn a_member_added_mid_test_joins_the_cluster(ctx: &Context) -> TestResult {
     let count = members["members"].as_array().map_or(0, Vec::len);
     ensure_eq!(count, 4, "members after the join: {members}");
     Ok(())
+}
+
+/// The member that leads, and e1's status naming it, once every member names the same
+/// leader at the same term (an election under way first ends); for up to 20 s (scaled).
+fn agreed_leader(ctx: &Context) -> Result<(&'static str, Status), Failure> {
+    let deadline = Instant::now() + ctx.scaled(Duration::from_secs(20));
+    loop {
+        let statuses = MEMBERS.iter().map(|member| Status::of(&client(member)?)).collect::<Result<Vec<_>, Failure>>()?;
+        let first = &statuses[0];
+        let agreed = statuses.iter().all(|s| s.leader == first.leader && s.term == first.term);
+        if let Some(at) = statuses.iter().position(|s| s.member == first.leader).filter(|_| agreed && first.leader != 0) {
+            let e1 = statuses.into_iter().next().expect("three members");
+            return Ok((MEMBERS[at], e1));
+        }
+        if Instant::now() >= deadline {
+            guest_sdk::fail!("the members do not agree on a leader: {:?}", statuses.iter().map(|s| (s.leader, s.term)).collect::<Vec<_>>());
+        }
+        ctx.sleep(Duration::from_millis(100));
+    }
 }
 
 /// The node's client address (`{address.client:NAME}` in tests.toml).
