@@ -25,7 +25,7 @@ pub struct CompileCache {
     functions: Arc<FunctionCache>,
 }
 
-/// A component out of [`CompileCache::load`].
+/// A component out of [`CompileCache::load_file`].
 pub struct Cached {
     pub component: Component,
     /// It was deserialized, not compiled.
