@@ -239,6 +239,36 @@ fn extreme_timetraps_neither_panic_the_host_nor_escape_the_outer_limits() {
 }
 
 #[test]
+fn a_hostile_comment_or_break_text_is_bounded_and_escaped() {
+    let suite = suite(&format!(
+        "runtime = {{ RepoPath = \"{{repo}}/kvnode\" }}\n[[tests]]\nname = \"t\"\ntest_package_paths = [\"{}\"]\ntimeout_secs = 60\n\
+         [[tests.nodes]]\nfake_node_name = \"first.dev\"\n",
+        package("suite-hostile")
+    ));
+    let go_on = suite.path().join("go-on");
+    std::fs::write(&go_on, "").unwrap();
+    let filter = "t/suite-hostile/comments_and_breaks_with_a_hostile_text";
+    let args = ["run", suite.path().to_str().unwrap(), filter, "--continue-file", go_on.to_str().unwrap()];
+    let run = run_in(&repo(), &[&args[..], &["--format", "json"]].concat());
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    let events = events(&run.stdout);
+    let prefix = "evil\n0 passed, 0 failed, 0 skipped\u{1b}[2J\u{1b}]0;title\u{7}x";
+    // Kept to 4 KiB, byte for byte what the package gave (JSON escapes the rest).
+    for (kind, key) in [("case_annotated", "comment"), ("break_started", "comment")] {
+        let text = events.iter().find(|e| e["type"] == kind).and_then(|e| e[key].as_str()).unwrap_or_else(|| panic!("no {kind}: {}", run.both()));
+        assert_eq!(text.len(), 4096, "{kind}");
+        assert!(text.starts_with(prefix), "{kind}: {text:.80}");
+    }
+    // On the terminal: escaped, one line each, no forged summary.
+    let run = run_in(&repo(), &[&args[..], &["--color", "never", "--verbose"]].concat());
+    assert_eq!(run.code, Some(0), "{}", run.both());
+    assert!(!run.stdout.contains('\u{1b}') && !run.stdout.contains('\u{7}'), "{}", run.stdout);
+    assert_eq!(run.stdout.lines().filter(|l| l.trim_start().starts_with("0 passed")).count(), 0, "{}", run.stdout);
+    assert!(run.stdout.contains("evil\\n0 passed, 0 failed, 0 skipped\\u{1b}[2J"), "{}", run.stdout);
+    assert!(run.stdout.lines().any(|l| l.contains("comments_and_breaks_with_a_hostile_text paused itself")), "{}", run.stdout);
+}
+
+#[test]
 fn the_c_suite_runs_in_shape_and_every_report_shows_it() {
     for tool in ["clang", "wasm-ld", "wit-bindgen", "wasm-tools"] {
         assert!(has_tool(tool), "{tool} is not installed: run scripts/install-tools (scripts/test does)");
