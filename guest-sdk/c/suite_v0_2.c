@@ -274,21 +274,25 @@ bool exports_host_test_0_2_0_suite_end(wit_config *config, wit_stop *err) {
 /* ------------------------------------------------------------------------------------ */
 /* Comments, breaks and timetraps                                                       */
 
+/* The printf-style text of fmt and args as a contract string (in ht_vformat's buffer). */
+static c_guest_string_t guest_text(const char *fmt, va_list args) {
+    const char *text = ht_vformat(fmt, args);
+    return (c_guest_string_t){(uint8_t *)text, strlen(text)};
+}
+
 void ht_comment(const char *fmt, ...) {
     va_list args;
     va_start(args, fmt);
-    const char *text = ht_vformat(fmt, args);
+    c_guest_string_t comment = guest_text(fmt, args);
     va_end(args);
-    c_guest_string_t comment = {(uint8_t *)text, strlen(text)};
     host_test_0_2_0_annotate_comment(&comment);
 }
 
 bool ht_break_here(const char *fmt, ...) {
     va_list args;
     va_start(args, fmt);
-    const char *text = ht_vformat(fmt, args);
+    c_guest_string_t comment = guest_text(fmt, args);
     va_end(args);
-    c_guest_string_t comment = {(uint8_t *)text, strlen(text)};
     return host_test_0_2_0_breaks_break_here(&comment);
 }
 

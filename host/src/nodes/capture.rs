@@ -126,7 +126,8 @@ pub(super) struct LogEventSink {
 
 /// Journal (and log) every line of a node's stdout or stderr; with `log_events`, a line
 /// that is a structured log record is journaled as an event too (and stays a line). The
-/// stream is counted into `backlog`, which learns each journaled line's end.
+/// stream is counted into `backlog`, which learns how far the lines are journaled each time
+/// the read buffer is used up (not at every line: a flood costs one update per buffer).
 pub(super) async fn read_output(
     stream: impl AsyncRead + Unpin,
     kind: Stream,
@@ -143,7 +144,9 @@ pub(super) async fn read_output(
         if let Some((sink, event)) = event {
             sink.events.push(event);
         }
-        backlog.settle(lines.consumed());
+        if !lines.has_buffered() {
+            backlog.settle(lines.consumed());
+        }
     }
     backlog.end();
 }
