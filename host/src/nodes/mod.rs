@@ -38,7 +38,7 @@ pub use filter::{Comparison, Condition};
 pub use journal::{Entry, Journal, WaitEnd};
 pub use log_events::LogEventParser;
 pub use roster::{AddNode, NodeFactory, Roster};
-pub use ports::free_port;
+pub use ports::free_ports;
 pub use process::{ExitInfo, signal_group};
 pub use remote::Remote;
 pub use supervisor::{Local, Supervisor};

@@ -10,7 +10,7 @@ use super::prepare::Prepared;
 use crate::config::{AddressBook, NodeAddress, NodePlan, Plan, Readiness, TestPlan};
 use crate::events::{Event, EventBus};
 use crate::netfault::Network;
-use crate::nodes::{AddNode, Node, NodeFactory, NodeSpec, Roster};
+use crate::nodes::{AddNode, Node, NodeFactory, NodeSpec, Roster, free_ports};
 
 /// The address every node listens on.
 pub const NODE_HOST: &str = "127.0.0.1";
@@ -199,14 +199,6 @@ impl NodeFactory for Templates {
         book.push(placed.address());
         spec(&placed, &book, program, &self.base_dir, (&request.extra_args, &request.env)).map_err(|e| format!("{e:#}"))
     }
-}
-
-/// `count` different ports nothing listens on now: all are held until all are picked, so
-/// one test's nodes never get the same port twice.
-fn free_ports(host: &str, count: usize) -> std::io::Result<Vec<u16>> {
-    let listeners: Vec<std::net::TcpListener> =
-        (0..count).map(|_| std::net::TcpListener::bind((host, 0))).collect::<std::io::Result<_>>()?;
-    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
 }
 
 /// A configured `home`: a fresh one for every run, as kit does, unless `persist_home`.

@@ -193,21 +193,20 @@ pub fn run_measuring_peak(cwd: &Path, args: &[&str]) -> (Run, u64) {
     })
 }
 
-/// A free TCP port on 127.0.0.1 below the kernel's ephemeral range, for something that
-/// binds it later (a fixed node port, sshd): no other test's `bind(0)` can take it in
-/// between, as it could a port that `bind(0)` handed out and this test let go.
+/// A free TCP port on 127.0.0.1 for something that binds it later (a fixed node port,
+/// sshd): from 5000–9999, below the kernel's ephemeral range (no `bind(0)` or outgoing
+/// connection lands there) and below the ports the host picks for nodes (from 10000).
 pub fn port_below_the_ephemeral_range() -> u16 {
-    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
-    let low = range.split_whitespace().next().and_then(|low| low.parse::<u16>().ok()).unwrap_or(32768);
-    let floor = 10_000.min(low / 2);
+    const FLOOR: u16 = 5_000;
+    const END: u16 = 10_000;
     // Each call starts elsewhere (tests of one binary run at once, and the port is bound
     // only later), and each binary elsewhere too (by its pid).
     static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let span = u32::from(low - floor);
-    let start = floor + (std::process::id().wrapping_mul(7919).wrapping_add(call.wrapping_mul(101)) % span) as u16;
-    (start..low)
-        .chain(floor..start)
+    let span = u32::from(END - FLOOR);
+    let start = FLOOR + (std::process::id().wrapping_mul(7919).wrapping_add(call.wrapping_mul(101)) % span) as u16;
+    (start..END)
+        .chain(FLOOR..start)
         .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
-        .expect("no free port below the ephemeral range")
+        .expect("no free port in 5000-9999")
 }
